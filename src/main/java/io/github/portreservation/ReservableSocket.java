@@ -1,0 +1,58 @@
+package io.github.portreservation;
+
+import io.github.portreservation.internal.JdkReservableSocket;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+
+/**
+ * An open, not yet bound socket that a provider can bind from a reservation: the few operations a provider needs,
+ * whatever the socket is (a JDK channel, a Netty Epoll channel...).
+ *
+ * <p>Adapters for JDK channels: {@link #of(ServerSocketChannel, int)}, {@link #of(SocketChannel)},
+ * {@link #of(DatagramChannel)}.
+ */
+public interface ReservableSocket {
+
+    /** TCP for stream sockets, UDP for datagram sockets. */
+    Protocol protocol();
+
+    /**
+     * Sets {@code SO_REUSEPORT} before bind, so that the socket can share a port that a Linux placeholder holds.
+     *
+     * @throws IOException when the option cannot be set
+     */
+    void enablePortSharing() throws IOException;
+
+    /**
+     * The operating system's handle of this socket: the file descriptor on Unix, the {@code SOCKET} on Windows.
+     *
+     * @throws PortReservationException {@link PortReservationException.Reason#UNSUPPORTED} when it cannot be read
+     *         (for JDK channels this needs {@code --add-opens java.base/sun.nio.ch=ALL-UNNAMED})
+     */
+    long nativeHandle();
+
+    /** Binds the socket to {@code localAddress} (a server socket also starts listening). */
+    void bind(InetSocketAddress localAddress) throws IOException;
+
+    /** Whether the socket is still open; a closed socket no longer uses its port. */
+    boolean isOpen();
+
+    /** Adapter for a JDK server socket channel; {@code backlog} is passed to its bind (0 = JDK default). */
+    static ReservableSocket of(ServerSocketChannel channel, int backlog) {
+        return JdkReservableSocket.server(channel, backlog);
+    }
+
+    /** Adapter for a JDK socket channel, bound before connect (reserved source port). */
+    static ReservableSocket of(SocketChannel channel) {
+        return JdkReservableSocket.client(channel);
+    }
+
+    /** Adapter for a JDK datagram channel. */
+    static ReservableSocket of(DatagramChannel channel) {
+        return JdkReservableSocket.datagram(channel);
+    }
+}

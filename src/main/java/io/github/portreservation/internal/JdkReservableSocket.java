@@ -1,0 +1,83 @@
+package io.github.portreservation.internal;
+
+import io.github.portreservation.Protocol;
+import io.github.portreservation.ReservableSocket;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.NetworkChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+
+import static io.netty.util.internal.ObjectUtil.checkNotNull;
+import static io.netty.util.internal.ObjectUtil.checkPositiveOrZero;
+
+/** {@link ReservableSocket} over a JDK NIO channel. */
+public final class JdkReservableSocket implements ReservableSocket {
+    private final NetworkChannel channel;
+    private final Protocol protocol;
+    private final int backlog;
+
+    private JdkReservableSocket(NetworkChannel channel, Protocol protocol, int backlog) {
+        this.channel = channel;
+        this.protocol = protocol;
+        this.backlog = backlog;
+    }
+
+    /** Adapter for a server socket channel. */
+    public static JdkReservableSocket server(ServerSocketChannel channel, int backlog) {
+        return new JdkReservableSocket(checkNotNull(channel, "channel"), Protocol.TCP,
+                checkPositiveOrZero(backlog, "backlog"));
+    }
+
+    /** Adapter for a client socket channel. */
+    public static JdkReservableSocket client(SocketChannel channel) {
+        return new JdkReservableSocket(checkNotNull(channel, "channel"), Protocol.TCP, 0);
+    }
+
+    /** Adapter for a datagram channel. */
+    public static JdkReservableSocket datagram(DatagramChannel channel) {
+        return new JdkReservableSocket(checkNotNull(channel, "channel"), Protocol.UDP, 0);
+    }
+
+    /** The wrapped channel. */
+    public NetworkChannel channel() {
+        return channel;
+    }
+
+    @Override
+    public Protocol protocol() {
+        return protocol;
+    }
+
+    @Override
+    public void enablePortSharing() throws IOException {
+        channel.setOption(StandardSocketOptions.SO_REUSEPORT, Boolean.TRUE);
+    }
+
+    @Override
+    public long nativeHandle() {
+        return SocketHandles.handleOf(channel);
+    }
+
+    @Override
+    public void bind(InetSocketAddress localAddress) throws IOException {
+        if (channel instanceof ServerSocketChannel) {
+            ((ServerSocketChannel) channel).bind(localAddress, backlog);
+        } else {
+            channel.bind(localAddress);
+        }
+    }
+
+    @Override
+    public boolean isOpen() {
+        return channel.isOpen();
+    }
+
+    @Override
+    public String toString() {
+        return protocol + " " + channel;
+    }
+}
