@@ -9,7 +9,7 @@ import java.net.InetSocketAddress;
  * <p>On Windows this is an {@code SIO_ACQUIRE_PORT_RESERVATION} held by a socket the reservation owns; on Linux each
  * port is held by a placeholder socket. Either way the reservation dies with the process.
  */
-public interface RuntimeReservation extends AutoCloseable {
+public interface RuntimeReservation extends PortBinder, AutoCloseable {
 
     /** The protocol the ports are reserved for. */
     Protocol protocol();
@@ -38,6 +38,7 @@ public interface RuntimeReservation extends AutoCloseable {
      * @throws PortReservationException OUTSIDE_RESERVATION, IN_USE, EXHAUSTED, CLOSED, INVALID_ARGUMENT (wrong
      *         protocol or address), or the operating system's bind error; the socket is left unbound
      */
+    @Override
     PortBinding bind(ReservableSocket socket, InetSocketAddress requested);
 
     /** Releases every port of the block. Idempotent; sockets already bound keep their ports until they close. */
