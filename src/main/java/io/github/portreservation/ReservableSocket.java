@@ -38,6 +38,9 @@ public interface ReservableSocket {
     /** Binds the socket to {@code localAddress} (a server socket also starts listening). */
     void bind(InetSocketAddress localAddress) throws IOException;
 
+    /** The address the socket is bound to, or null when it is not bound. */
+    InetSocketAddress localAddress() throws IOException;
+
     /** Whether the socket is still open; a closed socket no longer uses its port. */
     boolean isOpen();
 

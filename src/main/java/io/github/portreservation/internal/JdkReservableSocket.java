@@ -72,6 +72,11 @@ public final class JdkReservableSocket implements ReservableSocket {
     }
 
     @Override
+    public InetSocketAddress localAddress() throws IOException {
+        return (InetSocketAddress) channel.getLocalAddress();
+    }
+
+    @Override
     public boolean isOpen() {
         return channel.isOpen();
     }
