@@ -1,0 +1,78 @@
+package io.github.portreservation.linux;
+
+import io.github.portreservation.PortBinding;
+import io.github.portreservation.PortRange;
+import io.github.portreservation.Protocol;
+import io.github.portreservation.ReservableSocket;
+import io.github.portreservation.ReservationToken;
+import io.github.portreservation.RuntimeReservation;
+
+import java.net.InetSocketAddress;
+import java.nio.channels.NetworkChannel;
+import java.util.List;
+
+/** A Linux runtime reservation: one placeholder socket per port, released by {@link #close()}. */
+final class HeldReservation implements RuntimeReservation {
+    private final LinuxPortReservationProvider provider;
+    private final Protocol protocol;
+    private final PortRange range;
+    private final PortBlock block;
+    private final List<NetworkChannel> placeholders;
+
+    HeldReservation(LinuxPortReservationProvider provider, Protocol protocol, PortRange range, ReservationToken token,
+                    List<NetworkChannel> placeholders) {
+        this.provider = provider;
+        this.protocol = protocol;
+        this.range = range;
+        this.placeholders = placeholders;
+        this.block = new PortBlock("runtime " + protocol + " reservation " + token, protocol, range, token, true);
+    }
+
+    @Override
+    public Protocol protocol() {
+        return protocol;
+    }
+
+    @Override
+    public PortRange range() {
+        return range;
+    }
+
+    @Override
+    public ReservationToken token() {
+        return block.token();
+    }
+
+    @Override
+    public boolean isOpen() {
+        return block.isOpen();
+    }
+
+    @Override
+    public int boundPorts() {
+        return block.boundPorts();
+    }
+
+    @Override
+    public int availablePorts() {
+        return block.availablePorts();
+    }
+
+    @Override
+    public PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
+        return block.bind(socket, requested);
+    }
+
+    @Override
+    public void close() {
+        if (block.close()) {
+            provider.forget(this);
+            Placeholders.closeAll(placeholders);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RuntimeReservation[" + protocol + " " + range + ", " + token() + (isOpen() ? "]" : ", closed]");
+    }
+}

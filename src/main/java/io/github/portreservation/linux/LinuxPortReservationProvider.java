@@ -1,0 +1,327 @@
+package io.github.portreservation.linux;
+
+import io.github.portreservation.PortBinding;
+import io.github.portreservation.PortRange;
+import io.github.portreservation.PortReservationException;
+import io.github.portreservation.PortReservationException.Reason;
+import io.github.portreservation.PortReservationProvider;
+import io.github.portreservation.Protocol;
+import io.github.portreservation.ReservableSocket;
+import io.github.portreservation.ReservationToken;
+import io.github.portreservation.RuntimeReservation;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.NetworkChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ThreadLocalRandom;
+
+import static io.netty.util.internal.ObjectUtil.checkNotNull;
+
+/**
+ * Port reservations on Linux, which has no reservation system call.
+ *
+ * <p><b>Runtime reservations</b> hold each port with a placeholder socket (see {@link Placeholders}): no other
+ * process can bind it, automatic port assignment skips it, and the ports come back when the reservation is closed
+ * or the process dies. Sockets of this process bind from it with SO_REUSEPORT. Caveat: the kernel lets a socket of
+ * the <em>same user</em> that sets SO_REUSEPORT share a port; run untrusted code under another user.
+ *
+ * <p><b>Persistent reservations</b> are entries of {@code net.ipv4.ip_local_reserved_ports}: the kernel never
+ * assigns those ports automatically (connect(), bind to port 0), but an explicit bind by any process still succeeds.
+ * The list is one for TCP and UDP, lasts until reboot (unless also written to /etc/sysctl.d) and is per network
+ * namespace. Tokens of persistent reservations are derived from the block, so every process computes the same one.
+ *
+ * <p><b>Choosing a block</b> ({@link #acquire(Protocol, int)}): a random start inside the ephemeral range
+ * ({@code net.ipv4.ip_local_port_range}), skipping the administrator's reserved ports; when a port of the candidate
+ * is taken the next candidate starts just past it. At most {@value #BLOCK_SEARCH_ATTEMPTS} candidates are tried, so a
+ * request never probes the whole port space.
+ */
+public final class LinuxPortReservationProvider implements PortReservationProvider {
+    /** How many candidate blocks {@link #acquire(Protocol, int)} tries before giving up. */
+    public static final int BLOCK_SEARCH_ATTEMPTS = 32;
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(LinuxPortReservationProvider.class);
+    private static final Path LOCAL_PORT_RANGE = Paths.get("/proc/sys/net/ipv4/ip_local_port_range");
+    /** High 32 bits of tokens that name persistent blocks ("PRSV"); runtime tokens never have them. */
+    private static final long PERSISTENT_TAG = 0x50525356L << 32;
+    private static final long TAG_MASK = 0xFFFFFFFFL << 32;
+
+    private final ReservedPortsFile reservedPorts;
+    private final SecureRandom random = new SecureRandom();
+    private final ConcurrentMap<ReservationToken, HeldReservation> runtime = new ConcurrentHashMap<>();
+    private final Map<Protocol, ConcurrentMap<ReservationToken, PortBlock>> persistentBlocks =
+            new EnumMap<>(Protocol.class);
+
+    private LinuxPortReservationProvider(ReservedPortsFile reservedPorts) {
+        this.reservedPorts = reservedPorts;
+        for (Protocol p : Protocol.values()) {
+            persistentBlocks.put(p, new ConcurrentHashMap<>());
+        }
+    }
+
+    /**
+     * The provider over this network namespace's {@code ip_local_reserved_ports}.
+     *
+     * @throws PortReservationException UNSUPPORTED when not running on Linux
+     */
+    public static LinuxPortReservationProvider create() {
+        return create(ReservedPortsFile.SYSCTL);
+    }
+
+    /**
+     * A provider whose persistent reservations live in {@code reservedPortsFile} (same format as the sysctl; for
+     * tests and for tools that edit a copy).
+     */
+    public static LinuxPortReservationProvider create(Path reservedPortsFile) {
+        checkNotNull(reservedPortsFile, "reservedPortsFile");
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        if (!os.contains("linux")) {
+            throw new PortReservationException(Reason.UNSUPPORTED, "the Linux provider needs Linux, this is "
+                    + System.getProperty("os.name") + "; use PortReservations.provider() to get this platform's one");
+        }
+        return new LinuxPortReservationProvider(new ReservedPortsFile(reservedPortsFile));
+    }
+
+    /** The persistent-reservation file this provider edits. */
+    public ReservedPortsFile reservedPortsFile() {
+        return reservedPorts;
+    }
+
+    @Override
+    public String name() {
+        return "linux";
+    }
+
+    @Override
+    public RuntimeReservation acquire(Protocol protocol, PortRange range) {
+        checkNotNull(protocol, "protocol");
+        checkNotNull(range, "range");
+        DescriptorBudget.ensureHeadroom(range.count(), "holding " + protocol + " ports " + range);
+        try {
+            return register(protocol, range, Placeholders.hold(protocol, range));
+        } catch (Placeholders.HoldFailure f) {
+            throw SocketErrors.map("reserve " + protocol + " port " + f.port + " of block " + range, f.io(),
+                    "choose another block, acquire(protocol, count) to let the provider choose one, or find the "
+                            + "owner with 'ss -atunp sport = :" + f.port + "'");
+        }
+    }
+
+    @Override
+    public RuntimeReservation acquire(Protocol protocol, int count) {
+        checkNotNull(protocol, "protocol");
+        if (count < 1 || count > PortRange.MAX_PORT) {
+            throw PortReservationException.invalidArgument("port count " + count, "must be in 1..65535",
+                    "ask for at least one port and at most the whole port space");
+        }
+        DescriptorBudget.ensureHeadroom(count, "holding " + count + " " + protocol + " ports");
+        int[] window = searchWindow(count);
+        int lo = window[0];
+        int hi = window[1];
+        ReservedPortSet administered = readReservedOrEmpty();
+        int span = hi - lo - count + 2; // number of possible starts
+        int start = lo + ThreadLocalRandom.current().nextInt(span);
+        Placeholders.HoldFailure lastFailure = null;
+        for (int attempt = 0; attempt < BLOCK_SEARCH_ATTEMPTS; attempt++) {
+            if (start + count - 1 > hi) {
+                start = lo;
+            }
+            PortRange candidate = PortRange.of(start, count);
+            if (administered.overlaps(candidate)) {
+                start = lastReservedIn(administered, candidate) + 1;
+                continue;
+            }
+            try {
+                return register(protocol, candidate, Placeholders.hold(protocol, candidate));
+            } catch (Placeholders.HoldFailure f) {
+                PortReservationException mapped = SocketErrors.map("reserve " + protocol + " port " + f.port, f.io(), "");
+                if (mapped.reason() != Reason.IN_USE) {
+                    throw mapped;
+                }
+                lastFailure = f;
+                start = f.port + 1;
+            }
+        }
+        throw new PortReservationException(Reason.IN_USE, "no free block of " + count + " consecutive " + protocol
+                + " ports found in " + lo + "-" + hi + " after " + BLOCK_SEARCH_ATTEMPTS + " candidates (ports in use, "
+                + "or in net.ipv4.ip_local_reserved_ports); ask for fewer ports, or acquire a specific free range",
+                lastFailure == null ? null : lastFailure.getCause());
+    }
+
+    private static int lastReservedIn(ReservedPortSet set, PortRange range) {
+        for (int p = range.end(); p >= range.start(); p--) {
+            if (set.contains(p)) {
+                return p;
+            }
+        }
+        return range.start();
+    }
+
+    /** The ephemeral range when the block fits in it, else 1024-65535. */
+    private static int[] searchWindow(int count) {
+        int lo = 32768;
+        int hi = 60999;
+        try {
+            String[] parts = new String(Files.readAllBytes(LOCAL_PORT_RANGE), StandardCharsets.US_ASCII)
+                    .trim().split("\\s+");
+            lo = Integer.parseInt(parts[0]);
+            hi = Integer.parseInt(parts[1]);
+        } catch (IOException | RuntimeException e) {
+            logger.debug("Cannot read {}, using {}-{}", LOCAL_PORT_RANGE, lo, hi, e);
+        }
+        if (hi - lo + 1 < count) {
+            lo = 1024;
+            hi = PortRange.MAX_PORT;
+            if (hi - lo + 1 < count) {
+                lo = 1;
+            }
+        }
+        return new int[] {lo, hi};
+    }
+
+    private ReservedPortSet readReservedOrEmpty() {
+        try {
+            return reservedPorts.read();
+        } catch (PortReservationException e) {
+            logger.debug("Cannot read {}; not skipping administered ports", reservedPorts.path(), e);
+            return ReservedPortSet.empty();
+        }
+    }
+
+    private HeldReservation register(Protocol protocol, PortRange range, List<NetworkChannel> placeholders) {
+        ReservationToken token = newRuntimeToken();
+        HeldReservation reservation = new HeldReservation(this, protocol, range, token, placeholders);
+        runtime.put(token, reservation);
+        logger.debug("Reserved {} ports {} ({})", protocol, range, token);
+        return reservation;
+    }
+
+    private ReservationToken newRuntimeToken() {
+        for (;;) {
+            long value = random.nextLong();
+            if (value != 0 && (value & TAG_MASK) != PERSISTENT_TAG) {
+                ReservationToken token = ReservationToken.of(value);
+                if (!runtime.containsKey(token)) {
+                    return token;
+                }
+            }
+        }
+    }
+
+    void forget(HeldReservation reservation) {
+        runtime.remove(reservation.token(), reservation);
+        logger.debug("Released {}", reservation);
+    }
+
+    @Override
+    public ReservationToken createPersistent(Protocol protocol, PortRange range) {
+        checkNotNull(protocol, "protocol");
+        checkNotNull(range, "range");
+        reservedPorts.update(current -> {
+            if (current.overlaps(range)) {
+                throw new PortReservationException(Reason.IN_USE, "ports " + range
+                        + " overlap net.ipv4.ip_local_reserved_ports entries " + current.rangesOverlapping(range)
+                        + " (the list is shared by TCP and UDP, as ERROR_SHARING_VIOLATION on Windows); delete that "
+                        + "reservation first or choose a block outside it");
+            }
+            return current.with(range);
+        });
+        logger.info("Created persistent reservation of ports {} in {}", range, reservedPorts.path());
+        return persistentToken(range);
+    }
+
+    @Override
+    public Optional<ReservationToken> lookupPersistent(Protocol protocol, PortRange range) {
+        checkNotNull(protocol, "protocol");
+        checkNotNull(range, "range");
+        return reservedPorts.read().containsAll(range) ? Optional.of(persistentToken(range)) : Optional.empty();
+    }
+
+    @Override
+    public void deletePersistent(Protocol protocol, PortRange range) {
+        checkNotNull(protocol, "protocol");
+        checkNotNull(range, "range");
+        reservedPorts.update(current -> {
+            if (!current.containsAll(range)) {
+                throw new PortReservationException(Reason.NOT_FOUND, "ports " + range + " are not all in "
+                        + "net.ipv4.ip_local_reserved_ports (now \"" + current.format() + "\"); delete exactly a block "
+                        + "that was created, as lookupPersistent() confirms");
+            }
+            return current.without(range);
+        });
+        for (ConcurrentMap<ReservationToken, PortBlock> blocks : persistentBlocks.values()) {
+            PortBlock block = blocks.remove(persistentToken(range));
+            if (block != null) {
+                block.close();
+            }
+        }
+        logger.info("Deleted persistent reservation of ports {} from {}", range, reservedPorts.path());
+    }
+
+    /** The token every process derives for the persistent block {@code range}. */
+    public static ReservationToken persistentToken(PortRange range) {
+        return ReservationToken.of(PERSISTENT_TAG | ((long) range.start() << 16) | range.count());
+    }
+
+    /** The block of a persistent token, or null when the token is not a persistent one. */
+    static PortRange persistentRange(ReservationToken token) {
+        long v = token.value();
+        if ((v & TAG_MASK) != PERSISTENT_TAG) {
+            return null;
+        }
+        int start = (int) ((v >>> 16) & 0xFFFF);
+        int count = (int) (v & 0xFFFF);
+        try {
+            return PortRange.of(start, count);
+        } catch (PortReservationException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public PortBinding bind(ReservationToken token, ReservableSocket socket, InetSocketAddress requested) {
+        checkNotNull(token, "token");
+        checkNotNull(socket, "socket");
+        HeldReservation held = runtime.get(token);
+        if (held != null) {
+            return held.bind(socket, requested);
+        }
+        PortRange range = persistentRange(token);
+        if (range == null) {
+            throw new PortReservationException(Reason.UNKNOWN_TOKEN, token + " names no open reservation of this "
+                    + "process: runtime tokens are valid only in the process that acquired them and until close(); "
+                    + "use the token of an open RuntimeReservation or of lookupPersistent()");
+        }
+        if (!reservedPorts.read().containsAll(range)) {
+            throw new PortReservationException(Reason.NOT_FOUND, token + " names persistent block " + range
+                    + " which is no longer in net.ipv4.ip_local_reserved_ports; create it again");
+        }
+        // The sysctl list is one for TCP and UDP; this process tracks its sockets per protocol.
+        Protocol protocol = socket.protocol();
+        PortBlock block = persistentBlocks.get(protocol).computeIfAbsent(token, t -> new PortBlock(
+                "persistent " + protocol + " reservation " + range, protocol, range, t, false));
+        return block.bind(socket, requested);
+    }
+
+    @Override
+    public Optional<RuntimeReservation> runtimeReservation(ReservationToken token) {
+        return Optional.ofNullable(runtime.get(checkNotNull(token, "token")));
+    }
+
+    @Override
+    public String toString() {
+        return "LinuxPortReservationProvider[" + runtime.size() + " runtime reservations, persistent list "
+                + reservedPorts.path() + "]";
+    }
+}

@@ -1,0 +1,199 @@
+package io.github.portreservation.linux;
+
+import io.github.portreservation.PortBinding;
+import io.github.portreservation.PortRange;
+import io.github.portreservation.PortReservationException;
+import io.github.portreservation.PortReservationException.Reason;
+import io.github.portreservation.Protocol;
+import io.github.portreservation.ReservableSocket;
+import io.github.portreservation.ReservationToken;
+import io.github.portreservation.internal.PortFifo;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+
+import static io.netty.util.internal.ObjectUtil.checkNotNull;
+
+/**
+ * The ports of one block that this process's sockets use: which port each binding has, and a FIFO of free ports
+ * (a returned port goes to the back, so it is reused as late as possible). Choosing and returning a port is O(1);
+ * the bind system call happens outside the lock.
+ */
+final class PortBlock {
+    private final String description;
+    private final Protocol protocol;
+    private final PortRange range;
+    private final ReservationToken token;
+    /** Runtime blocks share each port with its placeholder (SO_REUSEPORT); persistent blocks have none. */
+    private final boolean shared;
+    private final Object lock = new Object();
+    private final PortFifo free;
+    private final LinuxPortBinding[] bindings;
+    private boolean open = true;
+
+    PortBlock(String description, Protocol protocol, PortRange range, ReservationToken token, boolean shared) {
+        this.description = description;
+        this.protocol = protocol;
+        this.range = range;
+        this.token = token;
+        this.shared = shared;
+        this.free = new PortFifo(range.count());
+        this.bindings = new LinuxPortBinding[range.count()];
+        for (int i = 0; i < range.count(); i++) {
+            free.addLast(i);
+        }
+    }
+
+    ReservationToken token() {
+        return token;
+    }
+
+    int boundPorts() {
+        synchronized (lock) {
+            return range.count() - free.size();
+        }
+    }
+
+    int availablePorts() {
+        synchronized (lock) {
+            return open ? free.size() : 0;
+        }
+    }
+
+    boolean isOpen() {
+        synchronized (lock) {
+            return open;
+        }
+    }
+
+    /** Refuses further binds; returns false when already closed. */
+    boolean close() {
+        synchronized (lock) {
+            boolean was = open;
+            open = false;
+            return was;
+        }
+    }
+
+    /** Binds {@code socket} to a port of the block; see {@link io.github.portreservation.PortBinder#bind}. */
+    PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
+        checkNotNull(socket, "socket");
+        if (socket.protocol() != protocol) {
+            throw PortReservationException.invalidArgument(socket.protocol() + " socket " + socket,
+                    "the " + description + " holds " + protocol + " ports only",
+                    "bind " + protocol + " sockets from it, and acquire a " + socket.protocol()
+                            + " reservation for the other");
+        }
+        InetAddress address = null;
+        int port = 0;
+        if (requested != null) {
+            if (requested.isUnresolved()) {
+                throw PortReservationException.invalidArgument("local address " + requested,
+                        "it is unresolved", "pass a resolved address such as new InetSocketAddress(\"127.0.0.1\", 0)");
+            }
+            address = requested.getAddress().isAnyLocalAddress() ? null : requested.getAddress();
+            port = requested.getPort();
+            if (port != 0 && !range.contains(port)) {
+                throw new PortReservationException(Reason.OUTSIDE_RESERVATION, "port " + port + " is outside the "
+                        + description + " (ports " + range + "); request port 0 for any free port of the block, "
+                        + "or a port in " + range);
+            }
+        }
+        // A persistent block has no placeholders: another process may have taken a port; try the next ones.
+        int attempts = port == 0 && !shared ? range.count() : 1;
+        PortReservationException last = null;
+        for (int i = 0; i < attempts; i++) {
+            LinuxPortBinding binding = claim(port, socket);
+            try {
+                if (shared) {
+                    socket.enablePortSharing();
+                }
+                InetSocketAddress local = new InetSocketAddress(address, binding.port());
+                socket.bind(local);
+                InetSocketAddress actual = socket.localAddress();
+                binding.bound(actual != null ? actual : local);
+                return binding;
+            } catch (IOException e) {
+                binding.close();
+                last = SocketErrors.map("bind " + protocol + " port " + binding.port() + " of the " + description
+                        + (address == null ? "" : " on " + address.getHostAddress()), e, shared
+                        ? "only a socket of this same user with SO_REUSEPORT can share a held port; find it with "
+                        + "'ss -lntup sport = :" + binding.port() + "'"
+                        : "net.ipv4.ip_local_reserved_ports only keeps automatic port assignment away, not explicit "
+                        + "binds; find the other process with 'ss -lntup sport = :" + binding.port() + "'");
+                if (last.reason() != Reason.IN_USE) {
+                    throw last;
+                }
+            } catch (RuntimeException e) {
+                binding.close();
+                throw e;
+            }
+        }
+        throw last;
+    }
+
+    private LinuxPortBinding claim(int port, ReservableSocket socket) {
+        synchronized (lock) {
+            if (!open) {
+                throw new PortReservationException(Reason.CLOSED, "the " + description
+                        + " is closed; acquire a new reservation");
+            }
+            int index;
+            if (port == 0) {
+                index = free.pollFirst();
+                if (index < 0 && reclaimClosedSocketsLocked()) {
+                    index = free.pollFirst();
+                }
+                if (index < 0) {
+                    throw new PortReservationException(Reason.EXHAUSTED, "all " + range.count() + " ports of the "
+                            + description + " (" + range + ") are bound by sockets of this process; close one of them, "
+                            + "acquire a larger reservation, or use a ReservationPool that grows by blocks");
+                }
+            } else {
+                index = port - range.start();
+                if (!free.remove(index)) {
+                    LinuxPortBinding holder = bindings[index];
+                    if (holder == null || holder.socket().isOpen()) {
+                        throw new PortReservationException(Reason.IN_USE, "port " + port + " of the " + description
+                                + " is already bound by " + (holder == null ? "a socket" : holder.socket())
+                                + " of this process; close that socket first, or request port 0 for any free port");
+                    }
+                    bindings[index] = null; // its socket closed without giving the port back
+                }
+            }
+            LinuxPortBinding binding = new LinuxPortBinding(this, index, range.start() + index, socket);
+            bindings[index] = binding;
+            return binding;
+        }
+    }
+
+    /** Gives back ports whose sockets were closed without closing their binding; only on the exhausted path. */
+    private boolean reclaimClosedSocketsLocked() {
+        boolean any = false;
+        for (int i = 0; i < bindings.length; i++) {
+            LinuxPortBinding b = bindings[i];
+            if (b != null && !b.socket().isOpen()) {
+                bindings[i] = null;
+                free.addLast(i);
+                any = true;
+            }
+        }
+        return any;
+    }
+
+    void release(LinuxPortBinding binding) {
+        synchronized (lock) {
+            int index = binding.index();
+            if (bindings[index] == binding) {
+                bindings[index] = null;
+                free.addLast(index);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return description + " " + range;
+    }
+}
