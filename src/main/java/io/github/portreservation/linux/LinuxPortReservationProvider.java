@@ -15,8 +15,6 @@ import io.netty.util.internal.logging.InternalLoggerFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.NetworkChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.security.SecureRandom;
@@ -173,7 +171,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         int lo = 32768;
         int hi = 60999;
         try {
-            String[] parts = new String(Files.readAllBytes(LOCAL_PORT_RANGE), StandardCharsets.US_ASCII)
+            String[] parts = ProcFiles.read(LOCAL_PORT_RANGE)
                     .trim().split("\\s+");
             lo = Integer.parseInt(parts[0]);
             hi = Integer.parseInt(parts[1]);

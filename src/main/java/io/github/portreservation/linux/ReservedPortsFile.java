@@ -38,7 +38,7 @@ public final class ReservedPortsFile {
     /** The current set. */
     public ReservedPortSet read() {
         try {
-            return ReservedPortSet.parse(new String(Files.readAllBytes(path), StandardCharsets.US_ASCII));
+            return ReservedPortSet.parse(ProcFiles.read(path));
         } catch (NoSuchFileException e) {
             throw new PortReservationException(Reason.UNSUPPORTED, path + " does not exist: this kernel or network "
                     + "namespace has no ip_local_reserved_ports; persistent reservations need Linux 2.6.35 or later "
