@@ -95,8 +95,9 @@ class PersistentReservationFileTest {
 
     @Test
     void writeRefusedByTheKernelIsAccessDenied() {
-        // a read-only sysctl: the kernel refuses the write even to root, as it refuses non-root writers
-        Path readOnly = Paths.get("/proc/sys/fs/inode-nr");
+        // a read-only sysctl whose value reads as a port list ("40"): the kernel refuses the write even to root,
+        // with the same EACCES a non-root writer of ip_local_reserved_ports gets
+        Path readOnly = Paths.get("/proc/sys/kernel/cap_last_cap");
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(readOnly), "no " + readOnly);
         LinuxPortReservationProvider p = LinuxPortReservationProvider.create(readOnly);
         PortReservationException e = assertThrows(PortReservationException.class,
