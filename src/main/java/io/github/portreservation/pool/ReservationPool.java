@@ -1,0 +1,1098 @@
+package io.github.portreservation.pool;
+
+import io.github.portreservation.PortBinder;
+import io.github.portreservation.PortBinding;
+import io.github.portreservation.PortRange;
+import io.github.portreservation.PortReservationException;
+import io.github.portreservation.PortReservationException.Reason;
+import io.github.portreservation.PortReservationProvider;
+import io.github.portreservation.Protocol;
+import io.github.portreservation.ReservableSocket;
+import io.github.portreservation.RuntimeReservation;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
+
+import static io.netty.util.internal.ObjectUtil.checkNotNull;
+
+/**
+ * A pool of reserved ports that leases one port per socket and grows and shrinks by blocks (runtime reservations).
+ *
+ * <ul>
+ *   <li><b>Lease</b>: {@link #lease()} (blocking, per the exhaustion policy), {@link #leaseAsync()} (never blocks the
+ *       caller), {@link #lease(int)} (a specific port), or {@link #bind(ReservableSocket, InetSocketAddress)} which
+ *       leases and binds in one step ({@link PortBinder}, so the Netty channel factories accept a pool).</li>
+ *   <li><b>Return</b>: {@link PortLease#close()} puts the port at the back of its block's queue (longest time before
+ *       reuse), usable again after the optional cooldown.</li>
+ *   <li><b>Grow</b>: when no port is free, the pool acquires a new block from the provider (a block of
+ *       {@code blockSize} ports, or the next fixed range), up to the maximum; the system calls run outside the lock.</li>
+ *   <li><b>Shrink</b>: a block without lease for longer than the idle timeout is released (down to the minimum).
+ *       Leases are packed into the oldest blocks so that the newest ones go idle when the load drops.</li>
+ *   <li><b>Never twice</b>: a port belongs to at most one live lease; a port whose bind fails because another socket
+ *       took it is quarantined (not leased again while its block is held) and the next port is tried.</li>
+ *   <li><b>Close</b>: {@link #close()} refuses new leases and releases each block when its last lease comes back;
+ *       {@link #closeForcibly()} releases every block at once.</li>
+ * </ul>
+ *
+ * <p>Lease and return are O(1) in the occupancy (a scan of one bit per block to find the oldest block with a free
+ * port) and allocate only the lease. Thread-safe.
+ */
+public final class ReservationPool implements PortBinder, AutoCloseable {
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(ReservationPool.class);
+
+    static final long NEVER = Long.MAX_VALUE;
+    /** After a block could not be acquired, growth is not tried again for this long (protects the provider). */
+    private static final long GROWTH_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+
+    // Configuration.
+    private final PortReservationProvider provider;
+    private final Protocol protocol;
+    private final int blockSize;
+    private final PortRange[] fixedRanges;
+    private final int maxBlocks;
+    private final int maxPorts;
+    private final int minBlocks;
+    private final long cooldownNanos;
+    private final long idleNanos;
+    private final long waitNanos;
+    private final int maxBindAttempts;
+    private final ScheduledExecutorService scheduler;
+    private final LongSupplier clock;
+
+    // State, guarded by lock.
+    private final ReentrantLock lock = new ReentrantLock();
+    private final PoolBlock[] blocks;
+    private final boolean[] slotPending;
+    private final long[] slotsWithFreePorts;
+    private final PoolBlock[] blockByPort = new PoolBlock[PortRange.MAX_PORT + 1];
+    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private int liveWaiters;
+    private int blockCount;
+    private int growing;
+    private int pendingPorts;
+    private int heldPorts;
+    private int leased;
+    private int free;
+    private int quarantined;
+    private long granted;
+    private long failures;
+    private long exhaustions;
+    private long timeouts;
+    private long acquired;
+    private long released;
+    private boolean closed;
+    private boolean serveTimerPending;
+    private long serveTimerAt;
+    private long growthRetryAt;
+    private PortReservationException lastGrowthFailure;
+    private final CompletableFuture<Void> termination = new CompletableFuture<>();
+
+    ReservationPool(ReservationPoolBuilder b) {
+        this.provider = b.provider;
+        this.protocol = b.protocol;
+        this.blockSize = b.blockSize;
+        this.fixedRanges = b.fixedRanges;
+        this.maxBlocks = b.maxBlocks;
+        this.maxPorts = b.maxPorts;
+        this.minBlocks = b.minBlocks;
+        this.cooldownNanos = b.cooldownNanos;
+        this.idleNanos = b.idleNanos;
+        this.waitNanos = b.waitNanos;
+        this.maxBindAttempts = b.maxBindAttempts;
+        this.scheduler = b.scheduler != null ? b.scheduler : SharedScheduler.INSTANCE;
+        this.clock = b.clock;
+        int slots = fixedRanges != null ? fixedRanges.length : maxBlocks;
+        this.blocks = new PoolBlock[slots];
+        this.slotPending = new boolean[slots];
+        this.slotsWithFreePorts = new long[(slots + 63) >>> 6];
+    }
+
+    /** A builder of a pool of {@code protocol} ports reserved through {@code provider}. */
+    public static ReservationPoolBuilder builder(PortReservationProvider provider, Protocol protocol) {
+        return new ReservationPoolBuilder(provider, protocol);
+    }
+
+    /** Acquires the minimum blocks at build time; on failure releases what was acquired and throws. */
+    void acquireMinimumBlocks() {
+        try {
+            for (int i = 0; i < minBlocks; i++) {
+                int slot;
+                lock.lock();
+                try {
+                    slot = reserveGrowthSlotLocked(null, true);
+                } finally {
+                    lock.unlock();
+                }
+                if (slot < 0) {
+                    throw new PortReservationException(Reason.EXHAUSTED, "could not acquire the " + minBlocks
+                            + " minimum blocks of " + this + "; lower minBlocks(...) or raise maxPorts(...)");
+                }
+                grow(slot, false, true);
+            }
+        } catch (RuntimeException e) {
+            closeForcibly();
+            throw e;
+        }
+    }
+
+    /** The protocol of the pool's ports. */
+    public Protocol protocol() {
+        return protocol;
+    }
+
+    /** Whether {@link #close()} or {@link #closeForcibly()} was called. */
+    public boolean isClosed() {
+        lock.lock();
+        try {
+            return closed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Completes when the pool is closed and every block is released. */
+    public CompletableFuture<Void> terminationFuture() {
+        return termination.copy();
+    }
+
+    /** A consistent snapshot of the pool's gauges and counters. */
+    public PoolStatistics statistics() {
+        lock.lock();
+        try {
+            return new PoolStatistics(heldPorts - quarantined, leased, free, quarantined, blockCount, liveWaiters,
+                    granted, failures, exhaustions, timeouts, acquired, released);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The ranges of the blocks the pool holds now, oldest slot first. */
+    public List<PortRange> blockRanges() {
+        lock.lock();
+        try {
+            List<PortRange> ranges = new ArrayList<>(blockCount);
+            for (PoolBlock b : blocks) {
+                if (b != null) {
+                    ranges.add(b.range);
+                }
+            }
+            return ranges;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Leasing
+
+    /**
+     * Leases the next free port (the oldest returned of the oldest block), growing the pool by a block when all are
+     * full. When the pool cannot grow: fails at once with EXHAUSTED, or, with {@code waitWhenExhausted(timeout)},
+     * waits up to the timeout. It never blocks a Netty event loop thread: there it fails at once (EXHAUSTED) instead of
+     * waiting; use {@link #leaseAsync()} there.
+     *
+     * @throws PortReservationException EXHAUSTED, TIMEOUT (also when interrupted, with the interrupt status kept),
+     *         CLOSED, or the provider's error when a needed block could not be acquired
+     */
+    public PortLease lease() {
+        boolean mustNotBlock = EventLoopThreads.currentThreadMustNotBlock();
+        boolean growthFailed = false;
+        for (;;) {
+            Waiter waiter = null;
+            int growSlot = -1;
+            ArrayList<Waiter> handoff = null;
+            lock.lock();
+            try {
+                ensureOpenLocked();
+                if (liveWaiters > 0) {
+                    handoff = serveLocked(null, true);
+                }
+                long now = clock.getAsLong();
+                PortLease lease = takeReadyLocked(now);
+                if (lease != null) {
+                    return lease;
+                }
+                if (!growthFailed && (mustNotBlock || growing == 0)) {
+                    growSlot = reserveGrowthSlotLocked(null, false);
+                }
+                if (growSlot < 0) {
+                    if (mustNotBlock || growing == 0 && waitNanos < 0) {
+                        exhaustions++;
+                        throw exhaustedLocked(now, mustNotBlock);
+                    }
+                    waiter = enqueueLocked(false, now);
+                }
+            } finally {
+                lock.unlock();
+                deliver(handoff);
+            }
+            if (waiter == null) {
+                try {
+                    PortLease lease = grow(growSlot, true, false);
+                    if (lease != null) {
+                        return lease;
+                    }
+                } catch (PortReservationException e) {
+                    if (mustNotBlock || waitNanos < 0) {
+                        throw exhaustedAfterGrowthFailure(e);
+                    }
+                    growthFailed = true; // wait for a returned port instead
+                }
+                continue;
+            }
+            return await(waiter);
+        }
+    }
+
+    /**
+     * Leases the next free port without blocking the caller: the future completes at once when a port is free, after
+     * the pool grew by a block (acquired on the pool's scheduler thread), or when a lease is returned; it fails with
+     * EXHAUSTED (fail policy), TIMEOUT (wait policy) or CLOSED. Callbacks run on the thread that completes the future
+     * (the returning, growing or timer thread); use the {@code *Async} methods of the future to move elsewhere.
+     * Cancelling the future withdraws the request; a port granted concurrently goes back to the pool.
+     */
+    public CompletableFuture<PortLease> leaseAsync() {
+        ArrayList<Waiter> handoff = null;
+        lock.lock();
+        try {
+            if (closed) {
+                return CompletableFuture.failedFuture(closedException());
+            }
+            if (liveWaiters > 0) {
+                handoff = serveLocked(null, true);
+            }
+            long now = clock.getAsLong();
+            PortLease lease = takeReadyLocked(now);
+            if (lease != null) {
+                return CompletableFuture.completedFuture(lease);
+            }
+            int growSlot = growing == 0 ? reserveGrowthSlotLocked(null, false) : -1;
+            if (growSlot < 0 && growing == 0 && waitNanos < 0) {
+                exhaustions++;
+                return CompletableFuture.failedFuture(exhaustedLocked(now, false));
+            }
+            Waiter waiter = enqueueLocked(true, now);
+            if (growSlot >= 0) {
+                launchGrowthLocked(growSlot);
+            }
+            return waiter.future;
+        } finally {
+            lock.unlock();
+            deliver(handoff);
+        }
+    }
+
+    /**
+     * Leases exactly {@code port}, when it is a free port of one of the pool's blocks (its cooldown does not apply to
+     * an explicit request). Never waits.
+     *
+     * @throws PortReservationException INVALID_ARGUMENT for a port outside 1..65535, OUTSIDE_RESERVATION when no block
+     *         of the pool holds it, IN_USE when it is leased or quarantined, CLOSED
+     */
+    public PortLease lease(int port) {
+        if (port < PortRange.MIN_PORT || port > PortRange.MAX_PORT) {
+            throw PortReservationException.invalidArgument("port " + port, "must be in 1..65535",
+                    "pass a port of one of the pool's blocks, or call lease() for any free port");
+        }
+        lock.lock();
+        try {
+            ensureOpenLocked();
+            PoolBlock b = blockByPort[port];
+            if (b == null) {
+                throw new PortReservationException(Reason.OUTSIDE_RESERVATION, "port " + port
+                        + " is not in any block of " + this + " (blocks held: " + rangesLocked()
+                        + "); request port 0 for any free port, or one of the ports of these blocks");
+            }
+            int index = port - b.range.start();
+            if (b.owners[index] != null) {
+                throw new PortReservationException(Reason.IN_USE, "port " + port + " of " + this
+                        + " is leased by " + b.owners[index] + "; wait until it is closed or request port 0");
+            }
+            if (!b.free.remove(index)) {
+                throw new PortReservationException(Reason.IN_USE, "port " + port + " of " + this
+                        + " is quarantined: a bind on it failed because another socket holds it; request port 0");
+            }
+            if (b.free.isEmpty()) {
+                clearSlotBit(b.slot);
+            }
+            return grantLocked(b, index);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Leases a port and binds {@code socket} to it: port 0 takes the next free port (as {@link #lease()}; when the
+     * bind fails because another socket took that port, the port is quarantined and the next one is tried), another
+     * port must be a free port of the pool (as {@link #lease(int)}).
+     *
+     * @return the lease, which is the socket's binding: close it after the socket to give the port back
+     * @throws PortReservationException INVALID_ARGUMENT (wrong protocol, unresolved address), the errors of
+     *         {@link #lease()} or {@link #lease(int)}, IN_USE after {@code maxBindAttempts} quarantined ports in a row,
+     *         or the bind error; the socket is left unbound and no lease is kept
+     */
+    @Override
+    public PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
+        checkNotNull(socket, "socket");
+        if (socket.protocol() != protocol) {
+            throw PortReservationException.invalidArgument(socket.protocol() + " socket " + socket,
+                    this + " leases " + protocol + " ports only",
+                    "bind it from a pool built for " + socket.protocol());
+        }
+        if (requested != null && requested.getPort() != 0) {
+            return bindOrReturn(lease(requested.getPort()), socket, requested);
+        }
+        PortReservationException last = null;
+        for (int attempt = 0; attempt < maxBindAttempts; attempt++) {
+            PortLease lease;
+            try {
+                lease = lease();
+            } catch (PortReservationException e) {
+                if (last != null) {
+                    e.addSuppressed(last);
+                }
+                throw e;
+            }
+            try {
+                return bindOrReturn(lease, socket, requested);
+            } catch (PortReservationException e) {
+                if (!lease.isQuarantined()) {
+                    throw e;
+                }
+                last = e;
+            }
+        }
+        throw new PortReservationException(Reason.IN_USE, maxBindAttempts + " ports of " + this
+                + " in a row could not be bound because other sockets hold them (last: " + last.getMessage()
+                + "); they are quarantined. Find the other process with 'ss -tulpn', or raise maxBindAttempts(...)",
+                last);
+    }
+
+    private static PortBinding bindOrReturn(PortLease lease, ReservableSocket socket, InetSocketAddress requested) {
+        try {
+            return lease.bind(socket, requested);
+        } catch (RuntimeException e) {
+            lease.close();
+            throw e;
+        }
+    }
+
+    /** Whether a bind failure means another socket holds the port (not a fault of the caller's socket or address). */
+    static boolean isPortFault(PortReservationException e) {
+        return e.reason() == Reason.IN_USE || e.reason() == Reason.ACCESS_DENIED;
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Closing
+
+    /**
+     * Refuses new leases (waiting requests fail with CLOSED), releases the blocks without lease now and each other
+     * block when its last lease comes back. Idempotent.
+     */
+    @Override
+    public void close() {
+        shutdown(false);
+    }
+
+    /**
+     * Refuses new leases and releases every block at once. Leases still open become inactive; their sockets keep
+     * their ports until they close, but the ports are no longer reserved. Idempotent.
+     */
+    public void closeForcibly() {
+        shutdown(true);
+    }
+
+    private void shutdown(boolean force) {
+        ArrayList<Waiter> failed = null;
+        List<RuntimeReservation> toRelease = new ArrayList<>();
+        boolean terminated;
+        lock.lock();
+        try {
+            if (!closed) {
+                closed = true;
+                failed = failAllWaitersLocked(closedException(), null);
+            }
+            for (PoolBlock b : blocks) {
+                if (b != null && (force || b.leased == 0)) {
+                    removeBlockLocked(b);
+                    toRelease.add(b.reservation);
+                }
+            }
+            terminated = isTerminatedLocked();
+        } finally {
+            lock.unlock();
+        }
+        deliver(failed);
+        releaseAll(toRelease);
+        if (terminated) {
+            termination.complete(null);
+        }
+    }
+
+    private boolean isTerminatedLocked() {
+        return closed && blockCount == 0 && growing == 0;
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Core, under the lock
+
+    private void ensureOpenLocked() {
+        if (closed) {
+            throw closedException();
+        }
+    }
+
+    private PortReservationException closedException() {
+        return new PortReservationException(Reason.CLOSED, this + " is closed: it grants no new leases; build a new "
+                + "pool");
+    }
+
+    /** The oldest returned, cooled-down port of the oldest block that has one; null when none. O(blocks / 64). */
+    private PortLease takeReadyLocked(long now) {
+        if (closed) {
+            return null;
+        }
+        long[] mask = slotsWithFreePorts;
+        for (int w = 0; w < mask.length; w++) {
+            long bits = mask[w];
+            while (bits != 0) {
+                PoolBlock b = blocks[(w << 6) + Long.numberOfTrailingZeros(bits)];
+                int index = b.free.peekFirst();
+                if (cooldownNanos == 0 || now - b.returnedAt[index] >= cooldownNanos) {
+                    b.free.pollFirst();
+                    if (b.free.isEmpty()) {
+                        clearSlotBit(b.slot);
+                    }
+                    return grantLocked(b, index);
+                }
+                bits &= bits - 1;
+            }
+        }
+        return null;
+    }
+
+    private PortLease grantLocked(PoolBlock b, int index) {
+        PortLease lease = new PortLease(this, b, index);
+        b.owners[index] = lease;
+        b.leased++;
+        leased++;
+        free--;
+        granted++;
+        return lease;
+    }
+
+    private void setSlotBit(int slot) {
+        slotsWithFreePorts[slot >>> 6] |= 1L << slot;
+    }
+
+    private void clearSlotBit(int slot) {
+        slotsWithFreePorts[slot >>> 6] &= ~(1L << slot);
+    }
+
+    /**
+     * Gives a leased port back: to the back of its block's queue, or into quarantine. Releases the block when the pool
+     * is closing and this was its last lease; hands ports to waiters. Called once per lease.
+     */
+    void returnPort(PortLease lease, boolean quarantine, boolean bindFailure) {
+        PoolBlock b = lease.block;
+        ArrayList<Waiter> handoff = null;
+        RuntimeReservation toRelease = null;
+        boolean terminated = false;
+        lock.lock();
+        try {
+            if (bindFailure) {
+                failures++;
+            }
+            int index = lease.index;
+            if (b.removed || b.owners[index] != lease) {
+                return; // the pool was closed forcibly: the block is gone
+            }
+            b.owners[index] = null;
+            b.leased--;
+            leased--;
+            long now = clock.getAsLong();
+            if (quarantine) {
+                b.quarantined++;
+                quarantined++;
+            } else {
+                b.returnedAt[index] = now;
+                if (b.free.isEmpty()) {
+                    setSlotBit(b.slot);
+                }
+                b.free.addLast(index);
+                free++;
+            }
+            if (b.leased == 0) {
+                if (closed) {
+                    removeBlockLocked(b);
+                    toRelease = b.reservation;
+                    terminated = isTerminatedLocked();
+                } else {
+                    b.idleSince = now;
+                    scheduleIdleCheckLocked(b);
+                }
+            }
+            if (liveWaiters > 0) {
+                handoff = serveLocked(null, true);
+            }
+        } finally {
+            lock.unlock();
+            deliver(handoff);
+        }
+        if (bindFailure) {
+            logger.warn("Port {} of {} is quarantined until its block {} is released: another socket holds it",
+                    lease.port(), this, b.range);
+        }
+        if (toRelease != null) {
+            release(toRelease);
+            if (terminated) {
+                termination.complete(null);
+            }
+        }
+    }
+
+    /** Counts a bind failure that did not quarantine the port. */
+    void countFailure() {
+        lock.lock();
+        try {
+            failures++;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Waiter enqueueLocked(boolean async, long now) {
+        Waiter w = new Waiter();
+        waiters.addLast(w);
+        liveWaiters++;
+        w.future.whenComplete((lease, error) -> {
+            if (error != null) {
+                withdraw(w);
+            }
+        });
+        if (async && waitNanos >= 0) {
+            w.timeout = schedule(() -> timeOut(w), waitNanos);
+            if (w.timeout == null) {
+                w.queued = false;
+                liveWaiters--;
+                w.failure = new PortReservationException(Reason.SYSTEM_ERROR, "the scheduler of " + this
+                        + " rejected the wait's timeout (was it shut down?); pass a running scheduler");
+                CompletableFuture.runAsync(w::deliver);
+            }
+        }
+        scheduleServeTimerLocked(now);
+        return w;
+    }
+
+    private void withdraw(Waiter w) {
+        lock.lock();
+        try {
+            if (w.queued) {
+                w.queued = false;
+                liveWaiters--;
+                if (liveWaiters == 0) {
+                    waiters.clear();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void timeOut(Waiter w) {
+        PortReservationException e = timeoutException();
+        if (w.future.completeExceptionally(e)) {
+            lock.lock();
+            try {
+                timeouts++;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private PortReservationException timeoutException() {
+        PoolStatistics s = statistics();
+        PortReservationException cause;
+        lock.lock();
+        try {
+            cause = lastGrowthFailure;
+        } finally {
+            lock.unlock();
+        }
+        return new PortReservationException(Reason.TIMEOUT, "no port of " + this + " became free within "
+                + Duration.ofNanos(waitNanos) + " (" + s.leased() + " of " + s.capacity() + " ports leased in "
+                + s.blocks() + " of at most " + maxBlocks + " blocks, " + s.quarantined() + " quarantined)"
+                + "; close leases sooner, raise maxBlocks(...)/maxPorts(...), or wait longer", cause);
+    }
+
+    private PortLease await(Waiter w) {
+        try {
+            return waitNanos >= 0 ? w.future.get(waitNanos, TimeUnit.NANOSECONDS) : w.future.get();
+        } catch (TimeoutException e) {
+            PortReservationException timeout = timeoutException();
+            if (w.future.completeExceptionally(timeout)) {
+                lock.lock();
+                try {
+                    timeouts++;
+                } finally {
+                    lock.unlock();
+                }
+                throw timeout;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            PortReservationException interrupted = new PortReservationException(Reason.TIMEOUT, "interrupted while "
+                    + "waiting for a port of " + this + " (the interrupt status is kept); retry when appropriate", e);
+            if (w.future.completeExceptionally(interrupted)) {
+                throw interrupted;
+            }
+        } catch (ExecutionException e) {
+            throw (PortReservationException) e.getCause();
+        }
+        return w.future.join(); // completed concurrently with a lease
+    }
+
+    /**
+     * Hands ready ports to waiters in arrival order. With waiters left: starts a growth on the scheduler (when
+     * {@code mayGrow}), fails them under the fail policy when nothing more can come, or arms the cooldown timer.
+     */
+    private ArrayList<Waiter> serveLocked(ArrayList<Waiter> out, boolean mayGrow) {
+        long now = clock.getAsLong();
+        while (liveWaiters > 0) {
+            Waiter w = waiters.peekFirst();
+            if (!w.queued) {
+                waiters.pollFirst();
+                continue;
+            }
+            PortLease lease = takeReadyLocked(now);
+            if (lease == null) {
+                break;
+            }
+            waiters.pollFirst();
+            w.queued = false;
+            liveWaiters--;
+            w.lease = lease;
+            out = add(out, w);
+        }
+        if (liveWaiters == 0) {
+            waiters.clear();
+            return out;
+        }
+        if (growing > 0) {
+            return out; // the growth under way serves them when it ends
+        }
+        int slot = mayGrow ? reserveGrowthSlotLocked(null, false) : -1;
+        if (slot >= 0) {
+            launchGrowthLocked(slot);
+        } else if (waitNanos < 0) {
+            exhaustions += liveWaiters;
+            out = failAllWaitersLocked(exhaustedLocked(now, false), out);
+        } else {
+            scheduleServeTimerLocked(now);
+        }
+        return out;
+    }
+
+    private ArrayList<Waiter> failAllWaitersLocked(PortReservationException failure, ArrayList<Waiter> out) {
+        for (Waiter w : waiters) {
+            if (w.queued) {
+                w.queued = false;
+                w.failure = failure;
+                out = add(out, w);
+            }
+        }
+        waiters.clear();
+        liveWaiters = 0;
+        return out;
+    }
+
+    private static ArrayList<Waiter> add(ArrayList<Waiter> list, Waiter w) {
+        ArrayList<Waiter> out = list != null ? list : new ArrayList<>(4);
+        out.add(w);
+        return out;
+    }
+
+    private static void deliver(ArrayList<Waiter> handoff) {
+        if (handoff != null) {
+            for (Waiter w : handoff) {
+                w.deliver();
+            }
+        }
+    }
+
+    /** With cooldown, wakes the waiters when the first cooling port becomes ready. */
+    private void scheduleServeTimerLocked(long now) {
+        if (cooldownNanos == 0 || liveWaiters == 0) {
+            return;
+        }
+        long earliest = NEVER;
+        for (PoolBlock b : blocks) {
+            if (b != null && !b.free.isEmpty()) {
+                earliest = Math.min(earliest, b.returnedAt[b.free.peekFirst()] + cooldownNanos);
+            }
+        }
+        if (earliest == NEVER || serveTimerPending && serveTimerAt <= earliest) {
+            return;
+        }
+        serveTimerPending = true;
+        serveTimerAt = earliest;
+        schedule(this::serveTimer, Math.max(0, earliest - now));
+    }
+
+    private void serveTimer() {
+        ArrayList<Waiter> handoff;
+        lock.lock();
+        try {
+            serveTimerPending = false;
+            handoff = serveLocked(null, true);
+        } finally {
+            lock.unlock();
+        }
+        deliver(handoff);
+    }
+
+    private PortReservationException exhaustedLocked(long now, boolean eventLoop) {
+        int cooling = 0;
+        if (cooldownNanos > 0) {
+            cooling = free;
+        }
+        StringBuilder sb = new StringBuilder("no free port in ").append(this).append(": ").append(leased)
+                .append(" of ").append(heldPorts - quarantined).append(" ports leased in ").append(blockCount)
+                .append(" of at most ").append(maxBlocks).append(" blocks");
+        if (quarantined > 0) {
+            sb.append(", ").append(quarantined).append(" quarantined");
+        }
+        if (cooling > 0) {
+            sb.append(", ").append(cooling).append(" cooling down");
+        }
+        if (growing > 0) {
+            sb.append(", a block being acquired");
+        } else if (now < growthRetryAt && lastGrowthFailure != null) {
+            sb.append(", the last block acquisition failed (").append(lastGrowthFailure.getMessage()).append(')');
+        }
+        if (eventLoop) {
+            sb.append("; waiting refused: ").append(Thread.currentThread().getName()).append(" is a Netty event loop "
+                    + "thread, which must never block. Use leaseAsync() there, or bind from another thread");
+        } else {
+            sb.append("; close leases sooner, raise maxBlocks(...)/maxPorts(...), or use waitWhenExhausted(timeout)");
+        }
+        return new PortReservationException(Reason.EXHAUSTED, sb.toString(), lastGrowthFailure);
+    }
+
+    private PortReservationException exhaustedAfterGrowthFailure(PortReservationException cause) {
+        lock.lock();
+        try {
+            exhaustions++;
+        } finally {
+            lock.unlock();
+        }
+        return new PortReservationException(Reason.EXHAUSTED, "no free port in " + this
+                + " and growing by a block failed: " + cause.getMessage(), cause);
+    }
+
+    private String rangesLocked() {
+        StringBuilder sb = new StringBuilder();
+        for (PoolBlock b : blocks) {
+            if (b != null) {
+                sb.append(sb.length() == 0 ? "" : ", ").append(b.range);
+            }
+        }
+        return sb.length() == 0 ? "none" : sb.toString();
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Growing and shrinking
+
+    private int sizeOfSlot(int slot) {
+        return fixedRanges != null ? fixedRanges[slot].count() : blockSize;
+    }
+
+    /**
+     * Reserves the slot of the next block to acquire, or returns -1 when the pool cannot grow (closed, at its maximum,
+     * or backing off after a failed acquisition unless {@code ignoreBackoff}). {@code tried} skips fixed ranges that
+     * already failed in this round.
+     */
+    private int reserveGrowthSlotLocked(boolean[] tried, boolean ignoreBackoff) {
+        if (closed || blockCount + growing >= maxBlocks) {
+            return -1;
+        }
+        if (!ignoreBackoff && lastGrowthFailure != null && clock.getAsLong() - growthRetryAt < 0) {
+            return -1;
+        }
+        for (int slot = 0; slot < blocks.length; slot++) {
+            if (blocks[slot] != null || slotPending[slot] || tried != null && tried[slot]) {
+                continue;
+            }
+            int size = sizeOfSlot(slot);
+            if ((long) heldPorts + pendingPorts + size > maxPorts) {
+                if (fixedRanges == null) {
+                    return -1;
+                }
+                continue;
+            }
+            slotPending[slot] = true;
+            growing++;
+            pendingPorts += size;
+            return slot;
+        }
+        return -1;
+    }
+
+    private void endGrowthLocked(int slot) {
+        slotPending[slot] = false;
+        growing--;
+        pendingPorts -= sizeOfSlot(slot);
+    }
+
+    private void launchGrowthLocked(int slot) {
+        try {
+            scheduler.execute(() -> {
+                try {
+                    grow(slot, false, false);
+                } catch (RuntimeException e) {
+                    logger.debug("Growing {} failed", this, e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            endGrowthLocked(slot);
+            lastGrowthFailure = new PortReservationException(Reason.SYSTEM_ERROR, "the scheduler of " + this
+                    + " rejected the growth task (was it shut down?); pass a running scheduler", e);
+            growthRetryAt = clock.getAsLong() + GROWTH_BACKOFF_NANOS;
+        }
+    }
+
+    /**
+     * Acquires the block of {@code slot} (outside the lock) and adds it; fixed ranges that are taken are skipped for
+     * the next ones. Then serves the waiters. Returns a lease of the new block for the caller when {@code forCaller}.
+     *
+     * @throws PortReservationException the acquisition error when no block could be acquired (or CLOSED)
+     */
+    private PortLease grow(int slot, boolean forCaller, boolean ignoreBackoff) {
+        boolean[] tried = null;
+        for (;;) {
+            long started = clock.getAsLong();
+            RuntimeReservation reservation = null;
+            PortReservationException failure = null;
+            try {
+                reservation = fixedRanges != null ? provider.acquire(protocol, fixedRanges[slot])
+                        : provider.acquire(protocol, blockSize);
+                failure = checkAcquired(reservation, slot);
+            } catch (PortReservationException e) {
+                failure = e;
+            } catch (RuntimeException e) {
+                failure = new PortReservationException(Reason.SYSTEM_ERROR, "provider " + provider.name()
+                        + " failed to acquire a block for " + this + ": " + e, e);
+            }
+            PoolBlock block = failure == null ? new PoolBlock(slot, reservation, started - cooldownNanos) : null;
+            PortLease mine = null;
+            ArrayList<Waiter> handoff = null;
+            RuntimeReservation discard = failure != null ? reservation : null;
+            int next = -1;
+            boolean terminated = false;
+            lock.lock();
+            try {
+                endGrowthLocked(slot);
+                if (block != null && (closed || overlapsLocked(block))) {
+                    discard = reservation;
+                    failure = closed ? closedException() : new PortReservationException(Reason.SYSTEM_ERROR,
+                            "provider " + provider.name() + " returned block " + block.range
+                                    + " which overlaps a block the pool already holds; this is a provider bug");
+                    block = null;
+                }
+                if (block != null) {
+                    addBlockLocked(block, clock.getAsLong());
+                    if (forCaller) {
+                        int index = block.free.pollFirst();
+                        if (block.free.isEmpty()) {
+                            clearSlotBit(slot);
+                        }
+                        mine = grantLocked(block, index);
+                    }
+                } else if (!closed) {
+                    failures++;
+                    if (fixedRanges != null) {
+                        tried = tried != null ? tried : new boolean[fixedRanges.length];
+                        tried[slot] = true;
+                        next = reserveGrowthSlotLocked(tried, true);
+                    }
+                    if (next < 0) {
+                        lastGrowthFailure = failure;
+                        growthRetryAt = clock.getAsLong() + GROWTH_BACKOFF_NANOS;
+                    }
+                }
+                if (next < 0) {
+                    if (liveWaiters > 0) {
+                        handoff = serveLocked(null, block != null);
+                    }
+                    terminated = isTerminatedLocked();
+                }
+            } finally {
+                lock.unlock();
+                deliver(handoff);
+            }
+            if (discard != null) {
+                release(discard);
+            }
+            if (terminated) {
+                termination.complete(null);
+            }
+            if (next >= 0) {
+                slot = next;
+                continue;
+            }
+            if (failure != null) {
+                logger.debug("{} could not grow", this, failure);
+                throw failure;
+            }
+            logger.debug("{} acquired block {}", this, reservation.range());
+            return mine;
+        }
+    }
+
+    private PortReservationException checkAcquired(RuntimeReservation r, int slot) {
+        if (r == null) {
+            return new PortReservationException(Reason.SYSTEM_ERROR, "provider " + provider.name()
+                    + " returned no reservation; this is a provider bug");
+        }
+        PortRange expected = fixedRanges != null ? fixedRanges[slot] : null;
+        if (r.protocol() != protocol || (expected != null ? !expected.equals(r.range())
+                : r.range().count() != blockSize)) {
+            return new PortReservationException(Reason.SYSTEM_ERROR, "provider " + provider.name() + " returned "
+                    + r + " for a request of " + protocol + " " + (expected != null ? expected : blockSize + " ports")
+                    + "; this is a provider bug");
+        }
+        return null;
+    }
+
+    private boolean overlapsLocked(PoolBlock b) {
+        for (int p = b.range.start(); p <= b.range.end(); p++) {
+            if (blockByPort[p] != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void addBlockLocked(PoolBlock b, long now) {
+        blocks[b.slot] = b;
+        for (int p = b.range.start(); p <= b.range.end(); p++) {
+            blockByPort[p] = b;
+        }
+        setSlotBit(b.slot);
+        blockCount++;
+        heldPorts += b.range.count();
+        free += b.range.count();
+        acquired++;
+        lastGrowthFailure = null;
+        b.idleSince = now;
+        scheduleIdleCheckLocked(b);
+    }
+
+    private void removeBlockLocked(PoolBlock b) {
+        b.removed = true;
+        blocks[b.slot] = null;
+        clearSlotBit(b.slot);
+        for (int p = b.range.start(); p <= b.range.end(); p++) {
+            blockByPort[p] = null;
+        }
+        blockCount--;
+        heldPorts -= b.range.count();
+        free -= b.free.size();
+        quarantined -= b.quarantined;
+        leased -= b.leased;
+        released++;
+    }
+
+    private void scheduleIdleCheckLocked(PoolBlock b) {
+        if (idleNanos == NEVER || b.idleCheckPending) {
+            return;
+        }
+        b.idleCheckPending = schedule(() -> idleCheck(b), idleNanos) != null;
+    }
+
+    private void idleCheck(PoolBlock b) {
+        RuntimeReservation toRelease = null;
+        lock.lock();
+        try {
+            b.idleCheckPending = false;
+            if (b.removed || closed || b.leased > 0) {
+                return;
+            }
+            long idleFor = clock.getAsLong() - b.idleSince;
+            if (idleFor < idleNanos) {
+                b.idleCheckPending = schedule(() -> idleCheck(b), idleNanos - idleFor) != null;
+            } else if (blockCount > minBlocks) {
+                removeBlockLocked(b);
+                toRelease = b.reservation;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (toRelease != null) {
+            logger.debug("{} released idle block {}", this, toRelease.range());
+            release(toRelease);
+        }
+    }
+
+    private ScheduledFuture<?> schedule(Runnable task, long delayNanos) {
+        try {
+            return scheduler.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            logger.warn("The scheduler of {} rejected a task; idle blocks, timeouts or cooldown wake-ups are not "
+                    + "handled until it runs again", this, e);
+            return null;
+        }
+    }
+
+    private static void release(RuntimeReservation reservation) {
+        try {
+            reservation.close();
+        } catch (RuntimeException e) {
+            logger.warn("Releasing {} failed", reservation, e);
+        }
+    }
+
+    private static void releaseAll(List<RuntimeReservation> reservations) {
+        for (RuntimeReservation r : reservations) {
+            release(r);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ReservationPool[" + protocol + ", " + (fixedRanges != null ? "fixed ranges "
+                + Arrays.toString(fixedRanges) : "blocks of " + blockSize) + " from " + provider.name() + "]";
+    }
+
+    /** The default scheduler: one daemon thread shared by all pools, for timeouts, idle checks and growth. */
+    private static final class SharedScheduler {
+        static final ScheduledExecutorService INSTANCE = create();
+
+        private static ScheduledExecutorService create() {
+            ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, task -> {
+                Thread t = new Thread(task, "port-reservation-pool");
+                t.setDaemon(true);
+                return t;
+            });
+            executor.setRemoveOnCancelPolicy(true);
+            return executor;
+        }
+    }
+}

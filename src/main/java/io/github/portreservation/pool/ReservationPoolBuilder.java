@@ -1,0 +1,233 @@
+package io.github.portreservation.pool;
+
+import io.github.portreservation.PortRange;
+import io.github.portreservation.PortReservationException;
+import io.github.portreservation.PortReservationProvider;
+import io.github.portreservation.Protocol;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+import static io.netty.util.internal.ObjectUtil.checkNotNull;
+
+/**
+ * Configures a {@link ReservationPool}. Defaults: any blocks of 64 ports, at most 16 blocks, no minimum, no port
+ * limit, no cooldown, idle blocks released after 60 seconds, fail at once when exhausted, 8 bind attempts, the shared
+ * daemon scheduler. Every setter validates its argument at once (INVALID_ARGUMENT naming the value and the fix).
+ */
+public final class ReservationPoolBuilder {
+    private static final int DEFAULT_BLOCK_SIZE = 64;
+    private static final int DEFAULT_MAX_BLOCKS = 16;
+
+    final PortReservationProvider provider;
+    final Protocol protocol;
+    int blockSize = DEFAULT_BLOCK_SIZE;
+    private boolean blockSizeSet;
+    PortRange[] fixedRanges;
+    int maxBlocks = -1;
+    int maxPorts = PortRange.MAX_PORT;
+    int minBlocks;
+    long cooldownNanos;
+    long idleNanos = TimeUnit.SECONDS.toNanos(60);
+    long waitNanos = -1;
+    int maxBindAttempts = 8;
+    ScheduledExecutorService scheduler;
+    LongSupplier clock = System::nanoTime;
+
+    ReservationPoolBuilder(PortReservationProvider provider, Protocol protocol) {
+        this.provider = checkNotNull(provider, "provider");
+        this.protocol = checkNotNull(protocol, "protocol");
+    }
+
+    /** Grow by blocks of {@code ports} consecutive ports that the provider chooses (1..65535; default 64). */
+    public ReservationPoolBuilder blockSize(int ports) {
+        if (ports < 1 || ports > PortRange.MAX_PORT) {
+            throw PortReservationException.invalidArgument("block size " + ports, "must be in 1..65535",
+                    "pass the number of consecutive ports each block holds, e.g. 64");
+        }
+        this.blockSize = ports;
+        this.blockSizeSet = true;
+        return this;
+    }
+
+    /** Grow by any blocks the provider chooses (the default). */
+    public ReservationPoolBuilder anyBlocks() {
+        this.fixedRanges = null;
+        return this;
+    }
+
+    /**
+     * Grow by these ranges only, in this order (the first ones are preferred for leases). Each range is one block; they
+     * must not overlap.
+     */
+    public ReservationPoolBuilder fixedRanges(List<PortRange> ranges) {
+        checkNotNull(ranges, "ranges");
+        if (ranges.isEmpty()) {
+            throw PortReservationException.invalidArgument("empty list of fixed ranges", "needs at least one range",
+                    "pass ranges such as PortRange.parse(\"40000-40063\"), or call anyBlocks()");
+        }
+        PortRange[] copy = ranges.toArray(new PortRange[0]);
+        for (int i = 0; i < copy.length; i++) {
+            if (copy[i] == null) {
+                throw PortReservationException.invalidArgument("fixed range #" + i + " null", "must not be null",
+                        "remove it from the list");
+            }
+            for (int j = 0; j < i; j++) {
+                if (copy[i].overlaps(copy[j])) {
+                    throw PortReservationException.invalidArgument("fixed range " + copy[i], "overlaps " + copy[j],
+                            "pass disjoint ranges");
+                }
+            }
+        }
+        this.fixedRanges = copy;
+        return this;
+    }
+
+    /** Same as {@link #fixedRanges(List)}. */
+    public ReservationPoolBuilder fixedRanges(PortRange... ranges) {
+        return fixedRanges(List.of(checkNotNull(ranges, "ranges")));
+    }
+
+    /** Hold at most {@code blocks} blocks (default 16 for any blocks, the number of ranges for fixed ranges). */
+    public ReservationPoolBuilder maxBlocks(int blocks) {
+        if (blocks < 1 || blocks > PortRange.MAX_PORT) {
+            throw PortReservationException.invalidArgument("maximum of " + blocks + " blocks", "must be in 1..65535",
+                    "pass how many blocks the pool may hold at most");
+        }
+        this.maxBlocks = blocks;
+        return this;
+    }
+
+    /** Hold at most {@code ports} ports in all (a growth that would pass it is not done). */
+    public ReservationPoolBuilder maxPorts(int ports) {
+        if (ports < 1 || ports > PortRange.MAX_PORT) {
+            throw PortReservationException.invalidArgument("maximum of " + ports + " ports", "must be in 1..65535",
+                    "pass how many ports the pool may hold at most");
+        }
+        this.maxPorts = ports;
+        return this;
+    }
+
+    /** Acquire {@code blocks} blocks when the pool is built and never release them while it is open (default 0). */
+    public ReservationPoolBuilder minBlocks(int blocks) {
+        if (blocks < 0) {
+            throw PortReservationException.invalidArgument("minimum of " + blocks + " blocks", "must be >= 0",
+                    "pass 0 to acquire blocks only when needed");
+        }
+        this.minBlocks = blocks;
+        return this;
+    }
+
+    /** A returned port is leased again only after {@code cooldown} (default zero; it goes to the back anyway). */
+    public ReservationPoolBuilder cooldown(Duration cooldown) {
+        this.cooldownNanos = nanos(cooldown, "cooldown", false);
+        return this;
+    }
+
+    /** Release a block that had no lease for {@code idle} (default 60 s; zero releases it as soon as it is idle). */
+    public ReservationPoolBuilder idleTimeout(Duration idle) {
+        this.idleNanos = nanos(idle, "idle timeout", false);
+        return this;
+    }
+
+    /** Never release idle blocks before the pool is closed. */
+    public ReservationPoolBuilder keepIdleBlocks() {
+        this.idleNanos = ReservationPool.NEVER;
+        return this;
+    }
+
+    /** When no port is free and the pool cannot grow, fail at once with EXHAUSTED (the default). */
+    public ReservationPoolBuilder failWhenExhausted() {
+        this.waitNanos = -1;
+        return this;
+    }
+
+    /**
+     * When no port is free and the pool cannot grow, wait up to {@code timeout} for a returned port, then fail with
+     * TIMEOUT. {@link ReservationPool#leaseAsync()} waits without blocking; the blocking calls never wait on a Netty
+     * event loop thread.
+     */
+    public ReservationPoolBuilder waitWhenExhausted(Duration timeout) {
+        this.waitNanos = nanos(timeout, "wait timeout", true);
+        return this;
+    }
+
+    /** How many ports in a row {@link ReservationPool#bind} quarantines before it gives up (default 8). */
+    public ReservationPoolBuilder maxBindAttempts(int attempts) {
+        if (attempts < 1) {
+            throw PortReservationException.invalidArgument(attempts + " bind attempts", "must be at least 1",
+                    "pass how many ports a bind may try when other sockets hold them, e.g. 8");
+        }
+        this.maxBindAttempts = attempts;
+        return this;
+    }
+
+    /**
+     * The scheduler for wait timeouts, idle checks, cooldown wake-ups and growth for asynchronous requests (default: one
+     * daemon thread shared by all pools). It must run blocking system calls (acquiring and releasing blocks).
+     */
+    public ReservationPoolBuilder scheduler(ScheduledExecutorService scheduler) {
+        this.scheduler = checkNotNull(scheduler, "scheduler");
+        return this;
+    }
+
+    /** Test hook: the nanosecond clock used for cooldowns and idle times. */
+    ReservationPoolBuilder clock(LongSupplier clock) {
+        this.clock = checkNotNull(clock, "clock");
+        return this;
+    }
+
+    /**
+     * Builds the pool and acquires its minimum blocks.
+     *
+     * @throws PortReservationException INVALID_ARGUMENT for settings that contradict each other, or the provider's
+     *         error when a minimum block cannot be acquired (nothing stays reserved then)
+     */
+    public ReservationPool build() {
+        if (fixedRanges != null && blockSizeSet) {
+            throw PortReservationException.invalidArgument("block size " + blockSize + " with fixed ranges",
+                    "each fixed range is one block of its own size", "drop blockSize(...) or call anyBlocks()");
+        }
+        int limit = fixedRanges != null ? fixedRanges.length : PortRange.MAX_PORT;
+        if (maxBlocks == -1) {
+            maxBlocks = fixedRanges != null ? fixedRanges.length : DEFAULT_MAX_BLOCKS;
+        } else if (maxBlocks > limit) {
+            throw PortReservationException.invalidArgument("maximum of " + maxBlocks + " blocks",
+                    "there are only " + limit + " fixed ranges", "pass maxBlocks(" + limit + ") or add ranges");
+        }
+        if (minBlocks > maxBlocks) {
+            throw PortReservationException.invalidArgument("minimum of " + minBlocks + " blocks",
+                    "exceeds the maximum of " + maxBlocks, "lower minBlocks(...) or raise maxBlocks(...)");
+        }
+        int smallest = blockSize;
+        if (fixedRanges != null) {
+            for (PortRange r : fixedRanges) {
+                smallest = Math.min(smallest, r.count());
+            }
+        }
+        if (smallest > maxPorts) {
+            throw PortReservationException.invalidArgument("maximum of " + maxPorts + " ports",
+                    "is smaller than the smallest block (" + smallest + " ports), so the pool could never grow",
+                    "raise maxPorts(...) or use smaller blocks");
+        }
+        ReservationPool pool = new ReservationPool(this);
+        pool.acquireMinimumBlocks();
+        return pool;
+    }
+
+    private static long nanos(Duration d, String what, boolean positive) {
+        checkNotNull(d, what);
+        if (d.isNegative() || positive && d.isZero()) {
+            throw PortReservationException.invalidArgument(what + " " + d, positive ? "must be positive"
+                    : "must not be negative", "pass a duration such as Duration.ofSeconds(5)");
+        }
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return ReservationPool.NEVER;
+        }
+    }
+}

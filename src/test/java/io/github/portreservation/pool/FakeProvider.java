@@ -1,0 +1,187 @@
+package io.github.portreservation.pool;
+
+import io.github.portreservation.PortBinding;
+import io.github.portreservation.PortRange;
+import io.github.portreservation.PortReservationException;
+import io.github.portreservation.PortReservationException.Reason;
+import io.github.portreservation.PortReservationProvider;
+import io.github.portreservation.Protocol;
+import io.github.portreservation.ReservableSocket;
+import io.github.portreservation.ReservationToken;
+import io.github.portreservation.RuntimeReservation;
+
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Test double of a provider for the pool's data-structure tests: hands out consecutive blocks from a base port,
+ * holds nothing in the operating system, and fails binds on the ports listed in {@link #failingPorts} with IN_USE.
+ */
+final class FakeProvider implements PortReservationProvider {
+    final Set<Integer> failingPorts = ConcurrentHashMap.newKeySet();
+    final AtomicInteger openReservations = new AtomicInteger();
+    final AtomicInteger acquireCalls = new AtomicInteger();
+    volatile int failAcquires;
+    private final AtomicInteger nextStart;
+    private final AtomicLong tokens = new AtomicLong();
+
+    FakeProvider(int basePort) {
+        this.nextStart = new AtomicInteger(basePort);
+    }
+
+    @Override
+    public String name() {
+        return "fake";
+    }
+
+    @Override
+    public RuntimeReservation acquire(Protocol protocol, PortRange range) {
+        acquireCalls.incrementAndGet();
+        if (failAcquires > 0) {
+            failAcquires--;
+            throw new PortReservationException(Reason.IN_USE, "fake: block " + range + " is taken");
+        }
+        openReservations.incrementAndGet();
+        return new FakeReservation(protocol, range, ReservationToken.of(tokens.incrementAndGet()));
+    }
+
+    @Override
+    public RuntimeReservation acquire(Protocol protocol, int count) {
+        return acquire(protocol, PortRange.of(nextStart.getAndAdd(count), count));
+    }
+
+    @Override
+    public ReservationToken createPersistent(Protocol protocol, PortRange range) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public Optional<ReservationToken> lookupPersistent(Protocol protocol, PortRange range) {
+        return Optional.empty();
+    }
+
+    @Override
+    public void deletePersistent(Protocol protocol, PortRange range) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public PortBinding bind(ReservationToken token, ReservableSocket socket, InetSocketAddress requested) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public Optional<RuntimeReservation> runtimeReservation(ReservationToken token) {
+        return Optional.empty();
+    }
+
+    final class FakeReservation implements RuntimeReservation {
+        private final Protocol protocol;
+        private final PortRange range;
+        private final ReservationToken token;
+        private final Set<Integer> bound = ConcurrentHashMap.newKeySet();
+        private volatile boolean open = true;
+
+        FakeReservation(Protocol protocol, PortRange range, ReservationToken token) {
+            this.protocol = protocol;
+            this.range = range;
+            this.token = token;
+        }
+
+        @Override
+        public Protocol protocol() {
+            return protocol;
+        }
+
+        @Override
+        public PortRange range() {
+            return range;
+        }
+
+        @Override
+        public ReservationToken token() {
+            return token;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return open;
+        }
+
+        @Override
+        public int boundPorts() {
+            return bound.size();
+        }
+
+        @Override
+        public int availablePorts() {
+            return range.count() - bound.size();
+        }
+
+        @Override
+        public PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
+            int port = requested.getPort();
+            if (!open) {
+                throw new PortReservationException(Reason.CLOSED, "fake reservation closed");
+            }
+            if (!range.contains(port)) {
+                throw new PortReservationException(Reason.OUTSIDE_RESERVATION, "fake: " + port);
+            }
+            if (failingPorts.contains(port)) {
+                throw new PortReservationException(Reason.IN_USE, "fake: port " + port + " taken by another process");
+            }
+            if (!bound.add(port)) {
+                throw new PortReservationException(Reason.IN_USE, "fake: port " + port + " bound twice");
+            }
+            ((FakeSocket) socket).bound = port;
+            InetSocketAddress local = new InetSocketAddress(requested.getAddress(), port);
+            return new PortBinding() {
+                private final AtomicInteger closed = new AtomicInteger();
+
+                @Override
+                public ReservationToken token() {
+                    return token;
+                }
+
+                @Override
+                public int port() {
+                    return port;
+                }
+
+                @Override
+                public InetSocketAddress localAddress() {
+                    return local;
+                }
+
+                @Override
+                public boolean isActive() {
+                    return closed.get() == 0;
+                }
+
+                @Override
+                public void close() {
+                    if (closed.getAndIncrement() == 0) {
+                        bound.remove(port);
+                    }
+                }
+            };
+        }
+
+        @Override
+        public void close() {
+            if (open) {
+                open = false;
+                openReservations.decrementAndGet();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "FakeReservation[" + range + "]";
+        }
+    }
+}

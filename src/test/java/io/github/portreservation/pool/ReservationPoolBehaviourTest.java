@@ -1,0 +1,406 @@
+package io.github.portreservation.pool;
+
+import io.github.portreservation.PortRange;
+import io.github.portreservation.PortReservationException;
+import io.github.portreservation.PortReservationException.Reason;
+import io.github.portreservation.Protocol;
+import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.channel.EventLoopGroup;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The pool's policies against the test-only provider (no sockets): growth, packing, waits, close paths, faults. */
+class ReservationPoolBehaviourTest {
+    private final FakeProvider provider = new FakeProvider(30000);
+
+    private ReservationPoolBuilder builder() {
+        return ReservationPool.builder(provider, Protocol.TCP).blockSize(4).maxBlocks(2).keepIdleBlocks();
+    }
+
+    private static PortReservationException expect(Reason reason, Executable call) {
+        PortReservationException e = assertThrows(PortReservationException.class, call);
+        assertEquals(reason, e.reason(), e.getMessage());
+        return e;
+    }
+
+    @Test
+    void growsByBlocksUpToTheMaximumAndPacksLeasesIntoTheOldestBlock() {
+        ReservationPool pool = builder().build();
+        assertEquals(0, pool.statistics().blocks());
+        List<PortLease> leases = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            leases.add(pool.lease());
+        }
+        assertEquals(List.of(PortRange.of(30000, 4), PortRange.of(30004, 4)), pool.blockRanges());
+        PortReservationException e = expect(Reason.EXHAUSTED, pool::lease);
+        assertTrue(e.getMessage().contains("8 of 8 ports leased in 2 of at most 2 blocks"), e.getMessage());
+        // Returned ports go to the back; the oldest block is preferred.
+        leases.get(6).close();
+        leases.get(1).close();
+        leases.get(2).close();
+        assertEquals(30001, pool.lease().port());
+        assertEquals(30002, pool.lease().port());
+        assertEquals(30006, pool.lease().port());
+        PoolStatistics s = pool.statistics();
+        assertEquals(8, s.capacity());
+        assertEquals(8, s.leased());
+        assertEquals(11, s.leasesGranted());
+        assertEquals(1, s.exhaustions());
+        assertEquals(2, s.blocksAcquired());
+        pool.closeForcibly();
+    }
+
+    @Test
+    void explicitPortsAreLeasedOnlyWhenFreeInThePool() {
+        ReservationPool pool = builder().minBlocks(1).build();
+        PortLease lease = pool.lease(30002);
+        assertEquals(30002, lease.port());
+        assertTrue(expect(Reason.IN_USE, () -> pool.lease(30002)).getMessage().contains("is leased by"));
+        assertTrue(expect(Reason.OUTSIDE_RESERVATION, () -> pool.lease(30010)).getMessage().contains("30000-30003"));
+        expect(Reason.INVALID_ARGUMENT, () -> pool.lease(0));
+        expect(Reason.INVALID_ARGUMENT, () -> pool.lease(70000));
+        FakeSocket socket = new FakeSocket(Protocol.TCP);
+        expect(Reason.IN_USE, () -> pool.bind(socket, new java.net.InetSocketAddress(30002)));
+        lease.close();
+        assertEquals(30002, ((PortLease) pool.bind(socket, new java.net.InetSocketAddress(30002))).port());
+        assertEquals(1, pool.statistics().leased());
+        pool.closeForcibly();
+    }
+
+    @Test
+    void aPortWhoseBindFailsIsQuarantinedAndTheNextOneIsTried() {
+        ReservationPool pool = builder().maxBlocks(1).maxBindAttempts(3).build();
+        provider.failingPorts.add(30000);
+        provider.failingPorts.add(30001);
+        FakeSocket socket = new FakeSocket(Protocol.TCP);
+        PortLease lease = (PortLease) pool.bind(socket, null);
+        assertEquals(30002, lease.port());
+        PoolStatistics s = pool.statistics();
+        assertEquals(2, s.quarantined());
+        assertEquals(2, s.failures());
+        assertEquals(2, s.capacity());
+        assertTrue(expect(Reason.IN_USE, () -> pool.lease(30000)).getMessage().contains("quarantined"));
+        // A failure of the caller's own making (wrong protocol) changes nothing.
+        expect(Reason.INVALID_ARGUMENT, () -> pool.bind(new FakeSocket(Protocol.UDP), null));
+        assertEquals(1, pool.statistics().leased());
+        // All remaining ports failing: gives up after maxBindAttempts, nothing leaked.
+        provider.failingPorts.add(30003);
+        PortReservationException e = expect(Reason.EXHAUSTED, () -> pool.bind(new FakeSocket(Protocol.TCP), null));
+        assertEquals(3, pool.statistics().quarantined());
+        assertEquals(1, e.getSuppressed().length);
+        socket.open = false;
+        lease.close();
+        assertEquals(0, pool.statistics().leased());
+        assertEquals(1, pool.statistics().free());
+        pool.closeForcibly();
+    }
+
+    @Test
+    void bindGivesUpAfterMaxBindAttemptsInARow() {
+        ReservationPool pool = builder().maxBlocks(1).maxBindAttempts(2).build();
+        provider.failingPorts.add(30000);
+        provider.failingPorts.add(30001);
+        PortReservationException e = expect(Reason.IN_USE, () -> pool.bind(new FakeSocket(Protocol.TCP), null));
+        assertTrue(e.getMessage().contains("2 ports"), e.getMessage());
+        assertEquals(2, pool.statistics().quarantined());
+        assertEquals(0, pool.statistics().leased());
+        pool.closeForcibly();
+    }
+
+    @Test
+    void aLeaseClosedBeforeItsSocketQuarantinesThePort() {
+        ReservationPool pool = builder().build();
+        FakeSocket socket = new FakeSocket(Protocol.TCP);
+        PortLease lease = (PortLease) pool.bind(socket, null);
+        lease.close();
+        assertTrue(lease.isQuarantined());
+        assertFalse(lease.isActive());
+        assertEquals(1, pool.statistics().quarantined());
+        pool.closeForcibly();
+    }
+
+    @Test
+    void aLeaseBindsOneSocketOnItsOwnPortOnly() {
+        ReservationPool pool = builder().build();
+        PortLease lease = pool.lease();
+        expect(Reason.INVALID_ARGUMENT, () -> lease.bind(new FakeSocket(Protocol.TCP),
+                new java.net.InetSocketAddress(lease.port() + 1)));
+        assertEquals(lease, lease.bind(new FakeSocket(Protocol.TCP), null));
+        expect(Reason.IN_USE, () -> lease.bind(new FakeSocket(Protocol.TCP), null));
+        pool.closeForcibly();
+        assertFalse(lease.isActive());
+        lease.close(); // no effect after a forced close
+        assertEquals(0, pool.statistics().capacity());
+    }
+
+    @Test
+    void failPolicyWaitsOnlyForABlockUnderWayAndGrowthFailuresAreReported() {
+        ReservationPool pool = builder().maxBlocks(1).build();
+        provider.failAcquires = 1;
+        PortReservationException e = expect(Reason.EXHAUSTED, pool::lease);
+        assertInstanceOf(PortReservationException.class, e.getCause());
+        assertEquals(1, pool.statistics().failures());
+        // Backing off: the provider is not asked again at once.
+        int calls = provider.acquireCalls.get();
+        expect(Reason.EXHAUSTED, pool::lease);
+        assertEquals(calls, provider.acquireCalls.get());
+        pool.closeForcibly();
+    }
+
+    @Test
+    void fixedRangesAreAcquiredInOrderSkippingTakenOnes() {
+        PortRange a = PortRange.parse("31000-31001");
+        PortRange b = PortRange.parse("31100-31102");
+        ReservationPool pool = ReservationPool.builder(provider, Protocol.UDP).fixedRanges(a, b).keepIdleBlocks()
+                .build();
+        provider.failAcquires = 1;
+        assertEquals(31100, pool.lease().port());
+        assertEquals(List.of(b), pool.blockRanges());
+        assertEquals(31101, pool.lease().port()); // no growth while a block has a free port
+        assertEquals(31102, pool.lease().port());
+        PortLease fromA = pool.lease(); // a is free again: acquired, and preferred from now on
+        assertEquals(31000, fromA.port());
+        assertEquals(List.of(a, b), pool.blockRanges());
+        fromA.close();
+        assertEquals(31001, pool.lease().port());
+        pool.closeForcibly();
+    }
+
+    @Test
+    void blockingLeaseWaitsForAReturnedPortOrTimesOut() throws Exception {
+        ReservationPool pool = builder().maxBlocks(1).waitWhenExhausted(Duration.ofSeconds(5)).build();
+        List<PortLease> all = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            all.add(pool.lease());
+        }
+        CompletableFuture<PortLease> waiting = CompletableFuture.supplyAsync(pool::lease);
+        awaitWaiters(pool, 1);
+        all.get(2).close();
+        assertEquals(all.get(2).port(), waiting.get(5, TimeUnit.SECONDS).port());
+        pool.closeForcibly();
+
+        ReservationPool quick = builder().maxBlocks(1).waitWhenExhausted(Duration.ofMillis(50)).build();
+        for (int i = 0; i < 4; i++) {
+            quick.lease();
+        }
+        long start = System.nanoTime();
+        expect(Reason.TIMEOUT, quick::lease);
+        assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(50));
+        assertEquals(1, quick.statistics().timeouts());
+        assertEquals(0, quick.statistics().waiters());
+        quick.closeForcibly();
+    }
+
+    @Test
+    void asyncLeaseCompletesOnReturnTimesOutAndCanBeCancelled() throws Exception {
+        ReservationPool pool = builder().maxBlocks(1).waitWhenExhausted(Duration.ofMillis(200)).build();
+        List<PortLease> all = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            all.add(pool.leaseAsync().get());
+        }
+        CompletableFuture<PortLease> first = pool.leaseAsync();
+        CompletableFuture<PortLease> cancelled = pool.leaseAsync();
+        CompletableFuture<PortLease> third = pool.leaseAsync();
+        assertEquals(3, pool.statistics().waiters());
+        cancelled.cancel(false);
+        assertEquals(2, pool.statistics().waiters());
+        all.get(0).close();
+        assertEquals(all.get(0).port(), first.get(1, TimeUnit.SECONDS).port());
+        ExecutionException e = assertThrows(ExecutionException.class, () -> third.get(2, TimeUnit.SECONDS));
+        assertEquals(Reason.TIMEOUT, ((PortReservationException) e.getCause()).reason());
+        assertEquals(0, pool.statistics().waiters());
+        assertEquals(4, pool.statistics().leased());
+        pool.closeForcibly();
+    }
+
+    @Test
+    void asyncLeaseGrowsThePoolOffTheCallingThread() throws Exception {
+        ReservationPool pool = builder().build();
+        PortLease lease = pool.leaseAsync().get(5, TimeUnit.SECONDS);
+        assertEquals(30000, lease.port());
+        assertEquals(1, pool.statistics().blocks());
+        pool.closeForcibly();
+    }
+
+    @Test
+    void aBlockingLeaseNeverWaitsOnAnEventLoopThread() throws Exception {
+        ReservationPool pool = builder().maxBlocks(1).waitWhenExhausted(Duration.ofSeconds(30)).build();
+        for (int i = 0; i < 4; i++) {
+            pool.lease();
+        }
+        EventLoopGroup group = new DefaultEventLoopGroup(1);
+        try {
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            CompletableFuture<PortLease> async = new CompletableFuture<>();
+            long start = System.nanoTime();
+            group.submit(() -> {
+                try {
+                    pool.lease();
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+                pool.leaseAsync().whenComplete((l, t) -> {
+                    if (t != null) {
+                        async.completeExceptionally(t);
+                    } else {
+                        async.complete(l);
+                    }
+                });
+            }).get(5, TimeUnit.SECONDS);
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
+            PortReservationException e = (PortReservationException) failure.get();
+            assertEquals(Reason.EXHAUSTED, e.reason());
+            assertTrue(e.getMessage().contains("event loop"), e.getMessage());
+            assertFalse(async.isDone());
+            assertEquals(1, pool.statistics().waiters());
+        } finally {
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
+            pool.closeForcibly();
+        }
+    }
+
+    @Test
+    void cooldownDelaysReuseAndWakesWaiters() throws Exception {
+        ReservationPool pool = builder().maxBlocks(1).cooldown(Duration.ofMillis(100))
+                .waitWhenExhausted(Duration.ofSeconds(5)).build();
+        List<PortLease> all = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            all.add(pool.lease());
+        }
+        long returned = System.nanoTime();
+        all.get(1).close();
+        PortLease again = pool.leaseAsync().get(5, TimeUnit.SECONDS);
+        assertEquals(all.get(1).port(), again.port());
+        assertTrue(System.nanoTime() - returned >= TimeUnit.MILLISECONDS.toNanos(100));
+        pool.closeForcibly();
+    }
+
+    @Test
+    void idleBlocksAreReleasedDownToTheMinimum() throws Exception {
+        ReservationPool pool = ReservationPool.builder(provider, Protocol.TCP).blockSize(2).maxBlocks(3).minBlocks(1)
+                .idleTimeout(Duration.ofMillis(30)).build();
+        List<PortLease> all = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            all.add(pool.lease());
+        }
+        assertEquals(3, provider.openReservations.get());
+        // Leave one lease in the newest block: the two idle blocks go, the busy one stays.
+        for (int i = 0; i < 5; i++) {
+            all.get(i).close();
+        }
+        awaitBlocks(pool, 1);
+        assertEquals(List.of(PortRange.of(30004, 2)), pool.blockRanges());
+        all.get(5).close();
+        Thread.sleep(100); // the last block is the minimum: kept
+        assertEquals(1, pool.statistics().blocks());
+        assertEquals(1, provider.openReservations.get());
+        assertEquals(2, pool.statistics().blocksReleased());
+        pool.close();
+        assertEquals(0, provider.openReservations.get());
+    }
+
+    @Test
+    void closeRefusesLeasesAndReleasesEachBlockWithItsLastLease() throws Exception {
+        ReservationPool pool = builder().waitWhenExhausted(Duration.ofSeconds(30)).build();
+        List<PortLease> all = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            all.add(pool.lease());
+        }
+        all.get(4).close(); // block 2 idle
+        CompletableFuture<Void> terminated = pool.terminationFuture();
+        pool.close();
+        assertTrue(pool.isClosed());
+        assertEquals(1, provider.openReservations.get());
+        expect(Reason.CLOSED, pool::lease);
+        CompletionException e = assertThrows(CompletionException.class, () -> pool.leaseAsync().join());
+        assertEquals(Reason.CLOSED, ((PortReservationException) e.getCause()).reason());
+        for (int i = 0; i < 3; i++) {
+            all.get(i).close();
+            assertEquals(1, provider.openReservations.get());
+        }
+        assertFalse(terminated.isDone());
+        all.get(3).close();
+        assertEquals(0, provider.openReservations.get());
+        terminated.get(1, TimeUnit.SECONDS);
+        assertEquals(0, pool.statistics().capacity());
+    }
+
+    @Test
+    void closeFailsWaitersAndForcedCloseReleasesAtOnce() throws Exception {
+        ReservationPool pool = builder().maxBlocks(1).waitWhenExhausted(Duration.ofSeconds(30)).build();
+        for (int i = 0; i < 4; i++) {
+            pool.lease();
+        }
+        CompletableFuture<PortLease> waiting = pool.leaseAsync();
+        CountDownLatch started = new CountDownLatch(1);
+        CompletableFuture<PortLease> blocked = CompletableFuture.supplyAsync(() -> {
+            started.countDown();
+            return pool.lease();
+        });
+        started.await();
+        awaitWaiters(pool, 2);
+        pool.closeForcibly();
+        for (CompletableFuture<PortLease> f : List.of(waiting, blocked)) {
+            ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS));
+            assertEquals(Reason.CLOSED, ((PortReservationException) e.getCause()).reason());
+        }
+        assertEquals(0, provider.openReservations.get());
+        assertTrue(pool.terminationFuture().isDone());
+        PoolStatistics s = pool.statistics();
+        assertEquals(0, s.leased());
+        assertEquals(0, s.blocks());
+        assertEquals(0, s.waiters());
+    }
+
+    @Test
+    void builderRejectsBadSettings() {
+        expect(Reason.INVALID_ARGUMENT, () -> builder().blockSize(0));
+        expect(Reason.INVALID_ARGUMENT, () -> builder().maxBlocks(0));
+        expect(Reason.INVALID_ARGUMENT, () -> builder().minBlocks(-1));
+        expect(Reason.INVALID_ARGUMENT, () -> builder().cooldown(Duration.ofSeconds(-1)));
+        expect(Reason.INVALID_ARGUMENT, () -> builder().waitWhenExhausted(Duration.ZERO));
+        expect(Reason.INVALID_ARGUMENT, () -> builder().maxBindAttempts(0));
+        expect(Reason.INVALID_ARGUMENT, () -> builder().minBlocks(3).build());
+        expect(Reason.INVALID_ARGUMENT, () -> builder().maxPorts(3).build());
+        expect(Reason.INVALID_ARGUMENT, () -> builder().fixedRanges(PortRange.parse("1000-1010"),
+                PortRange.parse("1010-1020")));
+        expect(Reason.INVALID_ARGUMENT, () -> builder().fixedRanges(PortRange.parse("1000-1010")).build());
+        expect(Reason.INVALID_ARGUMENT, () -> ReservationPool.builder(provider, Protocol.TCP)
+                .fixedRanges(PortRange.parse("1000-1010")).maxBlocks(2).build());
+        provider.failAcquires = 1;
+        expect(Reason.IN_USE, () -> builder().minBlocks(2).build());
+        assertEquals(0, provider.openReservations.get());
+    }
+
+    static void awaitWaiters(ReservationPool pool, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (pool.statistics().waiters() != count) {
+            assertTrue(System.nanoTime() < deadline, "waiters: " + pool.statistics());
+            Thread.sleep(1);
+        }
+    }
+
+    static void awaitBlocks(ReservationPool pool, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (pool.statistics().blocks() != count) {
+            assertTrue(System.nanoTime() < deadline, "blocks: " + pool.statistics());
+            Thread.sleep(1);
+        }
+    }
+}
