@@ -1,0 +1,121 @@
+package io.github.portreservation.windows;
+
+import io.github.portreservation.PortRange;
+import io.github.portreservation.PortReservationException;
+import io.github.portreservation.PortReservationException.Reason;
+import io.github.portreservation.Protocol;
+import io.github.portreservation.ReservableSocket;
+import io.github.portreservation.ReservationToken;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.channels.ClosedChannelException;
+
+/**
+ * The Windows way to bind a socket from a reservation: check the request, {@code SIO_ASSOCIATE_PORT_RESERVATION}
+ * with the token, bind, and read back the port Windows gave.
+ */
+final class AssociatedBind {
+    private AssociatedBind() {
+    }
+
+    /** {@code value}, or INVALID_ARGUMENT naming {@code name} when it is null. */
+    static <T> T present(T value, String name) {
+        if (value == null) {
+            throw PortReservationException.invalidArgument(name + " null", "must not be null", "pass a " + name);
+        }
+        return value;
+    }
+
+    /**
+     * Checks everything that can be checked before any native call.
+     *
+     * @throws PortReservationException INVALID_ARGUMENT (null, wrong protocol, unresolved or already bound socket),
+     *         OUTSIDE_RESERVATION, CLOSED (socket closed)
+     */
+    static void validate(Protocol protocol, PortRange range, ReservationToken token, ReservableSocket socket,
+                         InetSocketAddress requested) {
+        present(socket, "socket");
+        present(requested, "requested address");
+        if (socket.protocol() != protocol) {
+            throw PortReservationException.invalidArgument(socket.protocol() + " socket " + socket,
+                    "the reservation " + token + " is for " + protocol + " ports",
+                    "bind a " + protocol + " socket from it, or use a " + socket.protocol() + " reservation");
+        }
+        if (requested.isUnresolved()) {
+            throw PortReservationException.invalidArgument("address " + requested, "is unresolved",
+                    "pass a resolved local address such as new InetSocketAddress(\"127.0.0.1\", 0)");
+        }
+        int port = requested.getPort();
+        if (port != 0 && !range.contains(port)) {
+            throw new PortReservationException(Reason.OUTSIDE_RESERVATION, "port " + port + " is outside the block "
+                    + range + " of " + token + "; request port 0 for any port of the block, or a port in " + range);
+        }
+        if (!socket.isOpen()) {
+            throw new PortReservationException(Reason.CLOSED, "socket " + socket + " is closed; open a new one");
+        }
+        InetSocketAddress bound;
+        try {
+            bound = socket.localAddress();
+        } catch (IOException e) {
+            throw new PortReservationException(Reason.CLOSED, "cannot read the local address of socket " + socket
+                    + ": " + e.getMessage() + "; open a new socket", e);
+        }
+        if (bound != null) {
+            throw PortReservationException.invalidArgument("socket " + socket, "is already bound to " + bound
+                    + ", and Windows applies a reservation only at a socket's first bind", "bind a new socket");
+        }
+    }
+
+    /**
+     * Associates {@code token} with {@code socket}, binds it to {@code requested} and returns the address it got,
+     * checked to be inside {@code range}.
+     *
+     * @throws PortReservationException the mapped native error of the association, UNSUPPORTED when the socket handle
+     *         is not readable (names the --add-opens flag), IN_USE / EXHAUSTED / CLOSED / SYSTEM_ERROR from the bind
+     */
+    static InetSocketAddress associateAndBind(WindowsNatives natives, Protocol protocol, PortRange range,
+                                              ReservationToken token, ReservableSocket socket,
+                                              InetSocketAddress requested) {
+        long handle = socket.nativeHandle();
+        natives.associate(handle, protocol, token.value());
+        try {
+            socket.bind(requested);
+        } catch (IOException e) {
+            throw bindFailed(e, range, token, socket, requested);
+        }
+        InetSocketAddress local;
+        try {
+            local = socket.localAddress();
+        } catch (IOException e) {
+            throw new PortReservationException(Reason.SYSTEM_ERROR, "socket " + socket + " was bound from " + token
+                    + " but its local address cannot be read: " + e.getMessage() + "; close the socket", e);
+        }
+        if (local == null || !range.contains(local.getPort())) {
+            throw new PortReservationException(Reason.SYSTEM_ERROR, "Windows bound socket " + socket + " to " + local
+                    + ", outside the block " + range + " of " + token + " it was associated with; the socket is bound "
+                    + "and must be closed. Please report this with your Windows build");
+        }
+        return local;
+    }
+
+    private static PortReservationException bindFailed(IOException e, PortRange range, ReservationToken token,
+                                                       ReservableSocket socket, InetSocketAddress requested) {
+        String what = "binding " + socket + " to " + requested + " from block " + range + " of " + token + " failed: "
+                + e.getMessage();
+        if (e instanceof ClosedChannelException) {
+            return new PortReservationException(Reason.CLOSED, what + "; the socket was closed, open a new one", e);
+        }
+        if (e instanceof BindException) {
+            if (requested.getPort() == 0) {
+                return new PortReservationException(Reason.EXHAUSTED, what + "; no port of the block is free (other "
+                        + "sockets of this process use them all); close sockets bound from it, or use a larger block",
+                        e);
+            }
+            return new PortReservationException(Reason.IN_USE, what + "; port " + requested.getPort()
+                    + " is used by another socket of this process; request port 0 or another port of the block", e);
+        }
+        return new PortReservationException(Reason.SYSTEM_ERROR, what, e);
+    }
+}
