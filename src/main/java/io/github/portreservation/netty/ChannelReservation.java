@@ -1,0 +1,145 @@
+package io.github.portreservation.netty;
+
+import io.github.portreservation.PortBinder;
+import io.github.portreservation.PortBinding;
+import io.github.portreservation.PortReservationException;
+import io.github.portreservation.ReservableSocket;
+import io.github.portreservation.ReservationToken;
+import io.netty.channel.Channel;
+
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static io.netty.util.internal.ObjectUtil.checkNotNull;
+
+/**
+ * The reservation state of one channel: the token its option named, and the {@link PortBinding} it holds once bound.
+ *
+ * <p>{@link #release()} gives the port back; it is idempotent and thread-safe, because Netty may close a channel from
+ * the event loop, from {@code GlobalEventExecutor} ({@code prepareToClose} with SO_LINGER) or through
+ * {@code closeForcibly()}. A bind that races with a close releases its own port: the binding is published first,
+ * then the channel is checked for openness, while a close closes the socket first and then releases.
+ */
+final class ChannelReservation {
+    private static final InetAddress IPV4_ANY = anyAddress(new byte[4]);
+    private static final InetAddress IPV6_ANY = anyAddress(new byte[16]);
+
+    private final Channel channel;
+    private final ReservationSource source;
+    private final AtomicReference<PortBinding> binding = new AtomicReference<>();
+    private volatile ReservationToken optionToken;
+
+    ChannelReservation(Channel channel, ReservationSource source) {
+        this.channel = checkNotNull(channel, "channel");
+        this.source = checkNotNull(source, "source");
+    }
+
+    /** The token set through {@link ReservationChannelOption#RESERVATION_TOKEN}, or null. */
+    ReservationToken optionToken() {
+        return optionToken;
+    }
+
+    /**
+     * Stores the token of the option. Returns false when this channel's factory does not read the option.
+     *
+     * @throws IllegalStateException when the channel is already bound: the token only applies to a coming bind
+     */
+    boolean setOptionToken(Object value) {
+        checkNotNull(value, "value");
+        if (!(value instanceof ReservationToken)) {
+            throw new ClassCastException("RESERVATION_TOKEN takes an " + ReservationToken.class.getName()
+                    + ", not " + value.getClass().getName());
+        }
+        if (binding.get() != null) {
+            throw new IllegalStateException("cannot set RESERVATION_TOKEN=" + value + " on " + channel
+                    + ": it is already bound from " + binding.get().token() + "; set the option before bind()");
+        }
+        optionToken = (ReservationToken) value;
+        return true;
+    }
+
+    /** The binding the channel holds, or null. */
+    PortBinding binding() {
+        return binding.get();
+    }
+
+    /** Whether a bind of this channel goes through a binder (false: plain Netty bind). */
+    boolean applies() {
+        return !source.readsOption() || optionToken != null;
+    }
+
+    /**
+     * Binds {@code socket} through the channel's binder.
+     *
+     * @return false when no reservation applies, and the caller binds as plain Netty does
+     * @throws PortReservationException the binder's failure; the socket is left unbound and nothing is held
+     */
+    boolean bind(ReservableSocket socket, SocketAddress requested) {
+        PortBinder binder = source.binderFor(optionToken);
+        if (binder == null) {
+            return false;
+        }
+        InetSocketAddress local = inetAddress(requested);
+        PortBinding held = binding.get();
+        if (held != null) {
+            throw new PortReservationException(PortReservationException.Reason.INVALID_ARGUMENT, "channel " + channel
+                    + " is already bound to port " + held.port() + " of " + held.token()
+                    + "; a channel binds once, open a new channel for another port");
+        }
+        PortBinding bound = binder.bind(socket, local);
+        if (bound == null) {
+            throw new PortReservationException(PortReservationException.Reason.SYSTEM_ERROR,
+                    "binder " + binder + " returned no binding for " + channel + "; this is a bug of that binder");
+        }
+        if (!binding.compareAndSet(null, bound)) {
+            bound.close();
+            throw new PortReservationException(PortReservationException.Reason.INVALID_ARGUMENT,
+                    "channel " + channel + " was bound twice at once; a channel binds once");
+        }
+        if (!socket.isOpen()) {
+            release(); // closed while binding: the close may have run before the binding was published
+        }
+        return true;
+    }
+
+    /** The local address for a connect of an unbound channel: the wildcard of {@code remote}'s family, port 0. */
+    static InetSocketAddress wildcardFor(SocketAddress remote) {
+        boolean ipv6 = remote instanceof InetSocketAddress
+                && ((InetSocketAddress) remote).getAddress() instanceof Inet6Address;
+        return new InetSocketAddress(ipv6 ? IPV6_ANY : IPV4_ANY, 0);
+    }
+
+    /** Gives the port back to the reservation, once; safe from any thread. */
+    void release() {
+        PortBinding held = binding.getAndSet(null);
+        if (held != null) {
+            held.close();
+        }
+    }
+
+    private InetSocketAddress inetAddress(SocketAddress requested) {
+        if (requested instanceof InetSocketAddress) {
+            return (InetSocketAddress) requested;
+        }
+        throw PortReservationException.invalidArgument("local address " + requested + " of " + channel,
+                "a reservation holds IP ports, so it binds InetSocketAddress only",
+                "bind to an InetSocketAddress such as new InetSocketAddress(\"127.0.0.1\", 0)");
+    }
+
+    private static InetAddress anyAddress(byte[] zeros) {
+        try {
+            return InetAddress.getByAddress(zeros);
+        } catch (java.net.UnknownHostException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        PortBinding held = binding.get();
+        return "ChannelReservation[" + source + (held == null ? "" : ", port " + held.port()) + "]";
+    }
+}

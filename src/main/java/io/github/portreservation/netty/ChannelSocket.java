@@ -1,0 +1,105 @@
+package io.github.portreservation.netty;
+
+import io.github.portreservation.Protocol;
+import io.github.portreservation.ReservableSocket;
+import io.netty.channel.Channel;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+
+import static io.netty.util.internal.ObjectUtil.checkNotNull;
+
+/**
+ * A Netty channel seen as a {@link ReservableSocket}: the binder sets SO_REUSEPORT and reads the handle through a
+ * {@link NativeSocket}, and binds through the transport's own bind (a {@link BindAction}), so that Netty's state
+ * (local address, backlog, active flag) stays right.
+ */
+final class ChannelSocket implements ReservableSocket {
+
+    /** Socket-level access the transport offers: the JDK channel for NIO, the file descriptor for Epoll. */
+    interface NativeSocket {
+        /** Sets SO_REUSEPORT. */
+        void enablePortSharing() throws IOException;
+
+        /** The fd or SOCKET. */
+        long handle();
+    }
+
+    /** The transport's real bind. */
+    @FunctionalInterface
+    interface BindAction {
+        /** Binds (and for a server, listens) on {@code localAddress}. */
+        void bind(InetSocketAddress localAddress) throws Exception;
+    }
+
+    private final Channel channel;
+    private final Protocol protocol;
+    private final NativeSocket nativeSocket;
+    private final BindAction bindAction;
+
+    ChannelSocket(Channel channel, Protocol protocol, NativeSocket nativeSocket, BindAction bindAction) {
+        this.channel = checkNotNull(channel, "channel");
+        this.protocol = checkNotNull(protocol, "protocol");
+        this.nativeSocket = checkNotNull(nativeSocket, "nativeSocket");
+        this.bindAction = checkNotNull(bindAction, "bindAction");
+    }
+
+    /** Native access through a JDK channel adapter ({@link ReservableSocket#of}). */
+    static NativeSocket jdk(ReservableSocket jdkSocket) {
+        checkNotNull(jdkSocket, "jdkSocket");
+        return new NativeSocket() {
+            @Override
+            public void enablePortSharing() throws IOException {
+                jdkSocket.enablePortSharing();
+            }
+
+            @Override
+            public long handle() {
+                return jdkSocket.nativeHandle();
+            }
+        };
+    }
+
+    @Override
+    public Protocol protocol() {
+        return protocol;
+    }
+
+    @Override
+    public void enablePortSharing() throws IOException {
+        nativeSocket.enablePortSharing();
+    }
+
+    @Override
+    public long nativeHandle() {
+        return nativeSocket.handle();
+    }
+
+    @Override
+    public void bind(InetSocketAddress localAddress) throws IOException {
+        try {
+            bindAction.bind(localAddress);
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException("cannot bind " + channel + " to " + localAddress + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        SocketAddress local = channel.localAddress();
+        return local instanceof InetSocketAddress ? (InetSocketAddress) local : null;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return channel.isOpen();
+    }
+
+    @Override
+    public String toString() {
+        return protocol + " " + channel;
+    }
+}

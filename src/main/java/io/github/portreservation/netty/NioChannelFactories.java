@@ -1,0 +1,60 @@
+package io.github.portreservation.netty;
+
+import io.github.portreservation.Protocol;
+import io.github.portreservation.ReservableSocket;
+import io.netty.channel.ChannelException;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+
+import java.io.IOException;
+import java.nio.channels.spi.SelectorProvider;
+
+/** The NIO channel factories. */
+final class NioChannelFactories {
+
+    private NioChannelFactories() {
+    }
+
+    static ChannelFactory<ServerSocketChannel> server(ReservationSource source) {
+        return () -> new ReservedNioServerSocketChannel(source);
+    }
+
+    static ChannelFactory<SocketChannel> client(ReservationSource source) {
+        return () -> new ReservedNioSocketChannel(source);
+    }
+
+    /**
+     * {@code NioDatagramChannel} is final: the factory opens the JDK channel itself (to reach SO_REUSEPORT and the
+     * socket handle) and binds through {@link PortReservationHandler}.
+     */
+    static ChannelFactory<DatagramChannel> datagram(ReservationSource source) {
+        return () -> {
+            java.nio.channels.DatagramChannel jdk;
+            try {
+                jdk = SelectorProvider.provider().openDatagramChannel();
+            } catch (IOException e) {
+                throw new ChannelException("Failed to open a socket.", e);
+            }
+            NioDatagramChannel channel;
+            try {
+                channel = new NioDatagramChannel(jdk);
+            } catch (RuntimeException | Error e) {
+                closeQuietly(jdk, e);
+                throw e;
+            }
+            return PortReservationHandler.install(channel, source, Protocol.UDP,
+                    ChannelSocket.jdk(ReservableSocket.of(jdk)));
+        };
+    }
+
+    private static void closeQuietly(java.nio.channels.DatagramChannel jdk, Throwable failure) {
+        try {
+            jdk.close();
+        } catch (IOException e) {
+            failure.addSuppressed(e);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package io.github.portreservation.netty;
+
+import io.github.portreservation.Protocol;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+
+/**
+ * The outbound interceptor that binds a channel of a final Netty class ({@code NioDatagramChannel}, Epoll channels)
+ * from its reservation: it sits first in the pipeline (next to the head), turns {@code bind} and the implicit bind of
+ * {@code connect} into a {@link io.github.portreservation.PortBinder#bind} whose socket bind is the transport's own
+ * bind, run synchronously on the event loop.
+ *
+ * <p>The port goes back when {@code closeFuture} completes, which every Netty close path does except
+ * {@code Unsafe.closeForcibly()}; Netty calls that one only on channels that never bound (failed init or
+ * registration). A port of a channel closed that way by user code is still not lost: the binding reports its socket
+ * closed, and the reservation takes such ports back when it runs out of free ones.
+ */
+final class PortReservationHandler extends ChannelOutboundHandlerAdapter {
+    /** The handler's name in the pipeline. */
+    static final String NAME = "portReservation";
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(PortReservationHandler.class);
+
+    private final ChannelReservation reservation;
+    private final ChannelSocket.NativeSocket nativeSocket;
+    private final Protocol protocol;
+
+    private PortReservationHandler(ChannelReservation reservation, Protocol protocol,
+                                   ChannelSocket.NativeSocket nativeSocket) {
+        this.reservation = reservation;
+        this.protocol = protocol;
+        this.nativeSocket = nativeSocket;
+    }
+
+    /** Makes the new, unregistered {@code channel} bind from {@code source}; returns the channel. */
+    static <C extends Channel> C install(C channel, ReservationSource source, Protocol protocol,
+                                         ChannelSocket.NativeSocket nativeSocket) {
+        ChannelReservation reservation = new ChannelReservation(channel, source);
+        channel.closeFuture().addListener((ChannelFutureListener) future -> reservation.release());
+        channel.pipeline().addFirst(NAME, new PortReservationHandler(reservation, protocol, nativeSocket));
+        return channel;
+    }
+
+    @Override
+    public void bind(ChannelHandlerContext ctx, SocketAddress localAddress, ChannelPromise promise) {
+        boolean reserved;
+        try {
+            reserved = reservation.bind(socket(ctx), localAddress);
+        } catch (Throwable t) {
+            promise.tryFailure(t);
+            return;
+        }
+        if (reserved) {
+            promise.trySuccess();
+        } else {
+            ctx.bind(localAddress, promise);
+        }
+    }
+
+    @Override
+    public void connect(ChannelHandlerContext ctx, SocketAddress remoteAddress, SocketAddress localAddress,
+                        ChannelPromise promise) {
+        SocketAddress local = localAddress;
+        if (reservation.applies() && reservation.binding() == null && ctx.channel().localAddress() == null) {
+            try {
+                if (reservation.bind(socket(ctx),
+                        local != null ? local : ChannelReservation.wildcardFor(remoteAddress))) {
+                    local = null; // bound from the reservation: connect only
+                }
+            } catch (Throwable t) {
+                promise.tryFailure(t);
+                return;
+            }
+        }
+        ctx.connect(remoteAddress, local, promise);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        Channel channel = ctx.channel();
+        if (channel.isOpen() && reservation.binding() == null && channel.localAddress() == null) {
+            // Without this handler the channel would bind as a plain channel: never ignore the reservation silently.
+            logger.warn("{} was removed from the pipeline of the unbound reserved channel {}; closing the channel so "
+                    + "that it cannot bind outside its reservation", NAME, channel);
+            channel.close();
+        }
+    }
+
+    private ChannelSocket socket(ChannelHandlerContext ctx) {
+        return new ChannelSocket(ctx.channel(), protocol, nativeSocket, local -> bindNow(ctx, local));
+    }
+
+    /** The transport's bind, through the rest of the pipeline; it completes at once on the event loop. */
+    private static void bindNow(ChannelHandlerContext ctx, InetSocketAddress localAddress) throws Exception {
+        ChannelPromise bound = ctx.newPromise();
+        ctx.bind(localAddress, bound);
+        if (!bound.isDone()) {
+            throw new IOException("the bind of " + ctx.channel() + " to " + localAddress + " did not complete on the "
+                    + "event loop: a handler added before '" + NAME + "' delays bind(); keep '" + NAME
+                    + "' first in the pipeline");
+        }
+        Throwable cause = bound.cause();
+        if (cause instanceof Exception) {
+            throw (Exception) cause;
+        }
+        if (cause != null) {
+            throw new IOException(cause);
+        }
+    }
+}

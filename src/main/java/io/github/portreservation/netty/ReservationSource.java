@@ -1,0 +1,82 @@
+package io.github.portreservation.netty;
+
+import io.github.portreservation.PortBinder;
+import io.github.portreservation.PortReservationException;
+import io.github.portreservation.PortReservationProvider;
+import io.github.portreservation.PortReservations;
+import io.github.portreservation.ReservationToken;
+
+import java.util.function.Supplier;
+
+import static io.netty.util.internal.ObjectUtil.checkNotNull;
+
+/**
+ * Where the channels of one factory get their {@link PortBinder}: fixed by the factory, or named per channel by the
+ * {@link ReservationChannelOption#RESERVATION_TOKEN} option and resolved through a provider. Immutable.
+ */
+final class ReservationSource {
+    private final PortBinder fixed;
+    private final Supplier<PortReservationProvider> provider;
+    private final String description;
+
+    private ReservationSource(PortBinder fixed, Supplier<PortReservationProvider> provider, String description) {
+        this.fixed = fixed;
+        this.provider = provider;
+        this.description = description;
+    }
+
+    /** Every channel binds from {@code binder}. */
+    static ReservationSource fixed(PortBinder binder) {
+        checkNotNull(binder, "binder");
+        return new ReservationSource(binder, null, "binder " + binder);
+    }
+
+    /** Every channel binds from the reservation named by {@code token}, resolved by the default provider. */
+    static ReservationSource token(ReservationToken token) {
+        checkNotNull(token, "token");
+        return new ReservationSource((socket, requested) ->
+                PortBinder.of(PortReservations.provider(), token).bind(socket, requested), null, token.toString());
+    }
+
+    /** Each channel binds from the token of its option, resolved by the default provider; no option: plain bind. */
+    static ReservationSource option() {
+        return new ReservationSource(null, PortReservations::provider, "the RESERVATION_TOKEN option");
+    }
+
+    /** Each channel binds from the token of its option, resolved by {@code provider}; no option: plain bind. */
+    static ReservationSource option(PortReservationProvider provider) {
+        checkNotNull(provider, "provider");
+        return new ReservationSource(null, () -> provider, "the RESERVATION_TOKEN option, provider " + provider.name());
+    }
+
+    /** Whether channels of this source read the {@link ReservationChannelOption#RESERVATION_TOKEN} option. */
+    boolean readsOption() {
+        return fixed == null;
+    }
+
+    /**
+     * The binder of a channel whose option holds {@code optionToken} (null when the option was not set), or null
+     * when the channel binds as a plain Netty channel.
+     *
+     * @throws PortReservationException INVALID_ARGUMENT when the factory already fixes the reservation and the option
+     *         names one too: two reservations for one channel is a configuration mistake, not a choice to make silently
+     */
+    PortBinder binderFor(ReservationToken optionToken) {
+        if (fixed != null) {
+            if (optionToken != null) {
+                throw PortReservationException.invalidArgument("option RESERVATION_TOKEN=" + optionToken,
+                        "this channel factory already binds every channel from " + description
+                                + ", so a second reservation for the same channel is ambiguous",
+                        "remove the option, or use the factory variant without a binder "
+                                + "(ReservedChannelFactories.nioServer() / nioClient())");
+            }
+            return fixed;
+        }
+        return optionToken == null ? null : PortBinder.of(provider.get(), optionToken);
+    }
+
+    @Override
+    public String toString() {
+        return description;
+    }
+}

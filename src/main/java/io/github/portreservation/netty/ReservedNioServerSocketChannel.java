@@ -1,0 +1,48 @@
+package io.github.portreservation.netty;
+
+import io.github.portreservation.Protocol;
+import io.github.portreservation.ReservableSocket;
+import io.netty.channel.socket.ServerSocketChannelConfig;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+
+import java.net.SocketAddress;
+
+/**
+ * A {@link NioServerSocketChannel} that binds from a reservation in {@link #doBind} and gives its port back in
+ * {@link #doClose}, the one method every close path of Netty runs (close, {@code closeForcibly}, event loop shutdown).
+ * Accepted children are plain {@code NioSocketChannel}s.
+ */
+final class ReservedNioServerSocketChannel extends NioServerSocketChannel {
+    private final ChannelReservation reservation;
+    private final ServerSocketChannelConfig config;
+    private final ChannelSocket socket;
+
+    ReservedNioServerSocketChannel(ReservationSource source) {
+        reservation = new ChannelReservation(this, source);
+        config = new ReservedServerSocketChannelConfig(super.config(), reservation);
+        socket = new ChannelSocket(this, Protocol.TCP, ChannelSocket.jdk(ReservableSocket.of(javaChannel(), 0)),
+                super::doBind);
+    }
+
+    @Override
+    public ServerSocketChannelConfig config() {
+        ServerSocketChannelConfig c = config;
+        return c != null ? c : super.config(); // only null while the superclass constructor runs
+    }
+
+    @Override
+    protected void doBind(SocketAddress localAddress) throws Exception {
+        if (!reservation.bind(socket, localAddress)) {
+            super.doBind(localAddress);
+        }
+    }
+
+    @Override
+    protected void doClose() throws Exception {
+        try {
+            super.doClose();
+        } finally {
+            reservation.release();
+        }
+    }
+}

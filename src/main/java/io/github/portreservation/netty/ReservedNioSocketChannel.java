@@ -1,0 +1,58 @@
+package io.github.portreservation.netty;
+
+import io.github.portreservation.Protocol;
+import io.github.portreservation.ReservableSocket;
+import io.netty.channel.socket.SocketChannelConfig;
+import io.netty.channel.socket.nio.NioSocketChannel;
+
+import java.net.SocketAddress;
+
+/**
+ * A client {@link NioSocketChannel} whose local (source) port comes from a reservation: {@link #doConnect} binds an
+ * unbound channel from the reservation first (Netty's own local bind in {@code doConnect} is private, so overriding
+ * {@link #doBind} alone would miss it); {@link #doClose} gives the port back on every close path.
+ */
+final class ReservedNioSocketChannel extends NioSocketChannel {
+    private final ChannelReservation reservation;
+    private final SocketChannelConfig config;
+    private final ChannelSocket socket;
+
+    ReservedNioSocketChannel(ReservationSource source) {
+        reservation = new ChannelReservation(this, source);
+        config = new ReservedSocketChannelConfig(super.config(), reservation);
+        socket = new ChannelSocket(this, Protocol.TCP, ChannelSocket.jdk(ReservableSocket.of(javaChannel())),
+                super::doBind);
+    }
+
+    @Override
+    public SocketChannelConfig config() {
+        SocketChannelConfig c = config;
+        return c != null ? c : super.config(); // only null while the superclass constructor runs
+    }
+
+    @Override
+    protected void doBind(SocketAddress localAddress) throws Exception {
+        if (!reservation.bind(socket, localAddress)) {
+            super.doBind(localAddress);
+        }
+    }
+
+    @Override
+    protected boolean doConnect(SocketAddress remoteAddress, SocketAddress localAddress) throws Exception {
+        SocketAddress local = localAddress;
+        if (reservation.applies() && reservation.binding() == null
+                && reservation.bind(socket, local != null ? local : ChannelReservation.wildcardFor(remoteAddress))) {
+            local = null; // bound from the reservation: connect only
+        }
+        return super.doConnect(remoteAddress, local);
+    }
+
+    @Override
+    protected void doClose() throws Exception {
+        try {
+            super.doClose();
+        } finally {
+            reservation.release();
+        }
+    }
+}
