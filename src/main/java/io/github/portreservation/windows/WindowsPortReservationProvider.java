@@ -103,6 +103,7 @@ public final class WindowsPortReservationProvider implements PortReservationProv
                     checkAcquired(block, protocol, start, count), ReservationToken.of(block.token()), owner, handle,
                     r -> tokens.remove(r.token(), new Known(r.protocol(), r.range(), r)));
             if (tokens.putIfAbsent(reservation.token(), new Known(protocol, reservation.range(), reservation)) != null) {
+                acquiredToken = WindowsConstants.INVALID_PORT_RESERVATION_TOKEN; // releasing it would end the other one
                 throw new PortReservationException(Reason.SYSTEM_ERROR, "Windows returned " + reservation.token()
                         + " for a new reservation, but this provider already knows that token; please report this");
             }
