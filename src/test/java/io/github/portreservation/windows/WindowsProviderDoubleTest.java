@@ -31,6 +31,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.IntUnaryOperator;
 import java.util.stream.Stream;
 
 import static io.github.portreservation.windows.WindowsConstants.SIO_ACQUIRE_PORT_RESERVATION;
@@ -215,6 +216,38 @@ class WindowsProviderDoubleTest {
     }
 
     @Test
+    void portGivenAgainByTheSystemReplacesABindingWhoseSocketClosed() throws IOException {
+        PortRange range = FreePorts.block(2);
+        RuntimeReservation reservation = acquire(Protocol.TCP, range);
+        PortBinding forgotten = reservation.bind(server(), loopback(range.start()));
+        channels.get(0).close();
+        assertEquals(1, reservation.availablePorts(), "not reclaimed while a port is free");
+        PortBinding next = reservation.bind(server(), loopback(0));
+        assertEquals(range.start(), next.port(), "the double hands out the lowest port its sockets left free");
+        assertFalse(forgotten.isActive());
+        assertTrue(next.isActive());
+        assertEquals(1, reservation.boundPorts());
+        assertEquals(1, reservation.availablePorts());
+        forgotten.close();
+        assertEquals(1, reservation.boundPorts());
+    }
+
+    @Test
+    void mixedConcurrentBindsNeverHandOutAPortTwice() throws Exception {
+        PortRange range = FreePorts.block(10);
+        RuntimeReservation reservation = acquire(Protocol.UDP, range);
+        List<ReservableSocket> sockets = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            sockets.add(datagram());
+        }
+        Set<Integer> ports = bindConcurrently(reservation, sockets,
+                i -> i % 2 == 0 ? 0 : range.start() + (i / 2) % range.count(), Set.of(Reason.EXHAUSTED, Reason.IN_USE));
+        assertEquals(ports.size(), reservation.boundPorts());
+        assertEquals(range.count() - ports.size(), reservation.availablePorts());
+        assertEquals(ports.size(), control.double_reservation_ports_in_use(reservation.token().value()));
+    }
+
+    @Test
     void datagramsReachASocketBoundFromAUdpReservation() throws IOException {
         PortRange range = FreePorts.block(4);
         RuntimeReservation reservation = acquire(Protocol.UDP, range);
@@ -294,38 +327,49 @@ class WindowsProviderDoubleTest {
     void concurrentBindsGetDistinctPortsAndTheRestIsExhausted() throws Exception {
         PortRange range = FreePorts.block(12);
         RuntimeReservation reservation = acquire(Protocol.TCP, range);
+        List<ReservableSocket> sockets = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            sockets.add(server());
+        }
+        Set<Integer> ports = bindConcurrently(reservation, sockets, i -> 0, Set.of(Reason.EXHAUSTED));
+        assertEquals(12, ports.size());
+        assertEquals(12, reservation.boundPorts());
+        assertEquals(0, reservation.availablePorts());
+    }
+
+    /**
+     * Binds socket i to port {@code portOf(i)} from 6 threads released at once; returns the ports handed out, after
+     * checking that none was handed out twice, all are in the block and every failure has an allowed reason.
+     */
+    private static Set<Integer> bindConcurrently(RuntimeReservation reservation, List<ReservableSocket> sockets,
+                                                 IntUnaryOperator portOf, Set<Reason> allowed) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(6);
         try {
             CountDownLatch start = new CountDownLatch(1);
             List<Future<Integer>> results = new ArrayList<>();
-            for (int i = 0; i < 16; i++) {
-                ReservableSocket socket = server();
+            for (int i = 0; i < sockets.size(); i++) {
+                ReservableSocket socket = sockets.get(i);
+                int port = portOf.applyAsInt(i);
                 results.add(pool.submit(() -> {
                     start.await();
                     try {
-                        return reservation.bind(socket, loopback(0)).port();
+                        return reservation.bind(socket, loopback(port)).port();
                     } catch (PortReservationException e) {
-                        assertEquals(Reason.EXHAUSTED, e.reason(), e.getMessage());
+                        assertTrue(allowed.contains(e.reason()), e.getMessage());
                         return -1;
                     }
                 }));
             }
             start.countDown();
             Set<Integer> ports = new HashSet<>();
-            int exhausted = 0;
             for (Future<Integer> result : results) {
                 int port = result.get();
-                if (port < 0) {
-                    exhausted++;
-                } else {
-                    assertTrue(range.contains(port));
+                if (port >= 0) {
+                    assertTrue(reservation.range().contains(port));
                     assertTrue(ports.add(port), "port " + port + " handed out twice");
                 }
             }
-            assertEquals(12, ports.size());
-            assertEquals(4, exhausted);
-            assertEquals(12, reservation.boundPorts());
-            assertEquals(0, reservation.availablePorts());
+            return ports;
         } finally {
             pool.shutdownNow();
         }
@@ -403,6 +447,7 @@ class WindowsProviderDoubleTest {
         assertTrue(e.getMessage().contains("lookupPersistent"), e.getMessage());
         assertTrue(provider.runtimeReservation(ReservationToken.of(12345)).isEmpty());
         fails(Reason.INVALID_ARGUMENT, () -> provider.bind(null, server(), loopback(0)));
+        fails(Reason.INVALID_ARGUMENT, () -> WindowsPortReservationProvider.create(null));
         assertEquals(before, associateCalls());
         assertEquals("windows", provider.name());
     }

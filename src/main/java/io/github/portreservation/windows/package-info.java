@@ -1,0 +1,8 @@
+/**
+ * The Windows provider: runtime reservations ({@code SIO_ACQUIRE/ASSOCIATE/RELEASE_PORT_RESERVATION} through
+ * {@code WSAIoctl}) and persistent ones ({@code Create/Lookup/DeletePersistent{Tcp,Udp}PortReservation}) through JNA.
+ * Start from {@link io.github.portreservation.windows.WindowsPortReservationProvider#create()}; see
+ * {@code docs/windows.md} for requirements (build 17763+, {@code --add-opens}, elevation) and for what was verified
+ * (through a native test double on Linux) and what was not (anything on real Windows).
+ */
+package io.github.portreservation.windows;
