@@ -2,6 +2,7 @@ package io.github.portreservation;
 
 import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.linux.LinuxPortReservationProvider;
+import io.github.portreservation.windows.WindowsPortReservationProvider;
 
 import java.util.Locale;
 import java.util.Map;
@@ -94,8 +95,8 @@ public final class PortReservations {
                 created = LinuxPortReservationProvider.create();
                 break;
             case WINDOWS:
-                throw new PortReservationException(Reason.UNSUPPORTED,
-                        "the Windows provider is not part of this build; use provider(\"linux\") on Linux");
+                created = WindowsPortReservationProvider.create();
+                break;
             default:
                 throw PortReservationException.invalidArgument("provider name \"" + name + "\"",
                         "must be \"" + LINUX + "\" or \"" + WINDOWS + "\"",
