@@ -373,6 +373,9 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
                 return bindOrReturn(lease, socket, requested);
             } catch (PortReservationException e) {
                 if (!lease.isQuarantined()) {
+                    if (last != null) {
+                        e.addSuppressed(last); // the port quarantined before this attempt
+                    }
                     throw e;
                 }
                 last = e;
@@ -539,7 +542,8 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
                 free++;
             }
             if (b.leased == 0) {
-                if (closed) {
+                if (closed || b.free.isEmpty()) {
+                    // Closing, or every port of the block is quarantined: it is of no use any more.
                     removeBlockLocked(b);
                     toRelease = b.reservation;
                     terminated = isTerminatedLocked();
@@ -630,15 +634,18 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
     private PortReservationException timeoutException() {
         PoolStatistics s = statistics();
         PortReservationException cause;
+        int growingNow;
         lock.lock();
         try {
             cause = lastGrowthFailure;
+            growingNow = growing;
         } finally {
             lock.unlock();
         }
         return new PortReservationException(Reason.TIMEOUT, "no port of " + this + " became free within "
                 + Duration.ofNanos(waitNanos) + " (" + s.leased() + " of " + s.capacity() + " ports leased in "
-                + s.blocks() + " of at most " + maxBlocks + " blocks, " + s.quarantined() + " quarantined)"
+                + s.blocks() + " of at most " + maxBlocks + " blocks, " + growingNow + " being acquired, "
+                + s.quarantined() + " quarantined, " + s.waiters() + " waiting)"
                 + "; close leases sooner, raise maxBlocks(...)/maxPorts(...), or wait longer", cause);
     }
 
@@ -737,16 +744,24 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
         }
     }
 
-    /** With cooldown, wakes the waiters when the first cooling port becomes ready. */
+    /**
+     * Wakes the waiters when the first cooling port becomes ready, or when growth may be tried again after a failed
+     * block acquisition.
+     */
     private void scheduleServeTimerLocked(long now) {
-        if (cooldownNanos == 0 || liveWaiters == 0) {
+        if (liveWaiters == 0) {
             return;
         }
         long earliest = NEVER;
-        for (PoolBlock b : blocks) {
-            if (b != null && !b.free.isEmpty()) {
-                earliest = Math.min(earliest, b.returnedAt[b.free.peekFirst()] + cooldownNanos);
+        if (cooldownNanos > 0) {
+            for (PoolBlock b : blocks) {
+                if (b != null && !b.free.isEmpty()) {
+                    earliest = Math.min(earliest, b.returnedAt[b.free.peekFirst()] + cooldownNanos);
+                }
             }
+        }
+        if (lastGrowthFailure != null && !closed && blockCount + growing < maxBlocks) {
+            earliest = Math.min(earliest, growthRetryAt);
         }
         if (earliest == NEVER || serveTimerPending && serveTimerAt <= earliest) {
             return;
@@ -1029,6 +1044,7 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
 
     private void idleCheck(PoolBlock b) {
         RuntimeReservation toRelease = null;
+        ArrayList<Waiter> handoff = null;
         lock.lock();
         try {
             b.idleCheckPending = false;
@@ -1041,9 +1057,13 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
             } else if (blockCount > minBlocks) {
                 removeBlockLocked(b);
                 toRelease = b.reservation;
+                if (liveWaiters > 0) {
+                    handoff = serveLocked(null, true); // room to grow again
+                }
             }
         } finally {
             lock.unlock();
+            deliver(handoff);
         }
         if (toRelease != null) {
             logger.debug("{} released idle block {}", this, toRelease.range());

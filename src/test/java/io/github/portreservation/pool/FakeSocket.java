@@ -34,6 +34,7 @@ final class FakeSocket implements ReservableSocket {
         bound = localAddress.getPort();
     }
 
+    @Override
     public InetSocketAddress localAddress() {
         return bound == 0 ? null : new InetSocketAddress(bound);
     }

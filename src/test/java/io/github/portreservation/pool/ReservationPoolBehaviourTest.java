@@ -164,6 +164,35 @@ class ReservationPoolBehaviourTest {
     }
 
     @Test
+    void waitersRetryGrowthWhenTheBackoffAfterAFailedAcquisitionEnds() throws Exception {
+        ReservationPool pool = builder().maxBlocks(1).waitWhenExhausted(Duration.ofSeconds(10)).build();
+        provider.failAcquires = 1;
+        long start = System.nanoTime();
+        PortLease lease = pool.leaseAsync().get(10, TimeUnit.SECONDS);
+        assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(400), "retried before the backoff");
+        assertTrue(pool.blockRanges().get(0).contains(lease.port()));
+        assertEquals(1, pool.statistics().failures());
+        assertEquals(2, provider.acquireCalls.get());
+        pool.closeForcibly();
+    }
+
+    @Test
+    void aBlockWhoseEveryPortIsQuarantinedIsReplaced() {
+        ReservationPool pool = builder().blockSize(2).maxBlocks(1).build();
+        provider.failingPorts.add(30000);
+        provider.failingPorts.add(30001);
+        PortLease lease = (PortLease) pool.bind(new FakeSocket(Protocol.TCP), null);
+        assertEquals(30002, lease.port());
+        assertEquals(List.of(PortRange.of(30002, 2)), pool.blockRanges());
+        PoolStatistics s = pool.statistics();
+        assertEquals(0, s.quarantined());
+        assertEquals(2, s.failures());
+        assertEquals(1, s.blocksReleased());
+        assertEquals(1, provider.openReservations.get());
+        pool.closeForcibly();
+    }
+
+    @Test
     void fixedRangesAreAcquiredInOrderSkippingTakenOnes() {
         PortRange a = PortRange.parse("31000-31001");
         PortRange b = PortRange.parse("31100-31102");
