@@ -11,6 +11,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramChannel;
@@ -120,7 +121,17 @@ final class NettyTestSupport {
     static ChannelFuture connectClient(EventLoopGroup group, ChannelFactory<SocketChannel> factory,
                                        ReservationToken optionToken, InetSocketAddress remote,
                                        InetSocketAddress local, Queue<String> received) {
+        return connectClient(group, factory, optionToken, remote, local, received, 0);
+    }
+
+    /** As above; {@code soLinger} > 0 sets SO_LINGER, which makes Netty close the socket on GlobalEventExecutor. */
+    static ChannelFuture connectClient(EventLoopGroup group, ChannelFactory<SocketChannel> factory,
+                                       ReservationToken optionToken, InetSocketAddress remote,
+                                       InetSocketAddress local, Queue<String> received, int soLinger) {
         Bootstrap b = new Bootstrap().group(group).channelFactory(factory).handler(collector(received));
+        if (soLinger > 0) {
+            b.option(ChannelOption.SO_LINGER, soLinger);
+        }
         if (optionToken != null) {
             b.option(RESERVATION_TOKEN, optionToken);
         }

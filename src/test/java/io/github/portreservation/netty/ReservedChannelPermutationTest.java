@@ -4,7 +4,6 @@ import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationProvider;
 import io.github.portreservation.PortReservations;
-import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservationToken;
 import io.github.portreservation.RuntimeReservation;
 import io.netty.channel.Channel;
@@ -49,8 +48,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class ReservedChannelPermutationTest {
     private static final int BLOCK = 4;
     private static final Map<Transport, EventLoopGroup> GROUPS = new EnumMap<>(Transport.class);
-
-    enum Kind { TCP_SERVER, TCP_CLIENT, UDP }
 
     enum PortChoice { ANY, EXPLICIT, OUTSIDE }
 
@@ -102,7 +99,7 @@ class ReservedChannelPermutationTest {
         InetAddress address = InetAddress.getByName(host);
         PortReservationProvider provider = PortReservations.provider();
         try (NettyTestSupport.JdkEchoServer peer = new NettyTestSupport.JdkEchoServer(address);
-             RuntimeReservation reservation = provider.acquire(kind == Kind.UDP ? Protocol.UDP : Protocol.TCP, BLOCK)) {
+             RuntimeReservation reservation = provider.acquire(kind.protocol(), BLOCK)) {
             PortRange range = reservation.range();
             int freeBefore = reservation.availablePorts();
             Set<String> fdsBefore = openFds();

@@ -1,0 +1,215 @@
+package io.github.portreservation.netty;
+
+import io.github.portreservation.PortReservationException;
+import io.github.portreservation.PortReservations;
+import io.github.portreservation.Protocol;
+import io.github.portreservation.ReservationToken;
+import io.github.portreservation.RuntimeReservation;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.local.LocalAddress;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.ServerSocketChannel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+
+import static io.github.portreservation.netty.ReservationChannelOption.RESERVATION_TOKEN;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * How the reservation reaches a channel: the option, factory arguments, plain Netty without a token, and the ways a
+ * token given wrongly fails loudly instead of being ignored.
+ */
+class ReservationOptionTest {
+    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+    private static final InetSocketAddress ANY = new InetSocketAddress(LOOPBACK, 0);
+    private static EventLoopGroup group;
+
+    @BeforeAll
+    static void start() {
+        assumeTrue(PortReservations.isAvailable(), () -> "no provider: " + PortReservations.unavailabilityCause());
+        group = Transport.NIO.newGroup(2);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (group != null) {
+            group.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Test
+    void optionOnAFactoryThatHasABinderFailsTheBind() throws Exception {
+        try (RuntimeReservation reservation = PortReservations.provider().acquire(Protocol.TCP, 2);
+             NettyTestSupport.JdkEchoServer peer = new NettyTestSupport.JdkEchoServer(LOOPBACK)) {
+            ChannelFuture server = NettyTestSupport.bindServer(group, ReservedChannelFactories.nioServer(reservation),
+                    reservation.token(), ANY, new ArrayList<>()).await();
+            assertRefused(server, PortReservationException.Reason.INVALID_ARGUMENT, "RESERVATION_TOKEN");
+            ChannelFuture client = NettyTestSupport.connectClient(group,
+                    ReservedChannelFactories.nioClient(reservation), reservation.token(), peer.address(), null,
+                    new ConcurrentLinkedQueue<>()).await();
+            assertRefused(client, PortReservationException.Reason.INVALID_ARGUMENT, "RESERVATION_TOKEN");
+            assertEquals(2, reservation.availablePorts());
+        }
+    }
+
+    @Test
+    void withoutTheOptionChannelsArePlainNetty() throws Exception {
+        try (RuntimeReservation reservation = PortReservations.provider().acquire(Protocol.TCP, 2);
+             NettyTestSupport.JdkEchoServer peer = new NettyTestSupport.JdkEchoServer(LOOPBACK)) {
+            Channel server = NettyTestSupport.bindServer(group, ReservedChannelFactories.nioServer(), null, ANY,
+                    new ArrayList<>()).sync().channel();
+            InetSocketAddress bound = (InetSocketAddress) server.localAddress();
+            NettyTestSupport.tcpEcho(bound, "plain");
+            Queue<String> received = new ConcurrentLinkedQueue<>();
+            Channel client = NettyTestSupport.connectClient(group, ReservedChannelFactories.nioClient(), null,
+                    peer.address(), null, received).sync().channel();
+            NettyTestSupport.clientEcho(client, received, "plain client");
+            assertEquals(2, reservation.availablePorts(), "no token: the reservation is not touched");
+            assertEquals(null, server.config().getOption(RESERVATION_TOKEN));
+            client.close().sync();
+            server.close().sync();
+        }
+    }
+
+    @Test
+    void optionWithAnExplicitProviderAndTokenFactories() throws Exception {
+        try (RuntimeReservation tcp = PortReservations.provider().acquire(Protocol.TCP, 2);
+             RuntimeReservation udp = PortReservations.provider().acquire(Protocol.UDP, 2)) {
+            Channel server = NettyTestSupport.bindServer(group,
+                    ReservedChannelFactories.nioServer(PortReservations.provider()), tcp.token(), ANY,
+                    new ArrayList<>()).sync().channel();
+            InetSocketAddress bound = (InetSocketAddress) server.localAddress();
+            assertTrue(tcp.range().contains(bound.getPort()));
+            NettyTestSupport.tcpEcho(bound, "provider variant");
+            assertSame(tcp.token(), server.config().getOption(RESERVATION_TOKEN));
+            assertSame(tcp.token(), server.config().getOptions().get(RESERVATION_TOKEN));
+            server.close().sync();
+
+            Channel datagram = NettyTestSupport.bindDatagram(group, ReservedChannelFactories.nioDatagram(udp.token()),
+                    ANY).sync().channel();
+            InetSocketAddress udpBound = (InetSocketAddress) datagram.localAddress();
+            assertTrue(udp.range().contains(udpBound.getPort()));
+            NettyTestSupport.udpEcho(udpBound, "token variant");
+            datagram.close().sync();
+            assertEquals(2, tcp.availablePorts());
+            assertEquals(2, udp.availablePorts());
+        }
+    }
+
+    @Test
+    void unknownTokenFailsTheBind() throws Exception {
+        ReservationToken unknown = ReservationToken.of(0x5eed_0000_0001L);
+        ChannelFuture server = NettyTestSupport.bindServer(group, ReservedChannelFactories.nioServer(), unknown, ANY,
+                new ArrayList<>()).await();
+        assertRefused(server, PortReservationException.Reason.UNKNOWN_TOKEN, null);
+    }
+
+    @Test
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    void optionValueAndTimingAreChecked() throws Exception {
+        try (RuntimeReservation reservation = PortReservations.provider().acquire(Protocol.TCP, 2)) {
+            Channel server = NettyTestSupport.bindServer(group, ReservedChannelFactories.nioServer(),
+                    reservation.token(), ANY, new ArrayList<>()).sync().channel();
+            IllegalStateException late = assertThrows(IllegalStateException.class,
+                    () -> server.config().setOption(RESERVATION_TOKEN, reservation.token()));
+            assertTrue(late.getMessage().contains("already bound"), late.getMessage());
+            ChannelOption raw = RESERVATION_TOKEN;
+            ChannelFactory<ServerSocketChannel> factory = ReservedChannelFactories.nioServer();
+            Channel fresh = factory.newChannel();
+            assertThrows(ClassCastException.class, () -> fresh.config().setOption(raw, "not a token"));
+            assertThrows(NullPointerException.class, () -> fresh.config().setOption(RESERVATION_TOKEN, null));
+            fresh.unsafe().closeForcibly(); // never registered: the only way to close it
+            assertFalse(fresh.isOpen());
+            server.close().sync();
+        }
+    }
+
+    @Test
+    void aNonIpAddressIsRefused() throws Exception {
+        try (RuntimeReservation reservation = PortReservations.provider().acquire(Protocol.TCP, 1)) {
+            ChannelFuture f = new io.netty.bootstrap.ServerBootstrap().group(group)
+                    .channelFactory(ReservedChannelFactories.nioServer(reservation))
+                    .childHandler(new io.netty.channel.ChannelInboundHandlerAdapter())
+                    .bind(new LocalAddress("not-ip")).await();
+            assertRefused(f, PortReservationException.Reason.INVALID_ARGUMENT, "InetSocketAddress");
+            assertEquals(1, reservation.availablePorts());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void removingTheInterceptorClosesTheUnboundChannel(Transport transport) throws Exception {
+        assumeTrue(transport.isAvailable(), transport + " is not available here");
+        EventLoopGroup loops = transport.newGroup(1);
+        try (RuntimeReservation reservation = PortReservations.provider().acquire(Protocol.UDP, 1)) {
+            ChannelFactory<DatagramChannel> factory = transport.datagram(reservation);
+            Channel channel = factory.newChannel();
+            loops.register(channel).sync();
+            channel.eventLoop().submit(() -> channel.pipeline().remove(PortReservationHandler.NAME)).sync();
+            assertTrue(channel.closeFuture().await(NettyTestSupport.TIMEOUT.toMillis()),
+                    "a reserved channel never binds as a plain one");
+            assertEquals(1, reservation.availablePorts());
+        } finally {
+            loops.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void classicEventLoopGroupsWork(Transport transport) throws Exception {
+        assumeTrue(transport.isAvailable(), transport + " is not available here");
+        EventLoopGroup legacy = transport.newLegacyGroup(1);
+        try (RuntimeReservation tcp = PortReservations.provider().acquire(Protocol.TCP, 2);
+             RuntimeReservation udp = PortReservations.provider().acquire(Protocol.UDP, 1);
+             NettyTestSupport.JdkEchoServer peer = new NettyTestSupport.JdkEchoServer(LOOPBACK)) {
+            Channel server = Kind.TCP_SERVER.open(transport, legacy, tcp, ANY, peer).sync().channel();
+            NettyTestSupport.tcpEcho((InetSocketAddress) server.localAddress(), "classic server");
+            Queue<String> received = new ConcurrentLinkedQueue<>();
+            Channel client = Kind.TCP_CLIENT.open(transport, legacy, tcp, ANY, peer, new ArrayList<>(), received, 0)
+                    .sync().channel();
+            NettyTestSupport.clientEcho(client, received, "classic client");
+            Channel datagram = Kind.UDP.open(transport, legacy, udp, ANY, peer).sync().channel();
+            NettyTestSupport.udpEcho((InetSocketAddress) datagram.localAddress(), "classic datagram");
+            assertEquals(0, tcp.availablePorts());
+            assertEquals(0, udp.availablePorts());
+            client.close().sync();
+            server.close().sync();
+            datagram.close().sync();
+            assertEquals(2, tcp.availablePorts());
+            assertEquals(1, udp.availablePorts());
+        } finally {
+            legacy.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+        }
+    }
+
+    private static void assertRefused(ChannelFuture f, PortReservationException.Reason reason, String inMessage)
+            throws InterruptedException {
+        assertFalse(f.isSuccess(), "must fail");
+        PortReservationException e = assertInstanceOf(PortReservationException.class, f.cause());
+        assertEquals(reason, e.reason(), e.getMessage());
+        if (inMessage != null) {
+            assertTrue(e.getMessage().contains(inMessage), e.getMessage());
+        }
+        assertTrue(f.channel().closeFuture().await(NettyTestSupport.TIMEOUT.toMillis()), "failed channel closed");
+    }
+}

@@ -1,0 +1,131 @@
+package io.github.portreservation.netty;
+
+import io.github.portreservation.PortReservationException;
+import io.github.portreservation.PortReservations;
+import io.github.portreservation.RuntimeReservation;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoopGroup;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static io.github.portreservation.netty.NettyTestSupport.awaitEquals;
+import static io.github.portreservation.netty.NettyTestSupport.awaitNoNewFds;
+import static io.github.portreservation.netty.NettyTestSupport.openFds;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * N channels bound at once from an N-port reservation, from N threads over a multi-threaded event loop group, all get
+ * distinct ports of the block; channel N+1 fails EXHAUSTED; once they are closed, N new binds succeed again.
+ */
+class ReservedChannelConcurrencyTest {
+    private static final int N = 16;
+    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+
+    @BeforeAll
+    static void provider() {
+        assumeTrue(PortReservations.isAvailable(), () -> "no provider: " + PortReservations.unavailabilityCause());
+    }
+
+    static Stream<Arguments> kinds() {
+        List<Arguments> all = new ArrayList<>();
+        for (Transport t : Transport.values()) {
+            for (Kind k : Kind.values()) {
+                all.add(Arguments.of(t, k));
+            }
+        }
+        return all.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("kinds")
+    void nChannelsFromNPorts(Transport transport, Kind kind) throws Exception {
+        assumeTrue(transport.isAvailable(), transport + " is not available here");
+        EventLoopGroup group = transport.newGroup(4);
+        ExecutorService binders = Executors.newFixedThreadPool(N);
+        try (NettyTestSupport.JdkEchoServer peer = new NettyTestSupport.JdkEchoServer(LOOPBACK);
+             RuntimeReservation reservation = PortReservations.provider().acquire(kind.protocol(), N)) {
+            Set<String> fds = openFds();
+            for (int round = 0; round < 2; round++) {
+                List<Channel> channels = bindAllAtOnce(transport, kind, group, reservation, peer, binders);
+                Set<Integer> ports = new HashSet<>();
+                for (Channel c : channels) {
+                    int port = ((InetSocketAddress) c.localAddress()).getPort();
+                    assertTrue(reservation.range().contains(port), port + " in " + reservation.range());
+                    ports.add(port);
+                }
+                assertEquals(N, ports.size(), "distinct ports: " + ports);
+                assertEquals(0, reservation.availablePorts());
+
+                ChannelFuture extra = kind.open(transport, group, reservation, new InetSocketAddress(LOOPBACK, 0),
+                        peer);
+                assertTrue(extra.await(NettyTestSupport.TIMEOUT.toMillis()));
+                assertFalse(extra.isSuccess(), "channel N+1 must fail");
+                PortReservationException e = assertInstanceOf(PortReservationException.class, extra.cause());
+                assertEquals(PortReservationException.Reason.EXHAUSTED, e.reason(), e.getMessage());
+                assertTrue(e.getMessage().toLowerCase().contains("exhausted") || e.getMessage().contains("all "),
+                        e.getMessage());
+
+                for (Channel c : channels) {
+                    c.close().sync();
+                }
+                awaitEquals("free ports after round " + round, N, reservation::availablePorts);
+            }
+            awaitNoNewFds(fds);
+        } finally {
+            binders.shutdownNow();
+            group.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+        }
+    }
+
+    private static List<Channel> bindAllAtOnce(Transport transport, Kind kind, EventLoopGroup group,
+                                               RuntimeReservation reservation, NettyTestSupport.JdkEchoServer peer,
+                                               ExecutorService binders) throws Exception {
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<ChannelFuture>> pending = new ArrayList<>();
+        for (int i = 0; i < N; i++) {
+            pending.add(binders.submit(() -> {
+                start.await();
+                return kind.open(transport, group, reservation, new InetSocketAddress(LOOPBACK, 0), peer);
+            }));
+        }
+        start.countDown();
+        List<Channel> channels = new ArrayList<>();
+        List<Throwable> failures = new ArrayList<>();
+        for (Future<ChannelFuture> f : pending) {
+            ChannelFuture bound = f.get(NettyTestSupport.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            assertTrue(bound.await(NettyTestSupport.TIMEOUT.toMillis()));
+            if (bound.isSuccess()) {
+                channels.add(bound.channel());
+            } else {
+                failures.add(bound.cause());
+            }
+        }
+        if (!failures.isEmpty()) {
+            for (Channel c : channels) {
+                c.close().sync();
+            }
+            throw new AssertionError(failures.size() + " of " + N + " concurrent binds failed: " + failures);
+        }
+        return channels;
+    }
+}
