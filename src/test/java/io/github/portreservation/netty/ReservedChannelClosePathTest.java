@@ -23,7 +23,6 @@ import java.util.stream.Stream;
 
 import static io.github.portreservation.netty.NettyTestSupport.awaitEquals;
 import static io.github.portreservation.netty.NettyTestSupport.awaitNoNewFds;
-import static io.github.portreservation.netty.NettyTestSupport.openFds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -69,7 +68,7 @@ class ReservedChannelClosePathTest {
         try (NettyTestSupport.JdkEchoServer peer = new NettyTestSupport.JdkEchoServer(LOOPBACK);
              RuntimeReservation reservation = PortReservations.provider().acquire(kind.protocol(), BLOCK)) {
             int free = reservation.availablePorts();
-            Set<String> fds = openFds();
+            Set<String> fds = NettyTestSupport.fdBaseline();
             InetSocketAddress any = new InetSocketAddress(LOOPBACK, 0);
             List<Channel> opened = new CopyOnWriteArrayList<>();
             switch (path) {

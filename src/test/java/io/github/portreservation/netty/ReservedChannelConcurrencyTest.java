@@ -26,7 +26,6 @@ import java.util.stream.Stream;
 
 import static io.github.portreservation.netty.NettyTestSupport.awaitEquals;
 import static io.github.portreservation.netty.NettyTestSupport.awaitNoNewFds;
-import static io.github.portreservation.netty.NettyTestSupport.openFds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -64,7 +63,7 @@ class ReservedChannelConcurrencyTest {
         ExecutorService binders = Executors.newFixedThreadPool(N);
         try (NettyTestSupport.JdkEchoServer peer = new NettyTestSupport.JdkEchoServer(LOOPBACK);
              RuntimeReservation reservation = PortReservations.provider().acquire(kind.protocol(), N)) {
-            Set<String> fds = openFds();
+            Set<String> fds = NettyTestSupport.fdBaseline();
             for (int round = 0; round < 2; round++) {
                 List<Channel> channels = bindAllAtOnce(transport, kind, group, reservation, peer, binders);
                 Set<Integer> ports = new HashSet<>();

@@ -31,7 +31,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 
 import static io.github.portreservation.netty.NettyTestSupport.awaitEquals;
-import static io.github.portreservation.netty.NettyTestSupport.openFds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -102,7 +101,7 @@ class ReservedChannelPermutationTest {
              RuntimeReservation reservation = provider.acquire(kind.protocol(), BLOCK)) {
             PortRange range = reservation.range();
             int freeBefore = reservation.availablePorts();
-            Set<String> fdsBefore = openFds();
+            Set<String> fdsBefore = NettyTestSupport.fdBaseline();
             int requestedPort = choice == PortChoice.ANY ? 0
                     : choice == PortChoice.EXPLICIT ? range.start() + 2
                     : range.end() < 65535 ? range.end() + 1 : range.start() - 1;

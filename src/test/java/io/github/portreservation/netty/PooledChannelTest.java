@@ -1,0 +1,102 @@
+package io.github.portreservation.netty;
+
+import io.github.portreservation.PortReservationException;
+import io.github.portreservation.PortReservations;
+import io.github.portreservation.pool.ReservationPool;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoopGroup;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static io.github.portreservation.netty.NettyTestSupport.awaitEquals;
+import static io.github.portreservation.netty.NettyTestSupport.awaitNoNewFds;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The factories over a {@link ReservationPool} (a PortBinder, like a reservation): each channel leases a port of the
+ * pool's blocks, with echo traffic; a full pool fails the bind; every lease comes back on close.
+ */
+class PooledChannelTest {
+    private static final int PORTS = 4;
+    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+
+    @BeforeAll
+    static void provider() {
+        assumeTrue(PortReservations.isAvailable(), () -> "no provider: " + PortReservations.unavailabilityCause());
+    }
+
+    static Stream<Arguments> kinds() {
+        List<Arguments> all = new ArrayList<>();
+        for (Transport t : Transport.values()) {
+            for (Kind k : Kind.values()) {
+                all.add(Arguments.of(t, k));
+            }
+        }
+        return all.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("kinds")
+    void channelsLeaseFromThePool(Transport transport, Kind kind) throws Exception {
+        assumeTrue(transport.isAvailable(), transport + " is not available here");
+        EventLoopGroup group = transport.newGroup(2);
+        try (NettyTestSupport.JdkEchoServer peer = new NettyTestSupport.JdkEchoServer(LOOPBACK)) {
+            // Before the pool: its blocks hold placeholder sockets until it closes.
+            Set<String> fds = NettyTestSupport.fdBaseline();
+            try (ReservationPool pool = ReservationPool.builder(PortReservations.provider(), kind.protocol())
+                    .blockSize(PORTS).maxBlocks(1).failWhenExhausted().build()) {
+                useThePool(transport, kind, group, pool, peer);
+            }
+            awaitNoNewFds(fds);
+        } finally {
+            group.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+        }
+    }
+
+    private static void useThePool(Transport transport, Kind kind, EventLoopGroup group, ReservationPool pool,
+                                   NettyTestSupport.JdkEchoServer peer) throws Exception {
+        InetSocketAddress any = new InetSocketAddress(LOOPBACK, 0);
+        List<Channel> channels = new ArrayList<>();
+        for (int i = 0; i < PORTS; i++) {
+            Queue<String> received = new ConcurrentLinkedQueue<>();
+            Channel c = kind.open(transport, group, pool, any, peer, new ArrayList<>(), received, 0)
+                    .sync().channel();
+            channels.add(c);
+            int port = ((InetSocketAddress) c.localAddress()).getPort();
+            assertTrue(pool.blockRanges().stream().anyMatch(r -> r.contains(port)), port + " in the pool");
+            InetSocketAddress bound = new InetSocketAddress(LOOPBACK, port);
+            if (kind == Kind.TCP_SERVER) {
+                NettyTestSupport.tcpEcho(bound, "pooled server " + i);
+            } else if (kind == Kind.TCP_CLIENT) {
+                NettyTestSupport.clientEcho(c, received, "pooled client " + i);
+            } else {
+                NettyTestSupport.udpEcho(bound, "pooled datagram " + i);
+            }
+        }
+        assertEquals(PORTS, pool.statistics().leased());
+        ChannelFuture full = kind.open(transport, group, pool, any, peer).await();
+        assertFalse(full.isSuccess(), "a full pool fails the bind");
+        assertInstanceOf(PortReservationException.class, full.cause());
+        for (Channel c : channels) {
+            c.close().sync();
+        }
+        awaitEquals("leases after close", 0, () -> pool.statistics().leased());
+    }
+}
