@@ -6,11 +6,15 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
 
+import org.junit.jupiter.params.provider.Arguments;
+
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
 
 /** The kinds of reserved channel under test, each opened the way a user would with a bootstrap. */
 enum Kind {
@@ -24,6 +28,17 @@ enum Kind {
 
     Protocol protocol() {
         return protocol;
+    }
+
+    /** Every transport x kind, for {@code @MethodSource("io.github.portreservation.netty.Kind#everyTransport")}. */
+    static Stream<Arguments> everyTransport() {
+        List<Arguments> all = new ArrayList<>();
+        for (Transport t : Transport.values()) {
+            for (Kind k : values()) {
+                all.add(Arguments.of(t, k));
+            }
+        }
+        return all.stream();
     }
 
     /**

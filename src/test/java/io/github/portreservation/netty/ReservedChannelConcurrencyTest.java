@@ -8,7 +8,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.net.InetAddress;
@@ -22,7 +21,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static io.github.portreservation.netty.NettyTestSupport.awaitEquals;
 import static io.github.portreservation.netty.NettyTestSupport.awaitNoNewFds;
@@ -45,18 +43,8 @@ class ReservedChannelConcurrencyTest {
         assumeTrue(PortReservations.isAvailable(), () -> "no provider: " + PortReservations.unavailabilityCause());
     }
 
-    static Stream<Arguments> kinds() {
-        List<Arguments> all = new ArrayList<>();
-        for (Transport t : Transport.values()) {
-            for (Kind k : Kind.values()) {
-                all.add(Arguments.of(t, k));
-            }
-        }
-        return all.stream();
-    }
-
     @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("kinds")
+    @MethodSource("io.github.portreservation.netty.Kind#everyTransport")
     void nChannelsFromNPorts(Transport transport, Kind kind) throws Exception {
         assumeTrue(transport.isAvailable(), transport + " is not available here");
         EventLoopGroup group = transport.newGroup(4);
