@@ -5,11 +5,18 @@ import io.github.portreservation.PortReservations;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservationToken;
 import io.github.portreservation.RuntimeReservation;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.local.LocalAddress;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.ServerSocketChannel;
@@ -19,8 +26,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -147,9 +157,9 @@ class ReservationOptionTest {
     @Test
     void aNonIpAddressIsRefused() throws Exception {
         try (RuntimeReservation reservation = PortReservations.provider().acquire(Protocol.TCP, 1)) {
-            ChannelFuture f = new io.netty.bootstrap.ServerBootstrap().group(group)
+            ChannelFuture f = new ServerBootstrap().group(group)
                     .channelFactory(ReservedChannelFactories.nioServer(reservation))
-                    .childHandler(new io.netty.channel.ChannelInboundHandlerAdapter())
+                    .childHandler(new ChannelInboundHandlerAdapter())
                     .bind(new LocalAddress("not-ip")).await();
             assertRefused(f, PortReservationException.Reason.INVALID_ARGUMENT, "InetSocketAddress");
             assertEquals(1, reservation.availablePorts());
@@ -199,6 +209,53 @@ class ReservationOptionTest {
             assertEquals(1, udp.availablePorts());
         } finally {
             legacy.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void connectOfUnboundUdpAndBindThenConnectOfTcpUseTheReservation(Transport transport) throws Exception {
+        assumeTrue(transport.isAvailable(), transport + " is not available here");
+        EventLoopGroup loops = transport.newGroup(1);
+        try (RuntimeReservation tcp = PortReservations.provider().acquire(Protocol.TCP, 2);
+             RuntimeReservation udp = PortReservations.provider().acquire(Protocol.UDP, 2);
+             NettyTestSupport.JdkEchoServer peer = new NettyTestSupport.JdkEchoServer(LOOPBACK);
+             DatagramSocket udpPeer = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
+            // UDP connect(remote) on an unbound channel: the source port comes from the reservation.
+            Channel datagram = new Bootstrap().group(loops)
+                    .channelFactory(transport.datagram(udp))
+                    .handler(new ChannelInboundHandlerAdapter())
+                    .connect(udpPeer.getLocalSocketAddress()).sync().channel();
+            int udpPort = ((InetSocketAddress) datagram.localAddress()).getPort();
+            assertTrue(udp.range().contains(udpPort), udpPort + " in " + udp.range());
+            datagram.writeAndFlush(Unpooled.copiedBuffer("from a reserved port",
+                    StandardCharsets.UTF_8)).sync();
+            udpPeer.setSoTimeout(10_000);
+            DatagramPacket got = new DatagramPacket(new byte[64], 64);
+            udpPeer.receive(got);
+            assertEquals(udpPort, got.getPort(), "source port seen by the peer");
+
+            // TCP client: bind() first (from the reservation), then connect() without a local address.
+            Queue<String> received = new ConcurrentLinkedQueue<>();
+            Channel client = new Bootstrap().group(loops).channelFactory(transport.client(tcp))
+                    .handler(new SimpleChannelInboundHandler<io.netty.buffer.ByteBuf>() {
+                        @Override
+                        protected void channelRead0(ChannelHandlerContext ctx,
+                                                    ByteBuf msg) {
+                            received.add(msg.toString(StandardCharsets.UTF_8));
+                        }
+                    })
+                    .bind(new InetSocketAddress(LOOPBACK, tcp.range().start() + 1)).sync().channel();
+            client.connect(peer.address()).sync();
+            NettyTestSupport.clientEcho(client, received, "bound first");
+            assertEquals(tcp.range().start() + 1, (int) peer.remotePorts.peek());
+            assertEquals(1, tcp.availablePorts(), "one port for bind + connect");
+            client.close().sync();
+            datagram.close().sync();
+            assertEquals(2, tcp.availablePorts());
+            assertEquals(2, udp.availablePorts());
+        } finally {
+            loops.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         }
     }
 
