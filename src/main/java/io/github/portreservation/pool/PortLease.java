@@ -40,6 +40,10 @@ public final class PortLease implements PortBinding, PortBinder {
     private volatile int state;
     private volatile boolean quarantined;
     private PortBinding binding;
+    /** When the pool first saw this lease abandoned (0 = never); guarded by the pool's lock. */
+    long abandonedSeenAt;
+    /** Closed by the pool because its socket was closed long ago without closing the lease. */
+    volatile boolean reclaimed;
     private ReservableSocket socket;
 
     PortLease(ReservationPool pool, PoolBlock block, int index) {
@@ -81,6 +85,11 @@ public final class PortLease implements PortBinding, PortBinder {
     /** Whether the port was taken out of use because a bind failed or the lease was closed before its socket. */
     public boolean isQuarantined() {
         return quarantined;
+    }
+
+    /** Whether a socket was bound through this lease and has been closed while the lease is still open. */
+    boolean isAbandoned() {
+        return state == BOUND && !socket.isOpen();
     }
 
     /**

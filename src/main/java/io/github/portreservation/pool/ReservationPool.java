@@ -9,6 +9,11 @@ import io.github.portreservation.PortReservationProvider;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.RuntimeReservation;
+import io.github.portreservation.netty.ReservedChannelFactories;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
@@ -59,6 +64,8 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
     static final long NEVER = Long.MAX_VALUE;
     /** After a block could not be acquired, growth is not tried again for this long (protects the provider). */
     private static final long GROWTH_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    /** How long a lease must be seen with its socket closed before an exhausted pool takes its port back. */
+    static final long ABANDONED_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     // Configuration.
     private final PortReservationProvider provider;
@@ -213,10 +220,12 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
     public PortLease lease() {
         boolean mustNotBlock = EventLoopThreads.currentThreadMustNotBlock();
         boolean growthFailed = false;
+        boolean reclaimed = false;
         for (;;) {
             Waiter waiter = null;
             int growSlot = -1;
             ArrayList<Waiter> handoff = null;
+            ArrayList<PortLease> abandoned = null;
             lock.lock();
             try {
                 ensureOpenLocked();
@@ -231,7 +240,11 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
                 if (!growthFailed && (mustNotBlock || growing == 0)) {
                     growSlot = reserveGrowthSlotLocked(null, false);
                 }
-                if (growSlot < 0) {
+                if (growSlot < 0 && !reclaimed && growing == 0) {
+                    abandoned = abandonedLeasesLocked();
+                    reclaimed = true;
+                }
+                if (growSlot < 0 && abandoned == null) {
                     if (mustNotBlock || growing == 0 && waitNanos < 0) {
                         exhaustions++;
                         throw exhaustedLocked(now, mustNotBlock);
@@ -241,6 +254,10 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
             } finally {
                 lock.unlock();
                 deliver(handoff);
+            }
+            if (abandoned != null) {
+                reclaim(abandoned);
+                continue;
             }
             if (waiter == null) {
                 try {
@@ -268,42 +285,49 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
      * Cancelling the future withdraws the request; a port granted concurrently goes back to the pool.
      */
     public CompletableFuture<PortLease> leaseAsync() {
-        ArrayList<Waiter> handoff = null;
-        lock.lock();
-        try {
-            if (closed) {
-                return CompletableFuture.failedFuture(closedException());
+        for (boolean reclaimed = false;; reclaimed = true) {
+            ArrayList<Waiter> handoff = null;
+            ArrayList<PortLease> abandoned;
+            lock.lock();
+            try {
+                if (closed) {
+                    return CompletableFuture.failedFuture(closedException());
+                }
+                if (liveWaiters > 0) {
+                    handoff = serveLocked(null, true);
+                }
+                long now = clock.getAsLong();
+                PortLease lease = takeReadyLocked(now);
+                if (lease != null) {
+                    return CompletableFuture.completedFuture(lease);
+                }
+                int growSlot = growing == 0 ? reserveGrowthSlotLocked(null, false) : -1;
+                abandoned = growSlot < 0 && growing == 0 && !reclaimed ? abandonedLeasesLocked() : null;
+                if (abandoned == null) {
+                    if (growSlot < 0 && growing == 0 && waitNanos < 0) {
+                        exhaustions++;
+                        return CompletableFuture.failedFuture(exhaustedLocked(now, false));
+                    }
+                    Waiter waiter = enqueueLocked(true, now);
+                    if (growSlot >= 0) {
+                        launchGrowthLocked(growSlot);
+                    }
+                    return waiter.future;
+                }
+            } finally {
+                lock.unlock();
+                deliver(handoff);
             }
-            if (liveWaiters > 0) {
-                handoff = serveLocked(null, true);
-            }
-            long now = clock.getAsLong();
-            PortLease lease = takeReadyLocked(now);
-            if (lease != null) {
-                return CompletableFuture.completedFuture(lease);
-            }
-            int growSlot = growing == 0 ? reserveGrowthSlotLocked(null, false) : -1;
-            if (growSlot < 0 && growing == 0 && waitNanos < 0) {
-                exhaustions++;
-                return CompletableFuture.failedFuture(exhaustedLocked(now, false));
-            }
-            Waiter waiter = enqueueLocked(true, now);
-            if (growSlot >= 0) {
-                launchGrowthLocked(growSlot);
-            }
-            return waiter.future;
-        } finally {
-            lock.unlock();
-            deliver(handoff);
+            reclaim(abandoned);
         }
     }
 
     /**
-     * Leases exactly {@code port}, when it is a free port of one of the pool's blocks (its cooldown does not apply to
-     * an explicit request). Never waits.
+     * Leases exactly {@code port}, when it is a free port of one of the pool's blocks, past its cooldown. Never
+     * waits.
      *
      * @throws PortReservationException INVALID_ARGUMENT for a port outside 1..65535, OUTSIDE_RESERVATION when no block
-     *         of the pool holds it, IN_USE when it is leased or quarantined, CLOSED
+     *         of the pool holds it, IN_USE when it is leased, quarantined or cooling down, CLOSED
      */
     public PortLease lease(int port) {
         if (port < PortRange.MIN_PORT || port > PortRange.MAX_PORT) {
@@ -324,10 +348,18 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
                 throw new PortReservationException(Reason.IN_USE, "port " + port + " of " + this
                         + " is leased by " + b.owners[index] + "; wait until it is closed or request port 0");
             }
-            if (!b.free.remove(index)) {
+            if (!b.free.contains(index)) {
                 throw new PortReservationException(Reason.IN_USE, "port " + port + " of " + this
                         + " is quarantined: a bind on it failed because another socket holds it; request port 0");
             }
+            long coolFor = cooldownNanos - (clock.getAsLong() - b.returnedAt[index]);
+            if (cooldownNanos > 0 && coolFor > 0) {
+                throw new PortReservationException(Reason.IN_USE, "port " + port + " of " + this
+                        + " was returned less than " + Duration.ofNanos(cooldownNanos) + " ago and cools down for "
+                        + Duration.ofNanos(coolFor) + " more (its previous socket may still be closing); retry then, "
+                        + "or request port 0");
+            }
+            b.free.remove(index);
             if (b.free.isEmpty()) {
                 clearSlotBit(b.slot);
             }
@@ -399,6 +431,88 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
     /** Whether a bind failure means another socket holds the port (not a fault of the caller's socket or address). */
     static boolean isPortFault(PortReservationException e) {
         return e.reason() == Reason.IN_USE || e.reason() == Reason.ACCESS_DENIED;
+    }
+
+    /**
+     * Leases whose socket was closed but the lease never was (e.g. a Netty channel closed through
+     * {@code Unsafe.closeForcibly()}, which completes no close future), seen so for at least
+     * {@link #ABANDONED_GRACE_NANOS} (a lease is normally closed right after its socket, and the kernel may hold the
+     * port a moment longer); null when none. O(capacity): only called when the pool is exhausted and cannot grow.
+     */
+    private ArrayList<PortLease> abandonedLeasesLocked() {
+        ArrayList<PortLease> out = null;
+        long now = clock.getAsLong();
+        for (PoolBlock b : blocks) {
+            if (b == null || b.leased == 0) {
+                continue;
+            }
+            for (PortLease lease : b.owners) {
+                if (lease == null || !lease.isAbandoned()) {
+                    continue;
+                }
+                if (lease.abandonedSeenAt == 0) {
+                    lease.abandonedSeenAt = now | 1; // first seen now; taken back on a later pass
+                } else if (now - lease.abandonedSeenAt >= ABANDONED_GRACE_NANOS) {
+                    out = out != null ? out : new ArrayList<>();
+                    out.add(lease);
+                }
+            }
+        }
+        return out;
+    }
+
+    private void reclaim(List<PortLease> abandoned) {
+        logger.warn("{} takes back {} leased ports whose sockets were closed without closing their lease; close each "
+                + "lease after its socket to give ports back at once", this, abandoned.size());
+        for (PortLease lease : abandoned) {
+            lease.reclaimed = true;
+            lease.close();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Netty
+
+    /**
+     * Netty NIO TCP server channels that bind from this pool: each channel leases a port when it binds (port 0 = the
+     * next free port, another port = that port of the pool) and gives it back when it closes. For Epoll, pass the
+     * pool to {@link ReservedChannelFactories#epollServer(PortBinder)}. Binds run on the event loop, so they never
+     * wait for a port: use {@link #leaseAsync()} and bind a channel from the {@link PortLease} to wait.
+     *
+     * @throws PortReservationException INVALID_ARGUMENT when this is not a TCP pool
+     */
+    public ChannelFactory<ServerSocketChannel> serverChannelFactory() {
+        requireProtocol(Protocol.TCP, "serverChannelFactory()");
+        return ReservedChannelFactories.nioServer(this);
+    }
+
+    /**
+     * Netty NIO TCP client channels whose local (source) port is leased from this pool when they connect or bind, and
+     * given back when they close. See {@link #serverChannelFactory()}.
+     *
+     * @throws PortReservationException INVALID_ARGUMENT when this is not a TCP pool
+     */
+    public ChannelFactory<SocketChannel> clientChannelFactory() {
+        requireProtocol(Protocol.TCP, "clientChannelFactory()");
+        return ReservedChannelFactories.nioClient(this);
+    }
+
+    /**
+     * Netty NIO UDP channels that lease their port from this pool when they bind and give it back when they close.
+     * See {@link #serverChannelFactory()}.
+     *
+     * @throws PortReservationException INVALID_ARGUMENT when this is not a UDP pool
+     */
+    public ChannelFactory<DatagramChannel> datagramChannelFactory() {
+        requireProtocol(Protocol.UDP, "datagramChannelFactory()");
+        return ReservedChannelFactories.nioDatagram(this);
+    }
+
+    private void requireProtocol(Protocol expected, String method) {
+        if (protocol != expected) {
+            throw PortReservationException.invalidArgument(method + " of " + this, "needs a " + expected
+                    + " pool", "build the pool with ReservationPool.builder(provider, Protocol." + expected + ")");
+        }
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -534,7 +648,8 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
                 b.quarantined++;
                 quarantined++;
             } else {
-                b.returnedAt[index] = now;
+                // A reclaimed lease's socket closed at least ABANDONED_GRACE ago: its cooldown runs from then.
+                b.returnedAt[index] = lease.reclaimed ? lease.abandonedSeenAt : now;
                 if (b.free.isEmpty()) {
                     setSlotBit(b.slot);
                 }
@@ -620,14 +735,27 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
     }
 
     private void timeOut(Waiter w) {
-        PortReservationException e = timeoutException();
-        if (w.future.completeExceptionally(e)) {
-            lock.lock();
-            try {
-                timeouts++;
-            } finally {
-                lock.unlock();
+        if (withdrawTimedOut(w)) {
+            w.future.completeExceptionally(timeoutException());
+        }
+    }
+
+    /** Takes a waiter whose time ran out out of the queue; false when it was served or failed in the meantime. */
+    private boolean withdrawTimedOut(Waiter w) {
+        lock.lock();
+        try {
+            if (!w.queued) {
+                return false;
             }
+            w.queued = false;
+            liveWaiters--;
+            timeouts++;
+            if (liveWaiters == 0) {
+                waiters.clear();
+            }
+            return true;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -653,14 +781,9 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
         try {
             return waitNanos >= 0 ? w.future.get(waitNanos, TimeUnit.NANOSECONDS) : w.future.get();
         } catch (TimeoutException e) {
-            PortReservationException timeout = timeoutException();
-            if (w.future.completeExceptionally(timeout)) {
-                lock.lock();
-                try {
-                    timeouts++;
-                } finally {
-                    lock.unlock();
-                }
+            if (withdrawTimedOut(w)) {
+                PortReservationException timeout = timeoutException();
+                w.future.completeExceptionally(timeout);
                 throw timeout;
             }
         } catch (InterruptedException e) {
@@ -673,7 +796,12 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
         } catch (ExecutionException e) {
             throw (PortReservationException) e.getCause();
         }
-        return w.future.join(); // completed concurrently with a lease
+        // Decided concurrently (served, or failed): the deciding thread completes the future right after its lock.
+        try {
+            return w.future.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw (PortReservationException) e.getCause();
+        }
     }
 
     /**

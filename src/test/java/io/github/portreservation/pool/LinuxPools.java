@@ -12,7 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.concurrent.TimeUnit;
+import java.util.Set;
 import java.util.function.IntSupplier;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,6 +42,35 @@ final class LinuxPools {
             return (int) fds.count() - 1; // the directory stream itself
         } catch (IOException e) {
             throw new AssertionError(e);
+        }
+    }
+
+    /** The open descriptors of this process as "fd -> target" (a socket's target names its inode). */
+    static Set<String> descriptorSet() {
+        try (Stream<Path> fds = Files.list(Paths.get("/proc/self/fd"))) {
+            return fds.map(fd -> {
+                try {
+                    return fd.getFileName() + " -> " + Files.readSymbolicLink(fd);
+                } catch (IOException e) {
+                    return null; // closed meanwhile (the directory stream's own descriptor)
+                }
+            }).filter(fd -> fd != null && !fd.endsWith("/fd")).collect(Collectors.toSet()); // not the listing's own
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Waits up to 10 s until no descriptor opened since {@code baseline} is still open. */
+    static void awaitNoNewDescriptors(Set<String> baseline) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (;;) {
+            Set<String> opened = descriptorSet();
+            opened.removeAll(baseline);
+            if (opened.isEmpty()) {
+                return;
+            }
+            assertTrue(System.nanoTime() < deadline, "descriptors still open: " + opened);
+            Thread.sleep(5);
         }
     }
 

@@ -30,7 +30,8 @@ class ReservationPoolBehaviourTest {
     private final FakeProvider provider = new FakeProvider(30000);
 
     private ReservationPoolBuilder builder() {
-        return ReservationPool.builder(provider, Protocol.TCP).blockSize(4).maxBlocks(2).keepIdleBlocks();
+        return ReservationPool.builder(provider, Protocol.TCP).blockSize(4).maxBlocks(2).keepIdleBlocks()
+                .cooldown(Duration.ZERO);
     }
 
     private static PortReservationException expect(Reason reason, Executable call) {
@@ -197,7 +198,7 @@ class ReservationPoolBehaviourTest {
         PortRange a = PortRange.parse("31000-31001");
         PortRange b = PortRange.parse("31100-31102");
         ReservationPool pool = ReservationPool.builder(provider, Protocol.UDP).fixedRanges(a, b).keepIdleBlocks()
-                .build();
+                .cooldown(Duration.ZERO).build();
         provider.failAcquires = 1;
         assertEquals(31100, pool.lease().port());
         assertEquals(List.of(b), pool.blockRanges());
@@ -323,7 +324,7 @@ class ReservationPoolBehaviourTest {
     @Test
     void idleBlocksAreReleasedDownToTheMinimum() throws Exception {
         ReservationPool pool = ReservationPool.builder(provider, Protocol.TCP).blockSize(2).maxBlocks(3).minBlocks(1)
-                .idleTimeout(Duration.ofMillis(30)).build();
+                .idleTimeout(Duration.ofMillis(30)).cooldown(Duration.ZERO).build();
         List<PortLease> all = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             all.add(pool.lease());

@@ -63,7 +63,7 @@ class ReservationPoolPropertiesTest {
                     }
                     break;
                 case 4:
-                    leaseExplicit(pool, random, live, quarantined);
+                    leaseExplicit(pool, random, live, quarantined, returnedAt, now.get());
                     break;
                 case 5:
                     bindWithFaults(pool, provider, random, live, quarantined, returnedAt, now.get());
@@ -146,7 +146,7 @@ class ReservationPoolPropertiesTest {
     }
 
     private static void leaseExplicit(ReservationPool pool, Random random, Map<Integer, PortLease> live,
-                                      Set<Integer> quarantined) {
+                                      Set<Integer> quarantined, Map<Integer, Long> returnedAt, long now) {
         List<PortRange> ranges = pool.blockRanges();
         if (ranges.isEmpty()) {
             return;
@@ -157,10 +157,12 @@ class ReservationPoolPropertiesTest {
             PortLease lease = pool.lease(port);
             assertEquals(port, lease.port());
             assertTrue(!live.containsKey(port) && !quarantined.contains(port), "explicit lease of a used port " + port);
+            assertTrue(now - returnedAt.getOrDefault(port, Long.MIN_VALUE / 2) >= COOLDOWN, "inside cooldown " + port);
             live.put(port, lease);
         } catch (PortReservationException e) {
             assertEquals(Reason.IN_USE, e.reason(), e.getMessage());
-            assertTrue(live.containsKey(port) || quarantined.contains(port), e.getMessage());
+            assertTrue(live.containsKey(port) || quarantined.contains(port)
+                    || now - returnedAt.getOrDefault(port, Long.MIN_VALUE / 2) < COOLDOWN, e.getMessage());
         }
     }
 

@@ -18,6 +18,7 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -28,7 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.github.portreservation.pool.LinuxPools.await;
-import static io.github.portreservation.pool.LinuxPools.openDescriptors;
+import static io.github.portreservation.pool.LinuxPools.awaitNoNewDescriptors;
+import static io.github.portreservation.pool.LinuxPools.descriptorSet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -78,7 +80,7 @@ class ReservationPoolStressTest {
     void hundredThousandCyclesWithFaultsKeepExactCountsAndNoDescriptorLeaks() throws Exception {
         PortReservationProvider provider = LinuxPools.provider();
         runRound(provider, Protocol.TCP, Ending.NORMAL, 200); // warm-up: classes, jars
-        int baseline = openDescriptors();
+        Set<String> baseline = descriptorSet();
         long total = 0;
         for (Protocol protocol : Protocol.values()) {
             total += runRound(provider, protocol, Ending.NORMAL, 20_000);
@@ -87,14 +89,15 @@ class ReservationPoolStressTest {
             total += runRound(provider, protocol, Ending.FORCED_CLOSE_MIDWAY, 20_000);
         }
         assertTrue(total >= 100_000, "only " + total + " cycles");
-        await("open descriptors", baseline, LinuxPools::openDescriptors);
+        awaitNoNewDescriptors(baseline);
     }
 
     /** Runs cycles until {@code target} binds succeeded (or the pool is closed midway); returns the successes. */
     private static long runRound(PortReservationProvider provider, Protocol protocol, Ending ending, int target)
             throws Exception {
         ReservationPool pool = ReservationPool.builder(provider, protocol).blockSize(4).maxBlocks(2)
-                .idleTimeout(Duration.ofMillis(20)).waitWhenExhausted(Duration.ofSeconds(20)).build();
+                .idleTimeout(Duration.ofMillis(20)).waitWhenExhausted(Duration.ofSeconds(20))
+                .cooldown(Duration.ZERO).build(); // blocking JDK channels close their socket synchronously
         Round round = new Round(pool);
         long closeAt = ending == Ending.NORMAL ? Long.MAX_VALUE : target / 2;
         Thread closer = new Thread(() -> closeLoop(round), "stress-closer");
