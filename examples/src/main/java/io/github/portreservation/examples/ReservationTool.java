@@ -1,0 +1,169 @@
+package io.github.portreservation.examples;
+
+import io.github.portreservation.PortRange;
+import io.github.portreservation.PortReservationException;
+import io.github.portreservation.PortReservationProvider;
+import io.github.portreservation.PortReservations;
+import io.github.portreservation.Protocol;
+import io.github.portreservation.ReservationToken;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Example: a command-line tool for persistent reservations (they outlive the process).
+ *
+ * <pre>
+ *   create tcp|udp FIRST-LAST    reserve the block; prints its token
+ *   lookup tcp|udp FIRST-LAST    prints the token of exactly that block (exit 1 when there is none)
+ *   delete tcp|udp FIRST-LAST    removes the block (exit 1 when there is none)
+ *   list                         what the platform can list
+ * </pre>
+ *
+ * On Linux a persistent reservation is an entry of {@code net.ipv4.ip_local_reserved_ports} (one list for TCP and
+ * UDP, lost at reboot unless also written to /etc/sysctl.d/); {@code list} prints that list. Windows has no call that
+ * lists persistent reservations; {@code list} says to use {@code netsh int ipv4 show excludedportrange protocol=tcp},
+ * which shows them among the ranges other software excluded. Creating and deleting need root / an elevated
+ * administrator. Run it with
+ * {@code mvn -q test-compile exec:java -Dexec.mainClass=io.github.portreservation.examples.ReservationTool
+ * -Dexec.classpathScope=test -Dexec.args="lookup tcp 40000-40009"}.
+ *
+ * <p>Exit codes: 0 done, 1 no such reservation, 2 usage error, 3 the reservation operation failed.
+ */
+public final class ReservationTool {
+    /** Exit code: the command succeeded. */
+    public static final int OK = 0;
+    /** Exit code: lookup or delete found no reservation of that block. */
+    public static final int NOT_FOUND = 1;
+    /** Exit code: the command line was wrong. */
+    public static final int USAGE = 2;
+    /** Exit code: the provider refused (access denied, block in use...). */
+    public static final int FAILED = 3;
+
+    /** The Linux list that persistent reservations are written to. */
+    static final Path LINUX_RESERVED_PORTS = Paths.get("/proc/sys/net/ipv4/ip_local_reserved_ports");
+
+    private static final String USAGE_TEXT = String.join(System.lineSeparator(),
+            "usage: ReservationTool create|lookup|delete tcp|udp FIRST-LAST",
+            "       ReservationTool list");
+
+    private final PortReservationProvider provider;
+    private final PrintStream out;
+    private final PrintStream err;
+
+    /** A tool working through {@code provider}, printing results to {@code out} and errors to {@code err}. */
+    public ReservationTool(PortReservationProvider provider, PrintStream out, PrintStream err) {
+        this.provider = provider;
+        this.out = out;
+        this.err = err;
+    }
+
+    /** Runs one command and returns its exit code; never throws for a bad command line or a refused operation. */
+    public int run(String... args) {
+        if (args.length == 1 && args[0].equals("list")) {
+            return list();
+        }
+        if (args.length != 3) {
+            return usage(args.length == 0 ? "no command given" : "wrong number of arguments for " + args[0]);
+        }
+        Protocol protocol;
+        PortRange range;
+        try {
+            protocol = Protocol.valueOf(args[1].toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            return usage("protocol \"" + args[1] + "\" must be tcp or udp");
+        }
+        try {
+            range = PortRange.parse(args[2]);
+        } catch (PortReservationException e) {
+            return usage(e.getMessage());
+        }
+        try {
+            switch (args[0]) {
+                case "create":
+                    ReservationToken created = provider.createPersistent(protocol, range);
+                    out.println("created " + name(protocol, range) + " token " + hex(created));
+                    return OK;
+                case "lookup":
+                    Optional<ReservationToken> found = provider.lookupPersistent(protocol, range);
+                    if (found.isEmpty()) {
+                        out.println("no persistent reservation of " + name(protocol, range));
+                        return NOT_FOUND;
+                    }
+                    out.println(name(protocol, range) + " token " + hex(found.get()));
+                    return OK;
+                case "delete":
+                    provider.deletePersistent(protocol, range);
+                    out.println("deleted " + name(protocol, range));
+                    return OK;
+                default:
+                    return usage("unknown command \"" + args[0] + "\"");
+            }
+        } catch (PortReservationException e) {
+            err.println(args[0] + " " + name(protocol, range) + " failed: " + e.getMessage());
+            return e.reason() == PortReservationException.Reason.NOT_FOUND ? NOT_FOUND : FAILED;
+        }
+    }
+
+    private int list() {
+        if (PortReservations.WINDOWS.equals(provider.name())) {
+            out.println("Windows has no call that lists persistent reservations. They appear, among the ranges that "
+                    + "Hyper-V, WinNAT, Docker or WSL excluded, in:");
+            out.println("  netsh int ipv4 show excludedportrange protocol=tcp");
+            out.println("  netsh int ipv4 show excludedportrange protocol=udp");
+            out.println("Use 'lookup tcp|udp FIRST-LAST' to check one block.");
+            return OK;
+        }
+        String text;
+        try {
+            text = new String(Files.readAllBytes(LINUX_RESERVED_PORTS), StandardCharsets.US_ASCII).trim();
+        } catch (IOException e) {
+            err.println("cannot read " + LINUX_RESERVED_PORTS + ": " + e.getMessage());
+            return FAILED;
+        }
+        out.println("net.ipv4.ip_local_reserved_ports (one list for TCP and UDP, this network namespace):");
+        if (text.isEmpty()) {
+            out.println("  (empty)");
+        }
+        for (String entry : text.split(",")) {
+            if (!entry.isBlank()) {
+                out.println("  " + entry.trim());
+            }
+        }
+        return OK;
+    }
+
+    private int usage(String problem) {
+        err.println(problem);
+        err.println(USAGE_TEXT);
+        return USAGE;
+    }
+
+    private static String name(Protocol protocol, PortRange range) {
+        return protocol.name().toLowerCase(Locale.ROOT) + " " + range;
+    }
+
+    private static String hex(ReservationToken token) {
+        return "0x" + Long.toHexString(token.value());
+    }
+
+    /** Runs the command given on the command line with the platform's provider and exits with its code. */
+    public static void main(String[] args) {
+        ExampleSupport.useJdkLogging();
+        PortReservationProvider provider;
+        try {
+            provider = PortReservations.provider();
+        } catch (PortReservationException e) {
+            System.err.println(e.getMessage());
+            System.exit(FAILED);
+            return;
+        }
+        System.exit(new ReservationTool(provider, System.out, System.err).run(args));
+    }
+}

@@ -1,0 +1,74 @@
+package io.github.portreservation.examples;
+
+import io.github.portreservation.PortReservationProvider;
+import io.github.portreservation.PortReservations;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Real JDK clients and the provider for the example tests. */
+final class ExampleTestSupport {
+    static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+
+    private ExampleTestSupport() {
+    }
+
+    /** The platform's provider; skips the test where port reservations do not work. */
+    static PortReservationProvider provider() {
+        assumeTrue(PortReservations.isAvailable(), () -> "no port reservation provider here: "
+                + PortReservations.unavailabilityCause());
+        return PortReservations.provider();
+    }
+
+    /** Sends {@code message} over a new TCP connection and returns exactly as many bytes read back. */
+    static byte[] tcpRoundTrip(InetSocketAddress server, byte[] message) throws IOException {
+        try (Socket s = new Socket()) {
+            s.setSoTimeout(5_000);
+            s.connect(server, 5_000);
+            s.getOutputStream().write(message);
+            return readFully(s.getInputStream(), message.length);
+        }
+    }
+
+    /** Reads exactly {@code n} bytes. */
+    static byte[] readFully(InputStream in, int n) throws IOException {
+        byte[] buf = new byte[n];
+        int read = 0;
+        while (read < n) {
+            int r = in.read(buf, read, n - read);
+            if (r < 0) {
+                throw new IOException("closed after " + read + " of " + n + " bytes");
+            }
+            read += r;
+        }
+        return buf;
+    }
+
+    /** Sends one datagram and returns the reply (fails after 2 s). */
+    static byte[] udpRoundTrip(InetSocketAddress server, byte[] message) throws IOException {
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
+            s.setSoTimeout(2_000);
+            s.send(new DatagramPacket(message, message.length, server));
+            DatagramPacket reply = new DatagramPacket(new byte[65_536], 65_536);
+            s.receive(reply);
+            return Arrays.copyOf(reply.getData(), reply.getLength());
+        }
+    }
+
+    /** {@code size} bytes of a repeating pattern. */
+    static byte[] pattern(int size, int seed) {
+        byte[] b = new byte[size];
+        for (int i = 0; i < size; i++) {
+            b[i] = (byte) (i * 31 + seed);
+        }
+        return b;
+    }
+}
