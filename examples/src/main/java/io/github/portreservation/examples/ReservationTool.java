@@ -8,6 +8,7 @@ import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservationToken;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -122,7 +123,7 @@ public final class ReservationTool {
         }
         String text;
         try {
-            text = new String(Files.readAllBytes(LINUX_RESERVED_PORTS), StandardCharsets.US_ASCII).trim();
+            text = readProcFile(LINUX_RESERVED_PORTS).trim();
         } catch (IOException e) {
             err.println("cannot read " + LINUX_RESERVED_PORTS + ": " + e.getMessage());
             return FAILED;
@@ -137,6 +138,16 @@ public final class ReservationTool {
             }
         }
         return OK;
+    }
+
+    /**
+     * Reads a /proc file through a stream to its end: procfs reports size 0, and {@code Files.readAllBytes} then reads
+     * one byte first; a sysctl list read at a later offset returns nothing more.
+     */
+    static String readProcFile(Path path) throws IOException {
+        try (InputStream in = Files.newInputStream(path)) {
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        }
     }
 
     private int usage(String problem) {

@@ -1,0 +1,140 @@
+package io.github.portreservation.examples;
+
+import io.github.portreservation.testing.ExternalProcess;
+import io.github.portreservation.testing.ExternalProcess.Result;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The persistent-reservation tool. Bad command lines and read-only commands run in this JVM; create, lookup, list
+ * and delete run as separate processes ({@code java ReservationTool ...}, as a user would) inside a private network
+ * namespace ({@code unshare --net}), so the host's {@code ip_local_reserved_ports} never changes.
+ */
+@EnabledOnOs(OS.LINUX)
+class ReservationToolTest {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    private int run(String... args) {
+        ReservationTool tool = new ReservationTool(ExampleTestSupport.provider(),
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return tool.run(args);
+    }
+
+    @Test
+    void badCommandLinesGetUsageAndExitCode2() {
+        assertEquals(ReservationTool.USAGE, run());
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("no command given"));
+        assertEquals(ReservationTool.USAGE, run("create", "sctp", "40000-40009"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("protocol \"sctp\" must be tcp or udp"));
+        assertEquals(ReservationTool.USAGE, run("create", "tcp", "40009-40000"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("range 40009-40000 is invalid"), err.toString());
+        assertEquals(ReservationTool.USAGE, run("reserve", "tcp", "40000"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown command \"reserve\""));
+        assertEquals(ReservationTool.USAGE, run("lookup", "tcp"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("usage: ReservationTool"));
+    }
+
+    @Test
+    void lookupOfABlockNobodyReservedExits1() {
+        assertEquals(ReservationTool.NOT_FOUND, run("lookup", "udp", "65530-65535"));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("no persistent reservation of udp 65530-65535"));
+    }
+
+    @Test
+    void listPrintsTheHostListReadOnly() throws Exception {
+        String sysctl = ReservationTool.readProcFile(ReservationTool.LINUX_RESERVED_PORTS).trim();
+        assertEquals(ReservationTool.OK, run("list"));
+        String printed = out.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.contains("net.ipv4.ip_local_reserved_ports"), printed);
+        if (sysctl.isEmpty()) {
+            assertTrue(printed.contains("  (empty)"), printed);
+        }
+        for (String entry : sysctl.isEmpty() ? new String[0] : sysctl.split(",")) {
+            assertTrue(printed.contains("  " + entry.trim()), entry + " in " + printed);
+        }
+    }
+
+    @Test
+    void createLookupListDeleteAsSeparateProcessesInsideANamespace() throws Exception {
+        assumeTrue(ExternalProcess.isRoot(), "needs root for unshare --net and to write the sysctl");
+        assumeTrue(ExternalProcess.isInstalled("unshare") && ExternalProcess.isInstalled("ip"),
+                "needs unshare and ip (util-linux, iproute2)");
+        String hostBefore = ReservationTool.readProcFile(ReservationTool.LINUX_RESERVED_PORTS);
+        String java = String.join(" ", quoted(ExternalProcess.javaCommand(ReservationTool.class)));
+        String script = String.join("\n",
+                "ip link set lo up",
+                "echo 8080 > /proc/sys/net/ipv4/ip_local_reserved_ports",
+                "step() { echo \"== $*\"; " + java + " \"$@\"; echo \"== exit $?\"; }",
+                "step create tcp 40000-40009",
+                "step lookup tcp 40000-40009",
+                "step list",
+                "step create udp 40005-40006",
+                "step delete tcp 40000-40009",
+                "step lookup tcp 40000-40009",
+                "step delete tcp 40000-40009",
+                "step list");
+        Result r = ExternalProcess.run(120, "unshare", "--net", "sh", "-c", script);
+        assertEquals(0, r.exitCode, r.output);
+        String[] steps = r.output.split("== ");
+        assertStep(steps, "create tcp 40000-40009", 0, "created tcp 40000-40009 token 0x");
+        assertStep(steps, "lookup tcp 40000-40009", 0, "tcp 40000-40009 token 0x");
+        assertTrue(r.output.contains("  8080\n  40000-40009\n"), "list shows both entries: " + r.output);
+        assertStep(steps, "create udp 40005-40006", 3, "IN_USE");
+        assertStep(steps, "delete tcp 40000-40009", 0, "deleted tcp 40000-40009");
+        assertEquals(ReservationTool.NOT_FOUND, exitOf(steps, "lookup tcp 40000-40009", 1), r.output);
+        assertEquals(ReservationTool.NOT_FOUND, exitOf(steps, "delete tcp 40000-40009", 1), r.output);
+        assertTrue(r.output.trim().endsWith("namespace):\n  8080\n== exit 0"), "only the other entry is left: "
+                + r.output);
+        assertEquals(hostBefore, ReservationTool.readProcFile(ReservationTool.LINUX_RESERVED_PORTS), "the host list must not change");
+    }
+
+    /** Asserts the first step named {@code command} exited with {@code code} and printed {@code text}. */
+    private static void assertStep(String[] steps, String command, int code, String text) {
+        assertEquals(code, exitOf(steps, command, 0), String.join("== ", steps));
+        String output = outputOf(steps, command, 0);
+        assertTrue(output.contains(text), command + " printed: " + output);
+    }
+
+    /** The exit code of the {@code occurrence}-th (0-based) step named {@code command}. */
+    private static int exitOf(String[] steps, String command, int occurrence) {
+        int seen = 0;
+        for (int i = 0; i + 1 < steps.length; i++) {
+            if (steps[i].startsWith(command + "\n") && seen++ == occurrence) {
+                String exit = steps[i + 1].trim();
+                assertTrue(exit.startsWith("exit "), exit);
+                return Integer.parseInt(exit.substring(5).split("\\s")[0]);
+            }
+        }
+        throw new AssertionError("no step " + command + " #" + occurrence);
+    }
+
+    private static String outputOf(String[] steps, String command, int occurrence) {
+        int seen = 0;
+        for (String s : steps) {
+            if (s.startsWith(command + "\n") && seen++ == occurrence) {
+                return s;
+            }
+        }
+        throw new AssertionError("no step " + command);
+    }
+
+    private static List<String> quoted(List<String> words) {
+        List<String> q = new ArrayList<>();
+        for (String w : words) {
+            q.add("'" + w.replace("'", "'\\''") + "'");
+        }
+        return q;
+    }
+}
