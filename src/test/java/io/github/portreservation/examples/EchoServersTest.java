@@ -1,17 +1,12 @@
 package io.github.portreservation.examples;
 
 import io.github.portreservation.PortReservationException;
-import io.github.portreservation.PortReservationProvider;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.RuntimeReservation;
-import io.netty.channel.EventLoopGroup;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
-import java.util.concurrent.TimeUnit;
 
 import static io.github.portreservation.examples.ExampleTestSupport.pattern;
 import static io.github.portreservation.examples.ExampleTestSupport.tcpRoundTrip;
@@ -22,20 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The TCP and UDP echo examples on reserved ports, driven by real JDK clients on 127.0.0.1. */
-class EchoServersTest {
-    private PortReservationProvider provider;
-    private EventLoopGroup group;
-
-    @BeforeEach
-    void setUp() {
-        provider = ExampleTestSupport.provider();
-        group = ExampleSupport.newGroup(2);
-    }
-
-    @AfterEach
-    void tearDown() {
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
+class EchoServersTest extends LoopbackExampleTest {
 
     @Test
     void tcpEchoServesOnAReservedPortAndGivesItBack() throws Exception {

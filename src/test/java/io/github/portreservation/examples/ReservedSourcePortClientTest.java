@@ -1,11 +1,7 @@
 package io.github.portreservation.examples;
 
-import io.github.portreservation.PortReservationProvider;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.RuntimeReservation;
-import io.netty.channel.EventLoopGroup;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
@@ -16,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,20 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The client example: the server (a plain JDK server socket, not this library) sees every connection come from a
  * port of the reservation, and the reservation gets each port back.
  */
-class ReservedSourcePortClientTest {
-    private PortReservationProvider provider;
-    private EventLoopGroup group;
-
-    @BeforeEach
-    void setUp() {
-        provider = ExampleTestSupport.provider();
-        group = ExampleSupport.newGroup(1);
-    }
-
-    @AfterEach
-    void tearDown() {
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
+class ReservedSourcePortClientTest extends LoopbackExampleTest {
 
     @Test
     void everyConnectionComesFromAReservedSourcePort() throws Exception {

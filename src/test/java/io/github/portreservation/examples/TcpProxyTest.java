@@ -2,20 +2,15 @@ package io.github.portreservation.examples;
 
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
-import io.github.portreservation.PortReservationProvider;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.RuntimeReservation;
 import io.github.portreservation.pool.ReservationPool;
-import io.netty.channel.EventLoopGroup;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static io.github.portreservation.examples.ExampleTestSupport.pattern;
 import static io.github.portreservation.examples.ExampleTestSupport.readFully;
@@ -26,20 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The proxy example: N listeners leased from a pool, each forwarding real traffic to an echo backend. */
-class TcpProxyTest {
-    private PortReservationProvider provider;
-    private EventLoopGroup group;
-
-    @BeforeEach
-    void setUp() {
-        provider = ExampleTestSupport.provider();
-        group = ExampleSupport.newGroup(2);
-    }
-
-    @AfterEach
-    void tearDown() {
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
+class TcpProxyTest extends LoopbackExampleTest {
 
     @Test
     void listenersFromAGrowingPoolForwardEveryByteToTheBackend() throws Exception {
@@ -98,6 +80,26 @@ class TcpProxyTest {
                 for (Socket s : clients) {
                     s.close();
                 }
+            }
+            proxy.close();
+            backend.close();
+        } finally {
+            pool.close();
+        }
+    }
+
+    @Test
+    void aHalfCloseIsPassedOnAndTheAnswerStillArrives() throws Exception {
+        ReservationPool pool = ReservationPool.builder(provider, Protocol.TCP).blockSize(1).build();
+        try (RuntimeReservation backendPorts = provider.acquire(Protocol.TCP, 1)) {
+            TcpEchoServer backend = TcpEchoServer.start(group, backendPorts, ExampleSupport.loopback(0));
+            TcpProxy proxy = TcpProxy.start(group, pool, 1, backend.localAddress());
+            byte[] m = pattern(50_000, 3);
+            try (Socket s = new Socket(ExampleTestSupport.LOOPBACK, proxy.ports().get(0))) {
+                s.setSoTimeout(5_000);
+                s.getOutputStream().write(m);
+                s.shutdownOutput(); // "I am done sending": the backend sees EOF, echoes, closes
+                assertArrayEquals(m, s.getInputStream().readAllBytes(), "the whole echo, then EOF");
             }
             proxy.close();
             backend.close();

@@ -14,6 +14,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 
 import java.net.InetSocketAddress;
@@ -55,6 +57,7 @@ public final class TcpProxy implements AutoCloseable {
         ServerBootstrap bootstrap = new ServerBootstrap().group(group)
                 .channelFactory(ReservedChannelFactories.nioServer(pool))
                 .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childHandler(new FrontendHandler(backend, connections));
         List<Channel> open = new ArrayList<>(count);
         try {
@@ -109,6 +112,7 @@ public final class TcpProxy implements AutoCloseable {
             Channel inbound = ctx.channel();
             Bootstrap b = new Bootstrap().group(inbound.eventLoop()).channel(NioSocketChannel.class)
                     .option(ChannelOption.AUTO_READ, false)
+                    .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .handler(new Relay(inbound));
             b.connect(backend).addListener((ChannelFutureListener) f -> {
                 if (f.isSuccess() && !inbound.isActive()) {
@@ -124,7 +128,11 @@ public final class TcpProxy implements AutoCloseable {
         }
     }
 
-    /** Writes what one side reads to the other side, reading the next chunk only once the write is done. */
+    /**
+     * Writes what one side reads to the other side, reading the next chunk only once the write is done. A half-close
+     * is passed on: when one side finishes sending, the proxy finishes sending to the other side and still relays its
+     * answer; a connection closes when both directions are done.
+     */
     private static final class Relay extends ChannelInboundHandlerAdapter {
         private final Channel peer;
 
@@ -145,8 +153,28 @@ public final class TcpProxy implements AutoCloseable {
         }
 
         @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (!(evt instanceof ChannelInputShutdownEvent)) {
+                ctx.fireUserEventTriggered(evt);
+                return;
+            }
+            SocketChannel other = (SocketChannel) peer;
+            if (other.isActive()) {
+                other.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) written ->
+                        other.shutdownOutput().addListener((ChannelFutureListener) shut -> closeIfDone(other)));
+            }
+            closeIfDone((SocketChannel) ctx.channel());
+        }
+
+        @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             closeOnFlush(peer);
+        }
+
+        private static void closeIfDone(SocketChannel channel) {
+            if (channel.isInputShutdown() && channel.isOutputShutdown()) {
+                channel.close();
+            }
         }
 
         @Override

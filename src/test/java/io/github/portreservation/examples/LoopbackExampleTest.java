@@ -1,0 +1,29 @@
+package io.github.portreservation.examples;
+
+import io.github.portreservation.PortReservationProvider;
+import io.netty.channel.EventLoopGroup;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+
+import java.util.concurrent.TimeUnit;
+
+/** Base of the example tests: the platform's provider (skips where there is none) and an event loop group. */
+abstract class LoopbackExampleTest {
+    /** The platform's provider. */
+    PortReservationProvider provider;
+    /** Two NIO event loops, shut down after each test. */
+    EventLoopGroup group;
+
+    @BeforeEach
+    void startGroup() {
+        provider = ExampleTestSupport.provider();
+        group = ExampleSupport.newGroup(2);
+    }
+
+    @AfterEach
+    void stopGroup() {
+        if (group != null) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+}
