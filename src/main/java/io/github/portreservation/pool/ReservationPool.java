@@ -218,12 +218,13 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
      *         CLOSED, or the provider's error when a needed block could not be acquired
      */
     public PortLease lease() {
-        boolean mustNotBlock = EventLoopThreads.currentThreadMustNotBlock();
+        Boolean mustNotBlockOrNull = null; // looked up only when no port is ready (a FastThreadLocal lookup)
         boolean growthFailed = false;
         boolean reclaimed = false;
         for (;;) {
             Waiter waiter = null;
             int growSlot = -1;
+            boolean mustNotBlock = false;
             ArrayList<Waiter> handoff = null;
             ArrayList<PortLease> abandoned = null;
             lock.lock();
@@ -237,6 +238,10 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
                 if (lease != null) {
                     return lease;
                 }
+                if (mustNotBlockOrNull == null) {
+                    mustNotBlockOrNull = EventLoopThreads.currentThreadMustNotBlock();
+                }
+                mustNotBlock = mustNotBlockOrNull;
                 if (!growthFailed && (mustNotBlock || growing == 0)) {
                     growSlot = reserveGrowthSlotLocked(null, false);
                 }

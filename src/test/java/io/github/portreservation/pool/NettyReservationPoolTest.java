@@ -16,10 +16,9 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.ServerSocketChannel;
 import org.junit.jupiter.api.AfterAll;
@@ -60,6 +59,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * servers, clients and datagram channels lease on bind and give back on close, with traffic on loopback.
  */
 @EnabledOnOs(OS.LINUX)
+@SuppressWarnings("deprecation") // NioEventLoopGroup / EpollEventLoopGroup: deprecated in 4.2, the only ones in 4.1
 class NettyReservationPoolTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
     private static PortReservationProvider provider;
@@ -68,7 +68,7 @@ class NettyReservationPoolTest {
     @BeforeAll
     static void start() throws Exception {
         provider = LinuxPools.provider();
-        group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        group = new NioEventLoopGroup(2); // the classic group: present in Netty 4.1 and 4.2
         // Warm up classes, jars and the event loops' own descriptors before any descriptor is counted.
         ReservationPool pool = ReservationPool.builder(provider, Protocol.TCP).blockSize(1).build();
         Channel server = bindEchoServer(pool.serverChannelFactory(), 0).sync().channel();
@@ -325,7 +325,7 @@ class NettyReservationPoolTest {
     @Test
     void epollChannelsLeaseFromThePoolToo() throws Exception {
         assumeTrue(ReservedChannelFactories.isEpollAvailable(), "netty-transport-native-epoll is not usable here");
-        EventLoopGroup epoll = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        EventLoopGroup epoll = new EpollEventLoopGroup(1);
         try {
             ReservationPool pool = ReservationPool.builder(provider, Protocol.TCP).blockSize(2).build();
             Channel server = bindEchoServer(epoll, ReservedChannelFactories.epollServer(pool), 0).sync().channel();
