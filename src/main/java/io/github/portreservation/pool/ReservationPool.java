@@ -252,7 +252,7 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
                 if (growSlot < 0 && abandoned == null) {
                     if (mustNotBlock || growing == 0 && waitNanos < 0) {
                         exhaustions++;
-                        throw exhaustedLocked(now, mustNotBlock);
+                        throw exhaustedLocked(now, mustNotBlock && waitNanos >= 0);
                     }
                     waiter = enqueueLocked(false, now);
                 }
@@ -916,7 +916,8 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
         deliver(handoff);
     }
 
-    private PortReservationException exhaustedLocked(long now, boolean eventLoop) {
+    /** EXHAUSTED with the pool's state; {@code waitRefused}: the wait policy applied but this thread must not block. */
+    private PortReservationException exhaustedLocked(long now, boolean waitRefused) {
         int cooling = 0;
         if (cooldownNanos > 0) {
             cooling = free;
@@ -935,7 +936,7 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
         } else if (now < growthRetryAt && lastGrowthFailure != null) {
             sb.append(", the last block acquisition failed (").append(lastGrowthFailure.getMessage()).append(')');
         }
-        if (eventLoop) {
+        if (waitRefused) {
             sb.append("; waiting refused: ").append(Thread.currentThread().getName()).append(" is a Netty event loop "
                     + "thread, which must never block. Use leaseAsync() there, or bind from another thread");
         } else {

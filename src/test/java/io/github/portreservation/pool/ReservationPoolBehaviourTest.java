@@ -306,6 +306,97 @@ class ReservationPoolBehaviourTest {
     }
 
     @Test
+    void nettyThreadsThatMustNotBlockAreRefusedAWaitToo() throws Exception {
+        ReservationPool pool = builder().maxBlocks(1).waitWhenExhausted(Duration.ofSeconds(30)).build();
+        for (int i = 0; i < 4; i++) {
+            pool.lease();
+        }
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread t = new io.netty.util.concurrent.FastThreadLocalThread(() -> {
+            try {
+                pool.lease();
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        t.start();
+        t.join(5_000);
+        assertFalse(t.isAlive());
+        PortReservationException e = (PortReservationException) failure.get();
+        assertEquals(Reason.EXHAUSTED, e.reason());
+        assertTrue(e.getMessage().contains("must never block"), e.getMessage());
+        pool.closeForcibly();
+    }
+
+    @Test
+    void anInterruptedWaitFailsKeepsTheInterruptAndLeavesTheQueue() throws Exception {
+        ReservationPool pool = builder().maxBlocks(1).waitWhenExhausted(Duration.ofSeconds(30)).build();
+        for (int i = 0; i < 4; i++) {
+            pool.lease();
+        }
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicReference<Boolean> interrupted = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                pool.lease();
+            } catch (Throwable e) {
+                failure.set(e);
+                interrupted.set(Thread.currentThread().isInterrupted());
+            }
+        });
+        t.start();
+        awaitWaiters(pool, 1);
+        t.interrupt();
+        t.join(5_000);
+        assertEquals(Reason.TIMEOUT, ((PortReservationException) failure.get()).reason());
+        assertInstanceOf(InterruptedException.class, failure.get().getCause());
+        assertTrue(interrupted.get());
+        assertEquals(0, pool.statistics().waiters());
+        assertEquals(4, pool.statistics().leased());
+        pool.closeForcibly();
+    }
+
+    @Test
+    void explicitRequestsRespectTheCooldown() {
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1_000_000_000L);
+        ReservationPool pool = builder().cooldown(Duration.ofMillis(10)).clock(now::get).minBlocks(1).build();
+        pool.lease(30001).close();
+        PortReservationException e = expect(Reason.IN_USE, () -> pool.lease(30001));
+        assertTrue(e.getMessage().contains("cools down"), e.getMessage());
+        now.addAndGet(TimeUnit.MILLISECONDS.toNanos(10));
+        assertEquals(30001, pool.lease(30001).port());
+        pool.closeForcibly();
+    }
+
+    @Test
+    void concurrentAsyncRequestsShareTheGrowthAndTheRestFailUnderTheFailPolicy() throws Exception {
+        ReservationPool pool = builder().build(); // blocks of 4, at most 2, fail when exhausted
+        List<CompletableFuture<PortLease>> futures = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            futures.add(pool.leaseAsync());
+        }
+        int granted = 0;
+        int exhausted = 0;
+        java.util.Set<Integer> ports = new java.util.HashSet<>();
+        for (CompletableFuture<PortLease> f : futures) {
+            try {
+                assertTrue(ports.add(f.get(5, TimeUnit.SECONDS).port()));
+                granted++;
+            } catch (ExecutionException e) {
+                assertEquals(Reason.EXHAUSTED, ((PortReservationException) e.getCause()).reason());
+                exhausted++;
+            }
+        }
+        assertEquals(8, granted);
+        assertEquals(2, exhausted);
+        PoolStatistics s = pool.statistics();
+        assertEquals(2, s.blocks());
+        assertEquals(0, s.waiters());
+        assertEquals(2, s.exhaustions());
+        pool.closeForcibly();
+    }
+
+    @Test
     void cooldownDelaysReuseAndWakesWaiters() throws Exception {
         ReservationPool pool = builder().maxBlocks(1).cooldown(Duration.ofMillis(100))
                 .waitWhenExhausted(Duration.ofSeconds(5)).build();
