@@ -33,9 +33,14 @@ import io.netty.channel.socket.SocketChannel;
  *       ones;</li>
  *   <li>a factory argument: a {@link PortBinder} (a {@code RuntimeReservation}, a pool, a token and provider) or a
  *       {@link ReservationToken}. This is the only way for UDP and Epoll, whose Netty channel classes are final and
- *       never hand an unknown option to anyone (Netty only logs "Unknown channel option"). Setting the option on the
- *       channel of a factory that already has a binder fails the bind: one channel, one reservation.</li>
+ *       never hand an unknown option to anyone (Netty only logs "Unknown channel option"), so they have no
+ *       option variant. On a NIO TCP channel of a factory that already has a binder, setting the option fails the
+ *       bind: one channel, one reservation.</li>
  * </ul>
+ *
+ * <p>UDP and Epoll channels bind through an interceptor named {@code "portReservation"}, first in the pipeline;
+ * removing it from an unbound channel closes the channel rather than let it bind outside its reservation. See
+ * docs/netty.md for the design and the close paths.
  *
  * <p>Bind rules (checked by the binder before any socket is bound): port 0 takes a free port of the reservation, a
  * port of the block takes that port or fails IN_USE, a port outside the block fails OUTSIDE_RESERVATION, a full

@@ -1,6 +1,7 @@
 package io.github.portreservation.netty;
 
 import io.netty.util.Version;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -11,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * execution "netty-4.1", system property {@code netty.expected.version}) on 4.1 jars; a class path mistake that left
  * 4.2 in place would otherwise pass unnoticed.
  */
+@Tag("netty")
 class NettyVersionTest {
 
     @Test

@@ -7,6 +7,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -31,6 +32,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The factories over a {@link ReservationPool} (a PortBinder, like a reservation): each channel leases a port of the
  * pool's blocks, with echo traffic; a full pool fails the bind; every lease comes back on close.
  */
+@Tag("netty")
 class PooledChannelTest {
     private static final int PORTS = 4;
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();

@@ -22,6 +22,7 @@ import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.ServerSocketChannel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -49,6 +50,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * How the reservation reaches a channel: the option, factory arguments, plain Netty without a token, and the ways a
  * token given wrongly fails loudly instead of being ignored.
  */
+@Tag("netty")
 class ReservationOptionTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
     private static final InetSocketAddress ANY = new InetSocketAddress(LOOPBACK, 0);

@@ -7,6 +7,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -34,6 +35,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * close(), close() from another thread, a failed bind, a failed registration, Unsafe.closeForcibly(), the shutdown
  * of the event loop group, and (TCP clients) the SO_LINGER close that Netty runs on GlobalEventExecutor.
  */
+@Tag("netty")
 class ReservedChannelClosePathTest {
     private static final int BLOCK = 3;
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
@@ -66,6 +68,8 @@ class ReservedChannelClosePathTest {
         assumeTrue(transport.isAvailable(), transport + " is not available here");
         EventLoopGroup group = transport.newGroup(1);
         try (NettyTestSupport.JdkEchoServer peer = new NettyTestSupport.JdkEchoServer(LOOPBACK);
+             // Clients that bind the same ports again use another peer: same 4-tuple within TIME_WAIT = EADDRNOTAVAIL.
+             NettyTestSupport.JdkEchoServer otherPeer = new NettyTestSupport.JdkEchoServer(LOOPBACK);
              RuntimeReservation reservation = PortReservations.provider().acquire(kind.protocol(), BLOCK)) {
             int free = reservation.availablePorts();
             Set<String> fds = NettyTestSupport.fdBaseline();
@@ -116,7 +120,7 @@ class ReservedChannelClosePathTest {
                     // closeFuture never completed is taken back by the reservation when it runs out of ports).
                     List<Channel> again = new ArrayList<>();
                     for (int i = 0; i < BLOCK; i++) {
-                        again.add(opened(kind.open(transport, group, reservation, any, peer), opened));
+                        again.add(opened(kind.open(transport, group, reservation, any, otherPeer), opened));
                     }
                     assertEquals(0, reservation.availablePorts());
                     for (Channel c : again) {

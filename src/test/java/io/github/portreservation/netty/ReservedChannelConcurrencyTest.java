@@ -7,6 +7,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -34,6 +35,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * N channels bound at once from an N-port reservation, from N threads over a multi-threaded event loop group, all get
  * distinct ports of the block; channel N+1 fails EXHAUSTED; once they are closed, N new binds succeed again.
  */
+@Tag("netty")
 class ReservedChannelConcurrencyTest {
     private static final int N = 16;
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
@@ -49,10 +51,14 @@ class ReservedChannelConcurrencyTest {
         assumeTrue(transport.isAvailable(), transport + " is not available here");
         EventLoopGroup group = transport.newGroup(4);
         ExecutorService binders = Executors.newFixedThreadPool(N);
-        try (NettyTestSupport.JdkEchoServer peer = new NettyTestSupport.JdkEchoServer(LOOPBACK);
+        // One peer per round: a client that reconnects from the same source port to the same peer within TIME_WAIT
+        // gets EADDRNOTAVAIL from connect() (the 4-tuple is taken), which is TCP, not this library.
+        try (NettyTestSupport.JdkEchoServer firstPeer = new NettyTestSupport.JdkEchoServer(LOOPBACK);
+             NettyTestSupport.JdkEchoServer secondPeer = new NettyTestSupport.JdkEchoServer(LOOPBACK);
              RuntimeReservation reservation = PortReservations.provider().acquire(kind.protocol(), N)) {
             Set<String> fds = NettyTestSupport.fdBaseline();
             for (int round = 0; round < 2; round++) {
+                NettyTestSupport.JdkEchoServer peer = round == 0 ? firstPeer : secondPeer;
                 List<Channel> channels = bindAllAtOnce(transport, kind, group, reservation, peer, binders);
                 Set<Integer> ports = new HashSet<>();
                 for (Channel c : channels) {

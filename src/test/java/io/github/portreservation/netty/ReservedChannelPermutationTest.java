@@ -14,6 +14,7 @@ import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -44,6 +45,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * reservations, real sockets, echo round trips; afterwards the reservation's free count and this process's file
  * descriptors are back where they were.
  */
+@Tag("netty")
 class ReservedChannelPermutationTest {
     private static final int BLOCK = 4;
     private static final Map<Transport, EventLoopGroup> GROUPS = new EnumMap<>(Transport.class);

@@ -20,6 +20,7 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -49,6 +50,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (SIO_ASSOCIATE_PORT_RESERVATION) before the bind, then binds the port the double hands out, as Windows' bind() would
  * after the association. Echo traffic on loopback; ports come back on close.
  */
+@Tag("netty")
 class WindowsNettyDoubleTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
