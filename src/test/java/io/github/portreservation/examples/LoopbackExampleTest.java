@@ -23,7 +23,7 @@ abstract class LoopbackExampleTest {
     @AfterEach
     void stopGroup() {
         if (group != null) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            group.shutdownGracefully(50, 2_000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         }
     }
 }

@@ -249,7 +249,8 @@ public final class Demo {
         if (udp != null) {
             udp.close();
         }
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        // a quiet period above zero: with zero, Netty may end the loops without closing their channels
+        group.shutdownGracefully(100, 2_000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         long released = 0;
         for (ReservationPool pool : new ReservationPool[] {tcpPool, udpPool}) {
             if (pool != null) {
