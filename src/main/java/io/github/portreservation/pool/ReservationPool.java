@@ -84,20 +84,12 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
 
     // State, guarded by lock.
     private final ReentrantLock lock = new ReentrantLock();
-    private final PoolBlock[] blocks;
+    private final PortTable table;
     private final boolean[] slotPending;
-    private final long[] slotsWithFreePorts;
-    private final PoolBlock[] blockByPort = new PoolBlock[PortRange.MAX_PORT + 1];
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     private int liveWaiters;
-    private int blockCount;
     private int growing;
     private int pendingPorts;
-    private int heldPorts;
-    private int leased;
-    private int free;
-    private int quarantined;
-    private long granted;
     private long failures;
     private long exhaustions;
     private long timeouts;
@@ -125,9 +117,8 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
         this.scheduler = b.scheduler != null ? b.scheduler : SharedScheduler.INSTANCE;
         this.clock = b.clock;
         int slots = fixedRanges != null ? fixedRanges.length : maxBlocks;
-        this.blocks = new PoolBlock[slots];
+        this.table = new PortTable(this, slots);
         this.slotPending = new boolean[slots];
-        this.slotsWithFreePorts = new long[(slots + 63) >>> 6];
     }
 
     /** A builder of a pool of {@code protocol} ports reserved through {@code provider}. */
@@ -182,8 +173,9 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
     public PoolStatistics statistics() {
         lock.lock();
         try {
-            return new PoolStatistics(heldPorts - quarantined, leased, free, quarantined, blockCount, liveWaiters,
-                    granted, failures, exhaustions, timeouts, acquired, released);
+            return new PoolStatistics(table.capacity(), table.leased(), table.free(), table.quarantined(),
+                    table.blockCount(), liveWaiters, table.granted(), failures, exhaustions, timeouts, acquired,
+                    released);
         } finally {
             lock.unlock();
         }
@@ -193,11 +185,9 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
     public List<PortRange> blockRanges() {
         lock.lock();
         try {
-            List<PortRange> ranges = new ArrayList<>(blockCount);
-            for (PoolBlock b : blocks) {
-                if (b != null) {
-                    ranges.add(b.range);
-                }
+            List<PortRange> ranges = new ArrayList<>(table.blockCount());
+            for (PoolBlock b : table.blocks()) {
+                ranges.add(b.range);
             }
             return ranges;
         } finally {
@@ -342,10 +332,10 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
         lock.lock();
         try {
             ensureOpenLocked();
-            PoolBlock b = blockByPort[port];
+            PoolBlock b = table.blockOf(port);
             if (b == null) {
                 throw new PortReservationException(Reason.OUTSIDE_RESERVATION, "port " + port
-                        + " is not in any block of " + this + " (blocks held: " + rangesLocked()
+                        + " is not in any block of " + this + " (blocks held: " + table
                         + "); request port 0 for any free port, or one of the ports of these blocks");
             }
             int index = port - b.range.start();
@@ -364,11 +354,7 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
                         + Duration.ofNanos(coolFor) + " more (its previous socket may still be closing); retry then, "
                         + "or request port 0");
             }
-            b.free.remove(index);
-            if (b.free.isEmpty()) {
-                clearSlotBit(b.slot);
-            }
-            return grantLocked(b, index);
+            return table.take(b, index);
         } finally {
             lock.unlock();
         }
@@ -445,25 +431,7 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
      * port a moment longer); null when none. O(capacity): only called when the pool is exhausted and cannot grow.
      */
     private ArrayList<PortLease> abandonedLeasesLocked() {
-        ArrayList<PortLease> out = null;
-        long now = clock.getAsLong();
-        for (PoolBlock b : blocks) {
-            if (b == null || b.leased == 0) {
-                continue;
-            }
-            for (PortLease lease : b.owners) {
-                if (lease == null || !lease.isAbandoned()) {
-                    continue;
-                }
-                if (lease.abandonedSeenAt == 0) {
-                    lease.abandonedSeenAt = now | 1; // first seen now; taken back on a later pass
-                } else if (now - lease.abandonedSeenAt >= ABANDONED_GRACE_NANOS) {
-                    out = out != null ? out : new ArrayList<>();
-                    out.add(lease);
-                }
-            }
-        }
-        return out;
+        return table.abandoned(clock.getAsLong(), ABANDONED_GRACE_NANOS);
     }
 
     private void reclaim(List<PortLease> abandoned) {
@@ -550,8 +518,8 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
                 closed = true;
                 failed = failAllWaitersLocked(closedException(), null);
             }
-            for (PoolBlock b : blocks) {
-                if (b != null && (force || b.leased == 0)) {
+            for (PoolBlock b : table.blocks()) {
+                if (force || b.leased == 0) {
                     removeBlockLocked(b);
                     toRelease.add(b.reservation);
                 }
@@ -568,7 +536,7 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
     }
 
     private boolean isTerminatedLocked() {
-        return closed && blockCount == 0 && growing == 0;
+        return closed && table.blockCount() == 0 && growing == 0;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -585,46 +553,9 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
                 + "pool");
     }
 
-    /** The oldest returned, cooled-down port of the oldest block that has one; null when none. O(blocks / 64). */
+    /** The oldest returned, cooled-down port of the oldest block that has one; null when none or closed. */
     private PortLease takeReadyLocked(long now) {
-        if (closed) {
-            return null;
-        }
-        long[] mask = slotsWithFreePorts;
-        for (int w = 0; w < mask.length; w++) {
-            long bits = mask[w];
-            while (bits != 0) {
-                PoolBlock b = blocks[(w << 6) + Long.numberOfTrailingZeros(bits)];
-                int index = b.free.peekFirst();
-                if (cooldownNanos == 0 || now - b.returnedAt[index] >= cooldownNanos) {
-                    b.free.pollFirst();
-                    if (b.free.isEmpty()) {
-                        clearSlotBit(b.slot);
-                    }
-                    return grantLocked(b, index);
-                }
-                bits &= bits - 1;
-            }
-        }
-        return null;
-    }
-
-    private PortLease grantLocked(PoolBlock b, int index) {
-        PortLease lease = new PortLease(this, b, index);
-        b.owners[index] = lease;
-        b.leased++;
-        leased++;
-        free--;
-        granted++;
-        return lease;
-    }
-
-    private void setSlotBit(int slot) {
-        slotsWithFreePorts[slot >>> 6] |= 1L << slot;
-    }
-
-    private void clearSlotBit(int slot) {
-        slotsWithFreePorts[slot >>> 6] &= ~(1L << slot);
+        return closed ? null : table.takeReady(now, cooldownNanos);
     }
 
     /**
@@ -641,26 +572,12 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
             if (bindFailure) {
                 failures++;
             }
-            int index = lease.index;
-            if (b.removed || b.owners[index] != lease) {
+            if (!table.holds(lease)) {
                 return; // the pool was closed forcibly: the block is gone
             }
-            b.owners[index] = null;
-            b.leased--;
-            leased--;
             long now = clock.getAsLong();
-            if (quarantine) {
-                b.quarantined++;
-                quarantined++;
-            } else {
-                // A reclaimed lease's socket closed at least ABANDONED_GRACE ago: its cooldown runs from then.
-                b.returnedAt[index] = lease.reclaimed ? lease.abandonedSeenAt : now;
-                if (b.free.isEmpty()) {
-                    setSlotBit(b.slot);
-                }
-                b.free.addLast(index);
-                free++;
-            }
+            // A reclaimed lease's socket closed at least ABANDONED_GRACE ago: its cooldown runs from then.
+            table.giveBack(lease, quarantine, lease.reclaimed ? lease.abandonedSeenAt : now);
             if (b.leased == 0) {
                 if (closed || b.free.isEmpty()) {
                     // Closing, or every port of the block is quarantined: it is of no use any more.
@@ -885,15 +802,8 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
         if (liveWaiters == 0) {
             return;
         }
-        long earliest = NEVER;
-        if (cooldownNanos > 0) {
-            for (PoolBlock b : blocks) {
-                if (b != null && !b.free.isEmpty()) {
-                    earliest = Math.min(earliest, b.returnedAt[b.free.peekFirst()] + cooldownNanos);
-                }
-            }
-        }
-        if (lastGrowthFailure != null && !closed && blockCount + growing < maxBlocks) {
+        long earliest = cooldownNanos > 0 ? table.earliestReady(cooldownNanos) : NEVER;
+        if (lastGrowthFailure != null && !closed && table.blockCount() + growing < maxBlocks) {
             earliest = Math.min(earliest, growthRetryAt);
         }
         if (earliest == NEVER || serveTimerPending && serveTimerAt <= earliest) {
@@ -918,15 +828,12 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
 
     /** EXHAUSTED with the pool's state; {@code waitRefused}: the wait policy applied but this thread must not block. */
     private PortReservationException exhaustedLocked(long now, boolean waitRefused) {
-        int cooling = 0;
-        if (cooldownNanos > 0) {
-            cooling = free;
-        }
-        StringBuilder sb = new StringBuilder("no free port in ").append(this).append(": ").append(leased)
-                .append(" of ").append(heldPorts - quarantined).append(" ports leased in ").append(blockCount)
+        int cooling = cooldownNanos > 0 ? table.free() : 0;
+        StringBuilder sb = new StringBuilder("no free port in ").append(this).append(": ").append(table.leased())
+                .append(" of ").append(table.capacity()).append(" ports leased in ").append(table.blockCount())
                 .append(" of at most ").append(maxBlocks).append(" blocks");
-        if (quarantined > 0) {
-            sb.append(", ").append(quarantined).append(" quarantined");
+        if (table.quarantined() > 0) {
+            sb.append(", ").append(table.quarantined()).append(" quarantined");
         }
         if (cooling > 0) {
             sb.append(", ").append(cooling).append(" cooling down");
@@ -956,16 +863,6 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
                 + " and growing by a block failed: " + cause.getMessage(), cause);
     }
 
-    private String rangesLocked() {
-        StringBuilder sb = new StringBuilder();
-        for (PoolBlock b : blocks) {
-            if (b != null) {
-                sb.append(sb.length() == 0 ? "" : ", ").append(b.range);
-            }
-        }
-        return sb.length() == 0 ? "none" : sb.toString();
-    }
-
     // ------------------------------------------------------------------------------------------------------------
     // Growing and shrinking
 
@@ -979,18 +876,18 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
      * already failed in this round.
      */
     private int reserveGrowthSlotLocked(boolean[] tried, boolean ignoreBackoff) {
-        if (closed || blockCount + growing >= maxBlocks) {
+        if (closed || table.blockCount() + growing >= maxBlocks) {
             return -1;
         }
         if (!ignoreBackoff && lastGrowthFailure != null && clock.getAsLong() - growthRetryAt < 0) {
             return -1;
         }
-        for (int slot = 0; slot < blocks.length; slot++) {
-            if (blocks[slot] != null || slotPending[slot] || tried != null && tried[slot]) {
+        for (int slot = 0; slot < table.slots(); slot++) {
+            if (table.block(slot) != null || slotPending[slot] || tried != null && tried[slot]) {
                 continue;
             }
             int size = sizeOfSlot(slot);
-            if ((long) heldPorts + pendingPorts + size > maxPorts) {
+            if ((long) table.heldPorts() + pendingPorts + size > maxPorts) {
                 if (fixedRanges == null) {
                     return -1;
                 }
@@ -1058,7 +955,7 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
             lock.lock();
             try {
                 endGrowthLocked(slot);
-                if (block != null && (closed || overlapsLocked(block))) {
+                if (block != null && (closed || table.overlaps(block.range))) {
                     discard = reservation;
                     failure = closed ? closedException() : new PortReservationException(Reason.SYSTEM_ERROR,
                             "provider " + provider.name() + " returned block " + block.range
@@ -1068,11 +965,7 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
                 if (block != null) {
                     addBlockLocked(block, clock.getAsLong());
                     if (forCaller) {
-                        int index = block.free.pollFirst();
-                        if (block.free.isEmpty()) {
-                            clearSlotBit(slot);
-                        }
-                        mine = grantLocked(block, index);
+                        mine = table.take(block, block.free.peekFirst());
                     }
                 } else if (!closed) {
                     failures++;
@@ -1130,24 +1023,8 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
         return null;
     }
 
-    private boolean overlapsLocked(PoolBlock b) {
-        for (int p = b.range.start(); p <= b.range.end(); p++) {
-            if (blockByPort[p] != null) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     private void addBlockLocked(PoolBlock b, long now) {
-        blocks[b.slot] = b;
-        for (int p = b.range.start(); p <= b.range.end(); p++) {
-            blockByPort[p] = b;
-        }
-        setSlotBit(b.slot);
-        blockCount++;
-        heldPorts += b.range.count();
-        free += b.range.count();
+        table.add(b);
         acquired++;
         lastGrowthFailure = null;
         b.idleSince = now;
@@ -1155,17 +1032,7 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
     }
 
     private void removeBlockLocked(PoolBlock b) {
-        b.removed = true;
-        blocks[b.slot] = null;
-        clearSlotBit(b.slot);
-        for (int p = b.range.start(); p <= b.range.end(); p++) {
-            blockByPort[p] = null;
-        }
-        blockCount--;
-        heldPorts -= b.range.count();
-        free -= b.free.size();
-        quarantined -= b.quarantined;
-        leased -= b.leased;
+        table.remove(b);
         released++;
     }
 
@@ -1188,7 +1055,7 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
             long idleFor = clock.getAsLong() - b.idleSince;
             if (idleFor < idleNanos) {
                 b.idleCheckPending = schedule(() -> idleCheck(b), idleNanos - idleFor) != null;
-            } else if (blockCount > minBlocks) {
+            } else if (table.blockCount() > minBlocks) {
                 removeBlockLocked(b);
                 toRelease = b.reservation;
                 if (liveWaiters > 0) {
