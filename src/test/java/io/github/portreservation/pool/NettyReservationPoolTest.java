@@ -23,6 +23,7 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.ServerSocketChannel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
@@ -59,6 +60,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * servers, clients and datagram channels lease on bind and give back on close, with traffic on loopback.
  */
 @EnabledOnOs(OS.LINUX)
+@Tag("netty") // event loops run in the Netty test JVMs (4.2 and 4.1), apart from the descriptor-counting tests
 @SuppressWarnings("deprecation") // NioEventLoopGroup / EpollEventLoopGroup: deprecated in 4.2, the only ones in 4.1
 class NettyReservationPoolTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
