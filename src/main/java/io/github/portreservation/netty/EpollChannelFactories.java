@@ -37,26 +37,26 @@ final class EpollChannelFactories {
 
     static ChannelFactory<ServerSocketChannel> server(ReservationSource source) {
         ensureAvailable();
-        return () -> {
+        return new NamedChannelFactory<>("reserved EpollServerSocketChannel from " + source, () -> {
             EpollServerSocketChannel channel = new EpollServerSocketChannel();
             return PortReservationHandler.install(channel, source, Protocol.TCP, fdAccess(channel));
-        };
+        });
     }
 
     static ChannelFactory<SocketChannel> client(ReservationSource source) {
         ensureAvailable();
-        return () -> {
+        return new NamedChannelFactory<>("reserved EpollSocketChannel from " + source, () -> {
             EpollSocketChannel channel = new EpollSocketChannel();
             return PortReservationHandler.install(channel, source, Protocol.TCP, fdAccess(channel));
-        };
+        });
     }
 
     static ChannelFactory<DatagramChannel> datagram(ReservationSource source) {
         ensureAvailable();
-        return () -> {
+        return new NamedChannelFactory<>("reserved EpollDatagramChannel from " + source, () -> {
             EpollDatagramChannel channel = new EpollDatagramChannel();
             return PortReservationHandler.install(channel, source, Protocol.UDP, fdAccess(channel));
-        };
+        });
     }
 
     /** Native access through the channel's file descriptor, a {@link Socket} for every Epoll socket channel. */

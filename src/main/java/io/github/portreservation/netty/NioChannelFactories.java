@@ -19,11 +19,13 @@ final class NioChannelFactories {
     }
 
     static ChannelFactory<ServerSocketChannel> server(ReservationSource source) {
-        return () -> new ReservedNioServerSocketChannel(source);
+        return new NamedChannelFactory<>("reserved NioServerSocketChannel from " + source,
+                () -> new ReservedNioServerSocketChannel(source));
     }
 
     static ChannelFactory<SocketChannel> client(ReservationSource source) {
-        return () -> new ReservedNioSocketChannel(source);
+        return new NamedChannelFactory<>("reserved NioSocketChannel from " + source,
+                () -> new ReservedNioSocketChannel(source));
     }
 
     /**
@@ -31,7 +33,7 @@ final class NioChannelFactories {
      * socket handle) and binds through {@link PortReservationHandler}.
      */
     static ChannelFactory<DatagramChannel> datagram(ReservationSource source) {
-        return () -> {
+        return new NamedChannelFactory<>("reserved NioDatagramChannel from " + source, () -> {
             java.nio.channels.DatagramChannel jdk;
             try {
                 jdk = SelectorProvider.provider().openDatagramChannel();
@@ -47,7 +49,7 @@ final class NioChannelFactories {
             }
             return PortReservationHandler.install(channel, source, Protocol.UDP,
                     ChannelSocket.jdk(ReservableSocket.of(jdk)));
-        };
+        });
     }
 
     private static void closeQuietly(java.nio.channels.DatagramChannel jdk, Throwable failure) {
