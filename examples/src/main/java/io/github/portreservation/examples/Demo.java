@@ -75,6 +75,12 @@ public final class Demo {
             System.exit(2);
             return;
         }
+        if (!PortReservations.isAvailable()) {
+            System.err.println("port reservations are not available here: "
+                    + PortReservations.unavailabilityCause().getMessage());
+            System.exit(1);
+            return;
+        }
         int code = run(options, System.out, System.console() != null);
         if (code != 0) {
             System.exit(code);
@@ -107,8 +113,8 @@ public final class Demo {
 
             tcp = TcpEchoServer.start(group, tcpPool, ExampleSupport.loopback(0));
             udp = UdpEchoServer.start(group, udpPool, ExampleSupport.loopback(0));
-            out.println("[2/5] echo servers bound through the pools: TCP " + tcp.localAddress() + ", UDP "
-                    + udp.localAddress());
+            out.println("[2/5] echo servers bound through the pools: TCP "
+                    + ExampleSupport.text(tcp.localAddress()) + ", UDP " + ExampleSupport.text(udp.localAddress()));
 
             ok &= sourcePorts(group, tcpPool, tcp, out);
 

@@ -31,6 +31,11 @@ final class ExampleSupport {
         return new InetSocketAddress(LOOPBACK, port);
     }
 
+    /** {@code 127.0.0.1:8080} (without the JDK's leading slash). */
+    static String text(InetSocketAddress address) {
+        return address.getAddress().getHostAddress() + ":" + address.getPort();
+    }
+
     /** An NIO event loop group of {@code threads} threads (Netty 4.2 API). */
     static EventLoopGroup newGroup(int threads) {
         return new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory());

@@ -14,6 +14,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -112,11 +113,11 @@ public final class TcpEchoServer implements AutoCloseable {
         EventLoopGroup group = ExampleSupport.newGroup(1);
         RuntimeReservation reservation = PortReservations.provider().acquire(Protocol.TCP, count);
         TcpEchoServer server = start(group, reservation, ExampleSupport.loopback(0));
-        System.out.println("TCP echo on " + server.localAddress() + ", reserved block " + reservation.range()
+        System.out.println("TCP echo on " + ExampleSupport.text(server.localAddress()) + ", reserved block " + reservation.range()
                 + " (" + reservation.token() + "); Ctrl-C stops");
         ExampleSupport.awaitShutdown(() -> {
             server.close();
-            group.shutdownGracefully().syncUninterruptibly();
+            group.shutdownGracefully(100, 2_000, TimeUnit.MILLISECONDS).syncUninterruptibly();
             reservation.close();
         });
     }

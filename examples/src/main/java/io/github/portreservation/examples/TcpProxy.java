@@ -21,6 +21,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -200,7 +201,7 @@ public final class TcpProxy implements AutoCloseable {
                 ? TcpEchoServer.start(group, tcpPool, ExampleSupport.loopback(0)) : null;
         InetSocketAddress backend = echo != null ? echo.localAddress() : ExampleSupport.loopbackTarget(backendText);
         TcpProxy proxy = start(group, tcpPool, count, backend);
-        System.out.println("proxy listeners on 127.0.0.1 ports " + proxy.ports() + " -> " + backend
+        System.out.println("proxy listeners on 127.0.0.1 ports " + proxy.ports() + " -> " + ExampleSupport.text(backend)
                 + (echo != null ? " (an echo server of this example)" : "") + "; pool blocks "
                 + tcpPool.blockRanges() + "; Ctrl-C stops");
         ExampleSupport.awaitShutdown(() -> {
@@ -208,7 +209,7 @@ public final class TcpProxy implements AutoCloseable {
             if (echo != null) {
                 echo.close();
             }
-            group.shutdownGracefully().syncUninterruptibly();
+            group.shutdownGracefully(100, 2_000, TimeUnit.MILLISECONDS).syncUninterruptibly();
             tcpPool.close();
         });
     }

@@ -13,6 +13,7 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
 
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -102,11 +103,11 @@ public final class UdpEchoServer implements AutoCloseable {
         EventLoopGroup group = ExampleSupport.newGroup(1);
         RuntimeReservation reservation = PortReservations.provider().acquire(Protocol.UDP, count);
         UdpEchoServer server = start(group, reservation, ExampleSupport.loopback(0));
-        System.out.println("UDP echo on " + server.localAddress() + ", reserved block " + reservation.range()
+        System.out.println("UDP echo on " + ExampleSupport.text(server.localAddress()) + ", reserved block " + reservation.range()
                 + " (" + reservation.token() + "); Ctrl-C stops");
         ExampleSupport.awaitShutdown(() -> {
             server.close();
-            group.shutdownGracefully().syncUninterruptibly();
+            group.shutdownGracefully(100, 2_000, TimeUnit.MILLISECONDS).syncUninterruptibly();
             reservation.close();
         });
     }
