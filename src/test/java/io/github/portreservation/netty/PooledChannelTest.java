@@ -2,17 +2,20 @@ package io.github.portreservation.netty;
 
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservations;
+import io.github.portreservation.Protocol;
 import io.github.portreservation.pool.ReservationPool;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
@@ -55,6 +58,27 @@ class PooledChannelTest {
                 useThePool(transport, kind, group, pool, peer);
             }
             awaitNoNewFds(fds);
+        } finally {
+            group.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Test
+    void aWaitingPoolNeverBlocksTheEventLoop() throws Exception {
+        EventLoopGroup group = Transport.NIO.newGroup(1);
+        InetSocketAddress any = new InetSocketAddress(LOOPBACK, 0);
+        try (ReservationPool pool = ReservationPool.builder(PortReservations.provider(), Protocol.UDP)
+                .blockSize(1).maxBlocks(1).waitWhenExhausted(Duration.ofSeconds(30)).build()) {
+            Channel first = Kind.UDP.open(Transport.NIO, group, pool, any, null).sync().channel();
+            long start = System.nanoTime();
+            ChannelFuture second = Kind.UDP.open(Transport.NIO, group, pool, any, null).await();
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertFalse(second.isSuccess(), "a full pool fails the bind on the event loop");
+            assertEquals(PortReservationException.Reason.EXHAUSTED,
+                    assertInstanceOf(PortReservationException.class, second.cause()).reason());
+            assertTrue(millis < 5_000, "did not wait for the 30 s timeout: " + millis + " ms");
+            first.close().sync();
+            awaitEquals("leases after close", 0, () -> pool.statistics().leased());
         } finally {
             group.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         }
