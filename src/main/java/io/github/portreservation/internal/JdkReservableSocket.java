@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
+import java.nio.channels.SelectableChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 
@@ -76,9 +77,15 @@ public final class JdkReservableSocket implements ReservableSocket {
         return (InetSocketAddress) channel.getLocalAddress();
     }
 
+    /**
+     * Whether the kernel socket still exists. A JDK channel closed while registered with a selector keeps its socket
+     * (still bound, a server still listening) until the selector deregisters its key at its next select; only then
+     * is the port free for another socket.
+     */
     @Override
     public boolean isOpen() {
-        return channel.isOpen();
+        return channel.isOpen()
+                || channel instanceof SelectableChannel && ((SelectableChannel) channel).isRegistered();
     }
 
     @Override
