@@ -11,6 +11,8 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.netty.util.internal.ObjectUtil.checkNotNull;
@@ -22,19 +24,34 @@ import static io.netty.util.internal.ObjectUtil.checkNotNull;
  * the event loop, from {@code GlobalEventExecutor} ({@code prepareToClose} with SO_LINGER) or through
  * {@code closeForcibly()}. A bind that races with a close releases its own port: the binding is published first,
  * then the channel is checked for openness, while a close closes the socket first and then releases.
+ *
+ * <p>Channels of Netty's final classes release from a {@code closeFuture} listener, which
+ * {@code Unsafe.closeForcibly()} never triggers. Their bound reservations are therefore tracked while they hold a
+ * port: when a binder refuses a bind as EXHAUSTED or IN_USE, the ports of tracked channels that are closed are given
+ * back and the bind is tried once more. So such a port is never lost, whatever the binder (reservation, pool...),
+ * and nothing is scanned while binds succeed.
  */
 final class ChannelReservation {
     private static final InetAddress IPV4_ANY = anyAddress(new byte[4]);
     private static final InetAddress IPV6_ANY = anyAddress(new byte[16]);
 
+    /** Bound reservations of channels whose close this library cannot observe on every path. */
+    private static final Set<ChannelReservation> UNOBSERVED_CLOSES = ConcurrentHashMap.newKeySet();
+
     private final Channel channel;
     private final ReservationSource source;
+    private final boolean trackClosed;
     private final AtomicReference<PortBinding> binding = new AtomicReference<>();
     private volatile ReservationToken optionToken;
 
-    ChannelReservation(Channel channel, ReservationSource source) {
+    /**
+     * @param trackClosed true when the channel's release hangs on its {@code closeFuture} (final channel classes):
+     *                    its binding is then reclaimable once the channel is closed, see the class comment
+     */
+    ChannelReservation(Channel channel, ReservationSource source, boolean trackClosed) {
         this.channel = checkNotNull(channel, "channel");
         this.source = checkNotNull(source, "source");
+        this.trackClosed = trackClosed;
     }
 
     /** The token set through {@link ReservationChannelOption#RESERVATION_TOKEN}, or null. */
@@ -89,7 +106,15 @@ final class ChannelReservation {
                     + " is already bound to port " + held.port() + " of " + held.token()
                     + "; a channel binds once, open a new channel for another port");
         }
-        PortBinding bound = binder.bind(socket, local);
+        PortBinding bound;
+        try {
+            bound = binder.bind(socket, local);
+        } catch (PortReservationException e) {
+            if (!isPortShortage(e) || reclaimClosedChannels() == 0) {
+                throw e;
+            }
+            bound = binder.bind(socket, local); // a port of a force-closed channel came back
+        }
         if (bound == null) {
             throw new PortReservationException(PortReservationException.Reason.SYSTEM_ERROR,
                     "binder " + binder + " returned no binding for " + channel + "; this is a bug of that binder");
@@ -99,10 +124,30 @@ final class ChannelReservation {
             throw new PortReservationException(PortReservationException.Reason.INVALID_ARGUMENT,
                     "channel " + channel + " was bound twice at once; a channel binds once");
         }
+        if (trackClosed) {
+            UNOBSERVED_CLOSES.add(this);
+        }
         if (!socket.isOpen()) {
             release(); // closed while binding: the close may have run before the binding was published
         }
         return true;
+    }
+
+    private static boolean isPortShortage(PortReservationException e) {
+        return e.reason() == PortReservationException.Reason.EXHAUSTED
+                || e.reason() == PortReservationException.Reason.IN_USE;
+    }
+
+    /** Gives back the ports of tracked channels that are closed; returns how many. Thread-safe. */
+    static int reclaimClosedChannels() {
+        int reclaimed = 0;
+        for (ChannelReservation r : UNOBSERVED_CLOSES) {
+            if (!r.channel.isOpen() && r.binding.get() != null) {
+                r.release();
+                reclaimed++;
+            }
+        }
+        return reclaimed;
     }
 
     /** The local address for a connect of an unbound channel: the wildcard of {@code remote}'s family, port 0. */
@@ -116,6 +161,9 @@ final class ChannelReservation {
     void release() {
         PortBinding held = binding.getAndSet(null);
         if (held != null) {
+            if (trackClosed) {
+                UNOBSERVED_CLOSES.remove(this);
+            }
             held.close();
         }
     }

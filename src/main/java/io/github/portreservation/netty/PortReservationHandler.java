@@ -21,8 +21,8 @@ import java.net.SocketAddress;
  *
  * <p>The port goes back when {@code closeFuture} completes, which every Netty close path does except
  * {@code Unsafe.closeForcibly()}; Netty calls that one only on channels that never bound (failed init or
- * registration). A port of a channel closed that way by user code is still not lost: the binding reports its socket
- * closed, and the reservation takes such ports back when it runs out of free ones.
+ * registration). A port of a channel closed that way by user code is still not lost: when a bind finds no free port,
+ * the ports of closed channels are reclaimed first ({@link ChannelReservation}).
  */
 final class PortReservationHandler extends ChannelOutboundHandlerAdapter {
     /** The handler's name in the pipeline. */
@@ -43,7 +43,7 @@ final class PortReservationHandler extends ChannelOutboundHandlerAdapter {
     /** Makes the new, unregistered {@code channel} bind from {@code source}; returns the channel. */
     static <C extends Channel> C install(C channel, ReservationSource source, Protocol protocol,
                                          ChannelSocket.NativeSocket nativeSocket) {
-        ChannelReservation reservation = new ChannelReservation(channel, source);
+        ChannelReservation reservation = new ChannelReservation(channel, source, true);
         channel.closeFuture().addListener((ChannelFutureListener) future -> reservation.release());
         channel.pipeline().addFirst(NAME, new PortReservationHandler(reservation, protocol, nativeSocket));
         return channel;

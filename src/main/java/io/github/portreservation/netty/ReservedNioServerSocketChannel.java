@@ -18,7 +18,7 @@ final class ReservedNioServerSocketChannel extends NioServerSocketChannel {
     private final ChannelSocket socket;
 
     ReservedNioServerSocketChannel(ReservationSource source) {
-        reservation = new ChannelReservation(this, source);
+        reservation = new ChannelReservation(this, source, false);
         config = new ReservedServerSocketChannelConfig(super.config(), reservation);
         socket = new ChannelSocket(this, Protocol.TCP, ChannelSocket.jdk(ReservableSocket.of(javaChannel(), 0)),
                 super::doBind);

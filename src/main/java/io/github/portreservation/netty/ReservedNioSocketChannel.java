@@ -18,7 +18,7 @@ final class ReservedNioSocketChannel extends NioSocketChannel {
     private final ChannelSocket socket;
 
     ReservedNioSocketChannel(ReservationSource source) {
-        reservation = new ChannelReservation(this, source);
+        reservation = new ChannelReservation(this, source, false);
         config = new ReservedSocketChannelConfig(super.config(), reservation);
         socket = new ChannelSocket(this, Protocol.TCP, ChannelSocket.jdk(ReservableSocket.of(javaChannel())),
                 super::doBind);

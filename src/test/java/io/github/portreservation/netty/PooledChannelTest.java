@@ -63,6 +63,33 @@ class PooledChannelTest {
         }
     }
 
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("io.github.portreservation.netty.Kind#everyTransport")
+    void aForceClosedChannelsLeaseComesBack(Transport transport, Kind kind) throws Exception {
+        assumeTrue(transport.isAvailable(), transport + " is not available here");
+        EventLoopGroup group = transport.newGroup(1);
+        InetSocketAddress any = new InetSocketAddress(LOOPBACK, 0);
+        try (NettyTestSupport.JdkEchoServer peer = new NettyTestSupport.JdkEchoServer(LOOPBACK);
+             NettyTestSupport.JdkEchoServer otherPeer = new NettyTestSupport.JdkEchoServer(LOOPBACK);
+             ReservationPool pool = ReservationPool.builder(PortReservations.provider(), kind.protocol())
+                     .blockSize(2).maxBlocks(1).cooldown(Duration.ZERO).failWhenExhausted().build()) {
+            Channel forced = kind.open(transport, group, pool, any, peer).sync().channel();
+            // closeForcibly() runs doClose() only: a final channel class's closeFuture never completes.
+            forced.eventLoop().submit(() -> forced.unsafe().closeForcibly()).sync();
+            List<Channel> again = new ArrayList<>();
+            for (int i = 0; i < 2; i++) { // needs the forced channel's port: reclaimed when the pool is full
+                again.add(kind.open(transport, group, pool, any, otherPeer).sync().channel());
+            }
+            assertEquals(2, pool.statistics().leased());
+            for (Channel c : again) {
+                c.close().sync();
+            }
+            awaitEquals("leases after close", 0, () -> pool.statistics().leased());
+        } finally {
+            group.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+        }
+    }
+
     @Test
     void aWaitingPoolNeverBlocksTheEventLoop() throws Exception {
         EventLoopGroup group = Transport.NIO.newGroup(1);
