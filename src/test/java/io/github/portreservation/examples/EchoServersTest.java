@@ -41,6 +41,26 @@ class EchoServersTest extends LoopbackExampleTest {
     }
 
     @Test
+    void tcpEchoFromTheTokenOptionBindsTheRequestedPortOfTheBlock() throws Exception {
+        try (RuntimeReservation reservation = provider.acquire(Protocol.TCP, 3)) {
+            int requested = reservation.range().start() + 1;
+            TcpEchoServer server = TcpEchoServer.start(group, reservation.token(), ExampleSupport.loopback(requested));
+            assertEquals(requested, server.port());
+            byte[] m = pattern(3000, 9);
+            assertArrayEquals(m, tcpRoundTrip(server.localAddress(), m));
+            PortReservationException taken = assertThrows(PortReservationException.class,
+                    () -> TcpEchoServer.start(group, reservation.token(), ExampleSupport.loopback(requested)));
+            assertEquals(PortReservationException.Reason.IN_USE, taken.reason());
+            server.close();
+            assertEquals(0, reservation.boundPorts());
+        }
+        PortReservationException closed = assertThrows(PortReservationException.class,
+                () -> TcpEchoServer.start(group, io.github.portreservation.ReservationToken.of(42),
+                        ExampleSupport.loopback(0)));
+        assertEquals(PortReservationException.Reason.UNKNOWN_TOKEN, closed.reason());
+    }
+
+    @Test
     void tcpEchoOnAPortOutsideTheReservationFailsWithTheReason() throws Exception {
         try (RuntimeReservation reservation = provider.acquire(Protocol.TCP, 2)) {
             int outside = reservation.range().end() == 65535 ? reservation.range().start() - 1

@@ -41,8 +41,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @EnabledOnOs(OS.LINUX)
 class ExampleMainsTest {
-    private static final Pattern TCP_ECHO = Pattern.compile("TCP echo on 127\\.0\\.0\\.1:(\\d+), reserved block (\\S+)");
-    private static final Pattern UDP_ECHO = Pattern.compile("UDP echo on 127\\.0\\.0\\.1:(\\d+), reserved block (\\S+)");
+    private static final Pattern TCP_ECHO =
+            Pattern.compile("TCP echo on 127\\.0\\.0\\.1:(\\d+), reserved block (\\S+)");
+    private static final Pattern UDP_ECHO =
+            Pattern.compile("UDP echo on 127\\.0\\.0\\.1:(\\d+), reserved block (\\S+)");
     private static final Pattern PROXY = Pattern.compile("proxy listeners on 127\\.0\\.0\\.1 ports \\[([\\d, ]+)\\]");
 
     /** A child JVM running an example, with its output lines readable as they come. */

@@ -97,7 +97,8 @@ class ReservationToolTest {
         assertEquals(ReservationTool.NOT_FOUND, exitOf(steps, "delete tcp 40000-40009", 1), r.output);
         assertTrue(r.output.trim().endsWith("namespace):\n  8080\n== exit 0"), "only the other entry is left: "
                 + r.output);
-        assertEquals(hostBefore, ReservationTool.readProcFile(ReservationTool.LINUX_RESERVED_PORTS), "the host list must not change");
+        assertEquals(hostBefore, ReservationTool.readProcFile(ReservationTool.LINUX_RESERVED_PORTS),
+                "the host list must not change");
     }
 
     /** Asserts the first step named {@code command} exited with {@code code} and printed {@code text}. */

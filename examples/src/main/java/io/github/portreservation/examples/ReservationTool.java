@@ -90,6 +90,10 @@ public final class ReservationTool {
                 case "create":
                     ReservationToken created = provider.createPersistent(protocol, range);
                     out.println("created " + name(protocol, range) + " token " + hex(created));
+                    if (PortReservations.LINUX.equals(provider.name())) {
+                        out.println("(until reboot; to keep it, also add it to a file in /etc/sysctl.d/: "
+                                + "net.ipv4.ip_local_reserved_ports = ...)");
+                    }
                     return OK;
                 case "lookup":
                     Optional<ReservationToken> found = provider.lookupPersistent(protocol, range);

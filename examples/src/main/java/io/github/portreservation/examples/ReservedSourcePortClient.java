@@ -150,7 +150,8 @@ public final class ReservedSourcePortClient {
             TcpEchoServer echo = target == null
                     ? TcpEchoServer.start(group, serverPorts, ExampleSupport.loopback(0)) : null;
             InetSocketAddress server = echo != null ? echo.localAddress() : ExampleSupport.loopbackTarget(target);
-            System.out.println("source ports reserved: " + sourcePorts.range() + "; target " + ExampleSupport.text(server));
+            System.out.println("source ports reserved: " + sourcePorts.range() + "; target "
+                    + ExampleSupport.text(server));
             ReservedSourcePortClient client = new ReservedSourcePortClient(group, sourcePorts);
             for (int i = 0; i < connections; i++) {
                 byte[] message = ("hello " + i + "\n").getBytes(StandardCharsets.US_ASCII);

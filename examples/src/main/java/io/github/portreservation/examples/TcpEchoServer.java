@@ -4,6 +4,8 @@ import io.github.portreservation.PortBinder;
 import io.github.portreservation.PortReservations;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.RuntimeReservation;
+import io.github.portreservation.ReservationToken;
+import io.github.portreservation.netty.ReservationChannelOption;
 import io.github.portreservation.netty.ReservedChannelFactories;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -44,6 +46,24 @@ public final class TcpEchoServer implements AutoCloseable {
         EchoHandler handler = new EchoHandler();
         Channel channel = new ServerBootstrap().group(group)
                 .channelFactory(ReservedChannelFactories.nioServer(binder))
+                .childHandler(handler)
+                .bind(local).sync().channel();
+        return new TcpEchoServer(channel, handler);
+    }
+
+    /**
+     * Binds an echo server from the reservation named by {@code token}, passed as the
+     * {@link ReservationChannelOption#RESERVATION_TOKEN} channel option (resolved by the default provider at bind
+     * time: a runtime reservation of this process, or a persistent one created or looked up through it).
+     *
+     * @throws io.github.portreservation.PortReservationException when the token or the port is refused
+     */
+    public static TcpEchoServer start(EventLoopGroup group, ReservationToken token, InetSocketAddress local)
+            throws InterruptedException {
+        EchoHandler handler = new EchoHandler();
+        Channel channel = new ServerBootstrap().group(group)
+                .channelFactory(ReservedChannelFactories.nioServer())
+                .option(ReservationChannelOption.RESERVATION_TOKEN, token)
                 .childHandler(handler)
                 .bind(local).sync().channel();
         return new TcpEchoServer(channel, handler);
@@ -112,9 +132,9 @@ public final class TcpEchoServer implements AutoCloseable {
         int count = ExampleSupport.intOption(args, "--ports", 8, 1, 4096);
         EventLoopGroup group = ExampleSupport.newGroup(1);
         RuntimeReservation reservation = PortReservations.provider().acquire(Protocol.TCP, count);
-        TcpEchoServer server = start(group, reservation, ExampleSupport.loopback(0));
-        System.out.println("TCP echo on " + ExampleSupport.text(server.localAddress()) + ", reserved block " + reservation.range()
-                + " (" + reservation.token() + "); Ctrl-C stops");
+        TcpEchoServer server = start(group, reservation.token(), ExampleSupport.loopback(0)); // the option
+        System.out.println("TCP echo on " + ExampleSupport.text(server.localAddress()) + ", reserved block "
+                + reservation.range() + " (" + reservation.token() + "); Ctrl-C stops");
         ExampleSupport.awaitShutdown(() -> {
             server.close();
             group.shutdownGracefully(100, 2_000, TimeUnit.MILLISECONDS).syncUninterruptibly();

@@ -103,8 +103,8 @@ public final class UdpEchoServer implements AutoCloseable {
         EventLoopGroup group = ExampleSupport.newGroup(1);
         RuntimeReservation reservation = PortReservations.provider().acquire(Protocol.UDP, count);
         UdpEchoServer server = start(group, reservation, ExampleSupport.loopback(0));
-        System.out.println("UDP echo on " + ExampleSupport.text(server.localAddress()) + ", reserved block " + reservation.range()
-                + " (" + reservation.token() + "); Ctrl-C stops");
+        System.out.println("UDP echo on " + ExampleSupport.text(server.localAddress()) + ", reserved block "
+                + reservation.range() + " (" + reservation.token() + "); Ctrl-C stops");
         ExampleSupport.awaitShutdown(() -> {
             server.close();
             group.shutdownGracefully(100, 2_000, TimeUnit.MILLISECONDS).syncUninterruptibly();
