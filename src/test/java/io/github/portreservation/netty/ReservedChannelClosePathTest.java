@@ -19,7 +19,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 import static io.github.portreservation.netty.NettyTestSupport.awaitEquals;
@@ -150,6 +152,40 @@ class ReservedChannelClosePathTest {
             awaitNoNewFds(fds);
         } finally {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("io.github.portreservation.netty.Kind#everyTransport")
+    void closeRacingWithBindLeavesNothingHeld(Transport transport, Kind kind) throws Exception {
+        assumeTrue(transport.isAvailable(), transport + " is not available here");
+        EventLoopGroup group = transport.newGroup(2);
+        try (NettyTestSupport.JdkEchoServer peer = new NettyTestSupport.JdkEchoServer(LOOPBACK);
+             RuntimeReservation reservation = PortReservations.provider().acquire(kind.protocol(), BLOCK)) {
+            int free = reservation.availablePorts();
+            Set<String> fds = NettyTestSupport.fdBaseline();
+            int boundThenClosed = 0;
+            for (int i = 0; i < 300; i++) {
+                ChannelFuture f = kind.open(transport, group, reservation, new InetSocketAddress(LOOPBACK, 0), peer);
+                if (i % 3 == 1) {
+                    while (!f.channel().isRegistered() && f.channel().isOpen()) {
+                        Thread.onSpinWait();
+                    }
+                } else if (i % 3 == 2) {
+                    LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(300_000));
+                }
+                f.channel().close(); // from this thread, while registration and bind run on the event loop
+                assertTrue(f.channel().closeFuture().await(NettyTestSupport.TIMEOUT.toMillis()), "closed");
+                assertTrue(f.await(NettyTestSupport.TIMEOUT.toMillis()), "bind completed one way or the other");
+                if (f.isSuccess()) {
+                    boundThenClosed++;
+                }
+            }
+            assertTrue(boundThenClosed > 0, "some channels were closed after their bind");
+            awaitEquals("free ports after racing closes", free, reservation::availablePorts);
+            awaitNoNewFds(fds);
+        } finally {
+            group.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         }
     }
 
