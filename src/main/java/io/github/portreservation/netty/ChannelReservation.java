@@ -42,6 +42,7 @@ final class ChannelReservation {
     private final ReservationSource source;
     private final boolean trackClosed;
     private final AtomicReference<PortBinding> binding = new AtomicReference<>();
+    private volatile ReservableSocket socket;
     private volatile ReservationToken optionToken;
 
     /**
@@ -106,14 +107,16 @@ final class ChannelReservation {
                     + " is already bound to port " + held.port() + " of " + held.token()
                     + "; a channel binds once, open a new channel for another port");
         }
+        this.socket = socket;
         PortBinding bound;
         try {
             bound = binder.bind(socket, local);
         } catch (PortReservationException e) {
-            if (!isPortShortage(e) || reclaimClosedChannels() == 0) {
+            // a force-closed channel's port, or one whose socket the last select closed, may be reclaimable now
+            if (!isPortShortage(e) || reclaimClosedChannels() + DeferredRelease.completeReady() == 0) {
                 throw e;
             }
-            bound = binder.bind(socket, local); // a port of a force-closed channel came back
+            bound = binder.bind(socket, local);
         }
         if (bound == null) {
             throw new PortReservationException(PortReservationException.Reason.SYSTEM_ERROR,
@@ -157,14 +160,25 @@ final class ChannelReservation {
         return new InetSocketAddress(ipv6 ? IPV6_ANY : IPV4_ANY, 0);
     }
 
-    /** Gives the port back to the reservation, once; safe from any thread. */
+    /**
+     * Gives the port back to the reservation, once, as soon as the channel's kernel socket is gone; safe from any
+     * thread. Netty runs this from {@code doClose} or a {@code closeFuture} listener, before it deregisters the
+     * channel from its selector, and the JDK closes a registered socket only at the selector's next select: until
+     * then the old socket is still bound (a server still listens), so handing the port to a new SO_REUSEPORT socket
+     * would put both in one accept group. The release then waits for the socket, see {@link DeferredRelease}.
+     */
     void release() {
         PortBinding held = binding.getAndSet(null);
         if (held != null) {
             if (trackClosed) {
                 UNOBSERVED_CLOSES.remove(this);
             }
-            held.close();
+            ReservableSocket bound = socket;
+            if (bound != null && bound.isOpen() && !channel.isOpen()) {
+                DeferredRelease.whenClosed(channel, bound, held);
+            } else {
+                held.close();
+            }
         }
     }
 

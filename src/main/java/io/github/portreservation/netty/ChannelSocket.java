@@ -24,6 +24,15 @@ final class ChannelSocket implements ReservableSocket {
 
         /** The fd or SOCKET. */
         long handle();
+
+        /**
+         * Whether the kernel socket outlives the closed channel: a JDK channel closed while registered with a
+         * selector keeps its socket (bound, maybe listening) until the selector deregisters it. Epoll closes its
+         * descriptor in {@code doClose}, so by default nothing outlives the channel.
+         */
+        default boolean outlivesChannel() {
+            return false;
+        }
     }
 
     /** The transport's real bind. */
@@ -57,6 +66,11 @@ final class ChannelSocket implements ReservableSocket {
             @Override
             public long handle() {
                 return jdkSocket.nativeHandle();
+            }
+
+            @Override
+            public boolean outlivesChannel() {
+                return jdkSocket.isOpen();
             }
         };
     }
@@ -93,9 +107,10 @@ final class ChannelSocket implements ReservableSocket {
         return local instanceof InetSocketAddress ? (InetSocketAddress) local : null;
     }
 
+    /** Whether the kernel socket still exists: the channel is open, or its closed JDK socket awaits deregistration. */
     @Override
     public boolean isOpen() {
-        return channel.isOpen();
+        return channel.isOpen() || nativeSocket.outlivesChannel();
     }
 
     @Override

@@ -15,7 +15,7 @@ import static io.netty.util.internal.ObjectUtil.checkNotNull;
 
 /**
  * Configures a {@link ReservationPool}. Defaults: any blocks of 64 ports, at most 16 blocks, no minimum, no port
- * limit, a 20 ms cooldown, idle blocks released after 60 seconds, fail at once when exhausted, 8 bind attempts, the shared
+ * limit, no cooldown, idle blocks released after 60 seconds, fail at once when exhausted, 8 bind attempts, the shared
  * daemon scheduler. Every setter validates its argument at once (INVALID_ARGUMENT naming the value and the fix).
  */
 public final class ReservationPoolBuilder {
@@ -30,7 +30,7 @@ public final class ReservationPoolBuilder {
     int maxBlocks = -1;
     int maxPorts = PortRange.MAX_PORT;
     int minBlocks;
-    long cooldownNanos = TimeUnit.MILLISECONDS.toNanos(20);
+    long cooldownNanos;
     long idleNanos = TimeUnit.SECONDS.toNanos(60);
     long waitNanos = -1;
     int maxBindAttempts = 8;
@@ -123,10 +123,8 @@ public final class ReservationPoolBuilder {
 
     /**
      * A returned port is leased again (also by an explicit request) only after {@code cooldown}; it goes to the back of
-     * its block's queue anyway. Default 20 ms: a JDK NIO channel registered with a selector (Netty's NIO transport)
-     * reports itself closed before its kernel socket is closed, which happens at its event loop's next select; the
-     * default covers that in the common case, it is no guarantee for an event loop blocked longer. Zero is safe for
-     * sockets closed synchronously (blocking JDK channels, Epoll).
+     * its block's queue anyway. Default: none. (Channels give their port back only once their kernel socket is gone,
+     * so no cooldown is needed for correctness; a cooldown keeps a port away from stale peers and TIME_WAIT longer.)
      */
     public ReservationPoolBuilder cooldown(Duration cooldown) {
         this.cooldownNanos = nanos(cooldown, "cooldown", false);

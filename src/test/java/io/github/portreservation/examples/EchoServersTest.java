@@ -1,5 +1,6 @@
 package io.github.portreservation.examples;
 
+import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.RuntimeReservation;
@@ -35,7 +36,7 @@ class EchoServersTest extends LoopbackExampleTest {
             assertEquals(bytes, server.bytesEchoed());
             assertHeldAgainstPlainSocket(server.port());
             server.close();
-            assertEquals(0, reservation.boundPorts(), "the port goes back to the reservation");
+            Await.assertEventually(0, reservation::boundPorts, "the port goes back to the reservation");
             assertHeldAgainstPlainSocket(server.port());
         }
     }
@@ -52,7 +53,7 @@ class EchoServersTest extends LoopbackExampleTest {
                     () -> TcpEchoServer.start(group, reservation.token(), ExampleSupport.loopback(requested)));
             assertEquals(PortReservationException.Reason.IN_USE, taken.reason());
             server.close();
-            assertEquals(0, reservation.boundPorts());
+            Await.assertEventually(0, reservation::boundPorts, "the port goes back");
         }
         PortReservationException closed = assertThrows(PortReservationException.class,
                 () -> TcpEchoServer.start(group, io.github.portreservation.ReservationToken.of(42),
@@ -68,7 +69,7 @@ class EchoServersTest extends LoopbackExampleTest {
             PortReservationException e = assertThrows(PortReservationException.class,
                     () -> TcpEchoServer.start(group, reservation, ExampleSupport.loopback(outside)));
             assertEquals(PortReservationException.Reason.OUTSIDE_RESERVATION, e.reason());
-            assertEquals(0, reservation.boundPorts());
+            Await.assertEventually(0, reservation::boundPorts, "the port goes back");
         }
     }
 
@@ -84,7 +85,7 @@ class EchoServersTest extends LoopbackExampleTest {
             }
             assertEquals(50, server.datagrams());
             server.close();
-            assertEquals(0, reservation.boundPorts());
+            Await.assertEventually(0, reservation::boundPorts, "the port goes back");
         }
     }
 

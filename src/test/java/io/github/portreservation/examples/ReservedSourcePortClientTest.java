@@ -1,5 +1,6 @@
 package io.github.portreservation.examples;
 
+import io.github.portreservation.testing.Await;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.RuntimeReservation;
 import org.junit.jupiter.api.Test;
@@ -40,7 +41,7 @@ class ReservedSourcePortClientTest extends LoopbackExampleTest {
                 assertArrayEquals(m, e.reply());
                 assertTrue(sourcePorts.range().contains(e.sourcePort()), e.sourcePort() + " in " + sourcePorts.range());
                 clientPorts.add(e.sourcePort());
-                assertEquals(0, sourcePorts.boundPorts(), "the port is back once the exchange returns");
+                Await.assertEventually(0, sourcePorts::boundPorts, "the port is back once the exchange returns");
             }
             acceptor.join(10_000);
             assertEquals(clientPorts, seenByServer, "the server saw the reserved source ports");

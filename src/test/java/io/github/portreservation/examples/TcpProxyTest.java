@@ -1,5 +1,6 @@
 package io.github.portreservation.examples;
 
+import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.Protocol;
@@ -48,7 +49,7 @@ class TcpProxyTest extends LoopbackExampleTest {
             assertEquals(bytes, backend.bytesEchoed());
 
             proxy.close();
-            assertEquals(0, pool.statistics().leased(), "the listeners' ports went back to the pool");
+            Await.assertEventually(0, () -> pool.statistics().leased(), "the listeners' ports went back to the pool");
             backend.close();
         } finally {
             pool.close();
@@ -115,7 +116,7 @@ class TcpProxyTest extends LoopbackExampleTest {
             PortReservationException e = assertThrows(PortReservationException.class,
                     () -> TcpProxy.start(group, pool, 3, ExampleSupport.loopback(9)));
             assertEquals(PortReservationException.Reason.EXHAUSTED, e.reason());
-            assertEquals(0, pool.statistics().leased(), "the two listeners opened first were closed");
+            Await.assertEventually(0, () -> pool.statistics().leased(), "the two listeners opened first were closed");
         } finally {
             pool.close();
         }

@@ -1,5 +1,6 @@
 package io.github.portreservation.netty;
 
+import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservations;
 import io.github.portreservation.Protocol;
@@ -78,9 +79,10 @@ class PooledChannelTest {
             forced.eventLoop().submit(() -> forced.unsafe().closeForcibly()).sync();
             List<Channel> again = new ArrayList<>();
             for (int i = 0; i < 2; i++) { // needs the forced channel's port: reclaimed when the pool is full
-                again.add(kind.open(transport, group, pool, any, otherPeer).sync().channel());
+                again.add(Await.openWhenPortIsBack(
+                        () -> kind.open(transport, group, pool, any, otherPeer)).sync().channel());
             }
-            assertEquals(2, pool.statistics().leased());
+            Await.assertEventually(2, () -> pool.statistics().leased(), "pool.statistics().leased()");
             for (Channel c : again) {
                 c.close().sync();
             }
@@ -131,7 +133,7 @@ class PooledChannelTest {
                 NettyTestSupport.udpEcho(bound, "pooled datagram " + i);
             }
         }
-        assertEquals(PORTS, pool.statistics().leased());
+        Await.assertEventually(PORTS, () -> pool.statistics().leased(), "pool.statistics().leased()");
         ChannelFuture full = kind.open(transport, group, pool, any, peer).await();
         assertFalse(full.isSuccess(), "a full pool fails the bind");
         assertInstanceOf(PortReservationException.class, full.cause());

@@ -1,5 +1,6 @@
 package io.github.portreservation.netty;
 
+import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservations;
 import io.github.portreservation.Protocol;
@@ -80,7 +81,7 @@ class ReservationOptionTest {
                     ReservedChannelFactories.nioClient(reservation), reservation.token(), peer.address(), null,
                     new ConcurrentLinkedQueue<>()).await();
             assertRefused(client, PortReservationException.Reason.INVALID_ARGUMENT, "RESERVATION_TOKEN");
-            assertEquals(2, reservation.availablePorts());
+            Await.assertEventually(2, reservation::availablePorts, "reservation.availablePorts()");
         }
     }
 
@@ -96,7 +97,7 @@ class ReservationOptionTest {
             Channel client = NettyTestSupport.connectClient(group, ReservedChannelFactories.nioClient(), null,
                     peer.address(), null, received).sync().channel();
             NettyTestSupport.clientEcho(client, received, "plain client");
-            assertEquals(2, reservation.availablePorts(), "no token: the reservation is not touched");
+            Await.assertEventually(2, reservation::availablePorts, "no token: the reservation is not touched");
             assertEquals(null, server.config().getOption(RESERVATION_TOKEN));
             client.close().sync();
             server.close().sync();
@@ -123,8 +124,8 @@ class ReservationOptionTest {
             assertTrue(udp.range().contains(udpBound.getPort()));
             NettyTestSupport.udpEcho(udpBound, "token variant");
             datagram.close().sync();
-            assertEquals(2, tcp.availablePorts());
-            assertEquals(2, udp.availablePorts());
+            Await.assertEventually(2, tcp::availablePorts, "tcp.availablePorts()");
+            Await.assertEventually(2, udp::availablePorts, "udp.availablePorts()");
         }
     }
 
@@ -164,7 +165,7 @@ class ReservationOptionTest {
                     .childHandler(new ChannelInboundHandlerAdapter())
                     .bind(new LocalAddress("not-ip")).await();
             assertRefused(f, PortReservationException.Reason.INVALID_ARGUMENT, "InetSocketAddress");
-            assertEquals(1, reservation.availablePorts());
+            Await.assertEventually(1, reservation::availablePorts, "reservation.availablePorts()");
         }
     }
 
@@ -180,7 +181,7 @@ class ReservationOptionTest {
             channel.eventLoop().submit(() -> channel.pipeline().remove(PortReservationHandler.NAME)).sync();
             assertTrue(channel.closeFuture().await(NettyTestSupport.TIMEOUT.toMillis()),
                     "a reserved channel never binds as a plain one");
-            assertEquals(1, reservation.availablePorts());
+            Await.assertEventually(1, reservation::availablePorts, "reservation.availablePorts()");
         } finally {
             loops.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         }
@@ -202,13 +203,13 @@ class ReservationOptionTest {
             NettyTestSupport.clientEcho(client, received, "classic client");
             Channel datagram = Kind.UDP.open(transport, legacy, udp, ANY, peer).sync().channel();
             NettyTestSupport.udpEcho((InetSocketAddress) datagram.localAddress(), "classic datagram");
-            assertEquals(0, tcp.availablePorts());
-            assertEquals(0, udp.availablePorts());
+            Await.assertEventually(0, tcp::availablePorts, "tcp.availablePorts()");
+            Await.assertEventually(0, udp::availablePorts, "udp.availablePorts()");
             client.close().sync();
             server.close().sync();
             datagram.close().sync();
-            assertEquals(2, tcp.availablePorts());
-            assertEquals(1, udp.availablePorts());
+            Await.assertEventually(2, tcp::availablePorts, "tcp.availablePorts()");
+            Await.assertEventually(1, udp::availablePorts, "udp.availablePorts()");
         } finally {
             legacy.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         }
@@ -251,11 +252,11 @@ class ReservationOptionTest {
             client.connect(peer.address()).sync();
             NettyTestSupport.clientEcho(client, received, "bound first");
             assertEquals(tcp.range().start() + 1, (int) peer.remotePorts.peek());
-            assertEquals(1, tcp.availablePorts(), "one port for bind + connect");
+            Await.assertEventually(1, tcp::availablePorts, "one port for bind + connect");
             client.close().sync();
             datagram.close().sync();
-            assertEquals(2, tcp.availablePorts());
-            assertEquals(2, udp.availablePorts());
+            Await.assertEventually(2, tcp::availablePorts, "tcp.availablePorts()");
+            Await.assertEventually(2, udp::availablePorts, "udp.availablePorts()");
         } finally {
             loops.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         }

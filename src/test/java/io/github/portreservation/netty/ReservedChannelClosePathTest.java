@@ -1,5 +1,6 @@
 package io.github.portreservation.netty;
 
+import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservations;
 import io.github.portreservation.RuntimeReservation;
@@ -116,15 +117,16 @@ class ReservedChannelClosePathTest {
                     assertFalse(ch.isOpen());
                     if (transport == Transport.NIO && kind != Kind.UDP) {
                         // Subclassed channels release in doClose(), which closeForcibly() runs.
-                        assertEquals(free, reservation.availablePorts());
+                        Await.assertEventually(free, reservation::availablePorts, "port back after closeForcibly");
                     }
                     // Every channel class: all ports of the block can be bound again (a final class's port whose
                     // closeFuture never completed is taken back by the reservation when it runs out of ports).
                     List<Channel> again = new ArrayList<>();
                     for (int i = 0; i < BLOCK; i++) {
-                        again.add(opened(kind.open(transport, group, reservation, any, otherPeer), opened));
+                        again.add(opened(Await.openWhenPortIsBack(
+                                () -> kind.open(transport, group, reservation, any, otherPeer)), opened));
                     }
-                    assertEquals(0, reservation.availablePorts());
+                    Await.assertEventually(0, reservation::availablePorts, "reservation.availablePorts()");
                     for (Channel c : again) {
                         c.close().sync();
                     }

@@ -1,5 +1,6 @@
 package io.github.portreservation.netty;
 
+import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservations;
 import io.github.portreservation.RuntimeReservation;
@@ -67,7 +68,7 @@ class ReservedChannelConcurrencyTest {
                     ports.add(port);
                 }
                 assertEquals(N, ports.size(), "distinct ports: " + ports);
-                assertEquals(0, reservation.availablePorts());
+                Await.assertEventually(0, reservation::availablePorts, "reservation.availablePorts()");
 
                 ChannelFuture extra = kind.open(transport, group, reservation, new InetSocketAddress(LOOPBACK, 0),
                         peer);

@@ -1,5 +1,6 @@
 package io.github.portreservation.pool;
 
+import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
@@ -150,19 +151,20 @@ class NettyReservationPoolTest {
         }
         PortReservationException e = bindFailure(bindEchoServer(pool.serverChannelFactory(), 0));
         assertEquals(Reason.EXHAUSTED, e.reason(), e.getMessage());
-        assertEquals(6, pool.statistics().leased());
+        Await.assertEventually(6, () -> pool.statistics().leased(), "pool.statistics().leased()");
         // The newest blocks' servers close: their blocks go idle and are released; the first block stays busy.
         for (int i = 5; i >= 2; i--) {
             servers.get(i).close().sync();
         }
-        assertEquals(2, pool.statistics().leased()); // doClose gave the ports back before close() completed
+        Await.assertEventually(2, () -> pool.statistics().leased(), "pool.statistics().leased()"); // doClose gave the ports back before close() completed
         await("blocks", 1, () -> pool.statistics().blocks());
-        assertEquals(List.of(blocks.get(0)), pool.blockRanges());
+        Await.assertEventually(List.of(blocks.get(0)), pool::blockRanges, "blocks after the shrink");
         echo(port(servers.get(0)));
         // An explicit port of the pool: that port, or IN_USE.
         int taken = port(servers.get(1));
         assertEquals(Reason.IN_USE, bindFailure(bindEchoServer(pool.serverChannelFactory(), taken)).reason());
         servers.get(1).close().sync();
+        await("leased", 1, () -> pool.statistics().leased()); // back once the closed socket is gone
         PortReservationException cooling = bindFailure(bindEchoServer(pool.serverChannelFactory(), taken));
         assertEquals(Reason.IN_USE, cooling.reason());
         assertTrue(cooling.getMessage().contains("cools down"), cooling.getMessage());
@@ -194,7 +196,7 @@ class NettyReservationPoolTest {
                 assertEquals(1, tcp.statistics().leased());
             }
             client.close().sync(); // (or already closed by the peer's close)
-            assertEquals(0, tcp.statistics().leased());
+            Await.assertEventually(0, () -> tcp.statistics().leased(), "leased after the client closed");
         }
         tcp.close();
 
@@ -237,13 +239,11 @@ class NettyReservationPoolTest {
         first.eventLoop().submit(() -> first.unsafe().closeForcibly()).sync(); // completes no closeFuture
         assertFalse(first.isOpen());
         assertEquals(1, udp.statistics().leased());
-        // The first exhausted bind notes the abandoned lease; one after the grace period takes the port back.
-        Bootstrap bootstrap = new Bootstrap().group(group).channelFactory(udp.datagramChannelFactory())
-                .handler(new ChannelInboundHandlerAdapter());
-        assertEquals(Reason.EXHAUSTED, bindFailure(bootstrap.bind(new InetSocketAddress(LOOPBACK, 0))).reason());
-        Thread.sleep(TimeUnit.NANOSECONDS.toMillis(ReservationPool.ABANDONED_GRACE_NANOS) + 50);
-        Channel second = new Bootstrap().group(group).channelFactory(udp.datagramChannelFactory())
-                .handler(new ChannelInboundHandlerAdapter()).bind(new InetSocketAddress(LOOPBACK, 0)).sync().channel();
+        // The pool is full; the channel layer takes the force-closed channel's port back when a bind runs short
+        // (its socket is gone by then), so the next bind gets that port at once.
+        Channel second = Await.openWhenPortIsBack(() -> new Bootstrap().group(group)
+                .channelFactory(udp.datagramChannelFactory()).handler(new ChannelInboundHandlerAdapter())
+                .bind(new InetSocketAddress(LOOPBACK, 0))).sync().channel();
         assertEquals(port, port(second)); // taken back when the pool ran out
         second.close().sync();
         udp.close();
@@ -273,8 +273,8 @@ class NettyReservationPoolTest {
         assertEquals(firstPort, port(third));
         echo(firstPort);
         third.close().sync();
-        assertFalse(lease.isActive()); // the channel's close closed the lease
-        assertEquals(1, pool.statistics().leased());
+        Await.assertEventually(false, lease::isActive, "the channel's close closed the lease");
+        Await.assertEventually(1, () -> pool.statistics().leased(), "pool.statistics().leased()");
         second.close().sync();
         pool.close();
 
@@ -314,7 +314,7 @@ class NettyReservationPoolTest {
         }
         servers.get(2).close().sync();
         leases.get(0).close();
-        assertEquals(List.of(blocks.get(0)), pool.blockRanges()); // the second block went with its last lease
+        Await.assertEventually(List.of(blocks.get(0)), pool::blockRanges, "blocks after the shrink"); // the second block went with its last lease
         assertHeld(blocks.get(0));
         servers.get(0).close().sync();
         assertFalse(terminated.isDone());
