@@ -43,9 +43,10 @@ import static io.netty.util.internal.ObjectUtil.checkNotNull;
  * namespace. Tokens of persistent reservations are derived from the block, so every process computes the same one.
  *
  * <p><b>Choosing a block</b> ({@link #acquire(Protocol, int)}): a random start inside the ephemeral range
- * ({@code net.ipv4.ip_local_port_range}), skipping the administrator's reserved ports; when a port of the candidate
- * is taken the next candidate starts just past it. At most {@value #BLOCK_SEARCH_ATTEMPTS} candidates are tried, so a
- * request never probes the whole port space.
+ * ({@code net.ipv4.ip_local_port_range}); a candidate overlapping the administrator's reserved ports is moved just past
+ * them, and when a port of the candidate is taken the next candidate starts at a new random place (stepping past the
+ * taken port would walk through a whole block held by someone else). At most {@value #BLOCK_SEARCH_ATTEMPTS}
+ * candidates are tried, so a request never probes the whole port space.
  */
 public final class LinuxPortReservationProvider implements PortReservationProvider {
     /** How many candidate blocks {@link #acquire(Protocol, int)} tries before giving up. */
@@ -148,7 +149,8 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
                     throw mapped;
                 }
                 lastFailure = f;
-                start = f.port + 1;
+                // a fresh random start: stepping past the taken port would walk through a whole held block
+                start = lo + ThreadLocalRandom.current().nextInt(span);
             }
         }
         throw new PortReservationException(Reason.IN_USE, "no free block of " + count + " consecutive " + protocol

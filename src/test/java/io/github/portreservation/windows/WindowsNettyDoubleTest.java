@@ -1,5 +1,6 @@
 package io.github.portreservation.windows;
 
+import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortBinder;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
@@ -139,7 +140,7 @@ class WindowsNettyDoubleTest {
             assertEquals(List.of(reservation.token().value()), associatedAtBind,
                     "the Netty channel's own SOCKET was associated with the reservation before bind()");
             assertEquals(1, control.double_reservation_ports_in_use(reservation.token().value()));
-            assertEquals(3, reservation.availablePorts());
+            Await.assertEventually(3, reservation::availablePorts, "reservation.availablePorts()");
 
             byte[] ping = "ping through a Windows-reserved port".getBytes(StandardCharsets.UTF_8);
             try (Socket peer = new Socket(LOOPBACK, port)) {
@@ -159,7 +160,7 @@ class WindowsNettyDoubleTest {
             assertEquals(associations + 1, associateCalls(), "refused before any native call");
 
             server.close().sync();
-            assertEquals(4, reservation.availablePorts());
+            Await.assertEventually(4, reservation::availablePorts, "reservation.availablePorts()");
         }
     }
 
@@ -187,9 +188,9 @@ class WindowsNettyDoubleTest {
                 assertEquals("hi", echoed.get(10, TimeUnit.SECONDS));
             }
             assertEquals(List.of(reservation.token().value()), associatedAtBind);
-            assertEquals(3, reservation.availablePorts());
+            Await.assertEventually(3, reservation::availablePorts, "reservation.availablePorts()");
             client.close().sync();
-            assertEquals(4, reservation.availablePorts());
+            Await.assertEventually(4, reservation::availablePorts, "reservation.availablePorts()");
         }
     }
 
@@ -219,7 +220,7 @@ class WindowsNettyDoubleTest {
             assertEquals(List.of(reservation.token().value()), associatedAtBind);
             udp.close().sync();
             assertFalse(udp.isOpen());
-            assertEquals(2, reservation.availablePorts());
+            Await.assertEventually(2, reservation::availablePorts, "reservation.availablePorts()");
         }
     }
 }
