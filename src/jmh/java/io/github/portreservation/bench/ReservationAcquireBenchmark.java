@@ -1,0 +1,82 @@
+package io.github.portreservation.bench;
+
+import io.github.portreservation.PortReservationProvider;
+import io.github.portreservation.PortReservations;
+import io.github.portreservation.Protocol;
+import io.github.portreservation.RuntimeReservation;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.NetworkChannel;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * B4: acquire and close a Linux runtime reservation of 16, 256 and 4,096 ports (one placeholder socket per port), beside
+ * the plain cost of the same number of ports: open a socket, bind it to the port, close it, one port after the other,
+ * from a random start in the ephemeral range as the provider does. Per-port cost = score / ports.
+ */
+@State(Scope.Benchmark)
+@Fork(1)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class ReservationAcquireBenchmark {
+    /** Start of the ephemeral range searched by the baseline (the provider reads ip_local_port_range). */
+    private static final int LOW = 32768;
+    private static final int HIGH = 60999;
+
+    /** Ports per reservation. */
+    @Param({"16", "256", "4096"})
+    public int ports;
+
+    /** Protocol of the reservation. */
+    @Param({"TCP", "UDP"})
+    public Protocol protocol;
+
+    private PortReservationProvider provider;
+    /** Ports the baseline found in use by someone else (skipped, as a new start would be). */
+    private long baselineSkipped;
+
+    @Setup
+    public void setUp() {
+        provider = PortReservations.provider();
+    }
+
+    /** The reservation: hold every port of a free block with a placeholder socket, then release them. */
+    @Benchmark
+    public int acquireAndClose() {
+        try (RuntimeReservation r = provider.acquire(protocol, ports)) {
+            return r.range().start();
+        }
+    }
+
+    /** Baseline: for each port of a block, open a plain socket, bind it to that port, close it. */
+    @Benchmark
+    public int plainBindPerPort() throws IOException {
+        int start = LOW + ThreadLocalRandom.current().nextInt(HIGH - LOW - ports + 2);
+        for (int port = start; port < start + ports; port++) {
+            try (NetworkChannel ch = protocol == Protocol.TCP ? SocketChannel.open() : DatagramChannel.open()) {
+                ch.bind(new InetSocketAddress(port));
+            } catch (BindException e) {
+                baselineSkipped++;
+            }
+        }
+        return start;
+    }
+}
