@@ -23,8 +23,16 @@ final class DescriptorBudget {
     private DescriptorBudget() {
     }
 
-    /** Throws RESOURCE_LIMIT when {@code needed} more descriptors would leave fewer than {@link #MARGIN} free. */
+    /**
+     * Throws RESOURCE_LIMIT when {@code needed} more descriptors would leave fewer than {@link #MARGIN} free.
+     * Requests of fewer than {@link #MARGIN} ports are not checked: reading the limit and counting the open
+     * descriptors costs as much as holding a dozen ports (docs/benchmarks.md, B4), and a small request that runs out
+     * of descriptors fails within a few sockets anyway, with RESOURCE_LIMIT (EMFILE), everything released.
+     */
     static void ensureHeadroom(int needed, String what) {
+        if (needed < MARGIN) {
+            return;
+        }
         long soft = softLimit();
         if (soft < 0) {
             return; // unlimited or unknown
