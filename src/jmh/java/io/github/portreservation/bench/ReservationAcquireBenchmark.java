@@ -1,5 +1,6 @@
 package io.github.portreservation.bench;
 
+import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationProvider;
 import io.github.portreservation.PortReservations;
 import io.github.portreservation.Protocol;
@@ -27,8 +28,16 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * B4: acquire and close a Linux runtime reservation of 16, 256 and 4,096 ports (one placeholder socket per port), beside
- * the plain cost of the same number of ports: open a socket, bind it to the port, close it, one port after the other,
- * from a random start in the ephemeral range as the provider does. Per-port cost = score / ports.
+ * the plain cost of the same number of ports: open a socket, bind it to the port, close it, one port after the other.
+ * Per-port cost = score / ports. Two kinds of block:
+ * <ul>
+ *   <li>{@code CHOSEN}: {@code acquire(protocol, count)}, the provider searches a free block from a random start in
+ *       the ephemeral range (a port in use by anyone ends the candidate: its placeholders are closed and the next
+ *       candidate starts past it); the baseline binds the ports from a random start in the same range and simply
+ *       skips ports in use;</li>
+ *   <li>{@code FIXED}: {@code acquire(protocol, range)} of ports 20000 and up (below the ephemeral range, checked free
+ *       at setup); the baseline binds the same ports.</li>
+ * </ul>
  */
 @State(Scope.Benchmark)
 @Fork(1)
@@ -49,19 +58,33 @@ public class ReservationAcquireBenchmark {
     @Param({"TCP", "UDP"})
     public Protocol protocol;
 
+    /** Who picks the block: the provider's search, or a fixed free range. */
+    @Param({"CHOSEN", "FIXED"})
+    public Block block;
+
+    /** Block choice. */
+    public enum Block { CHOSEN, FIXED }
+
+    /** First port of the FIXED block. */
+    static final int FIXED_START = 20000;
+
     private PortReservationProvider provider;
+    private PortRange fixed;
     /** Ports the baseline found in use by someone else (skipped, as a new start would be). */
     private long baselineSkipped;
 
     @Setup
     public void setUp() {
         provider = PortReservations.provider();
+        fixed = PortRange.of(FIXED_START, ports);
+        provider.acquire(protocol, fixed).close(); // fails loudly (IN_USE) when a port of the fixed block is taken
     }
 
     /** The reservation: hold every port of a free block with a placeholder socket, then release them. */
     @Benchmark
     public int acquireAndClose() {
-        try (RuntimeReservation r = provider.acquire(protocol, ports)) {
+        try (RuntimeReservation r = block == Block.FIXED ? provider.acquire(protocol, fixed)
+                : provider.acquire(protocol, ports)) {
             return r.range().start();
         }
     }
@@ -69,7 +92,7 @@ public class ReservationAcquireBenchmark {
     /** Baseline: for each port of a block, open a plain socket, bind it to that port, close it. */
     @Benchmark
     public int plainBindPerPort() throws IOException {
-        int start = LOW + ThreadLocalRandom.current().nextInt(HIGH - LOW - ports + 2);
+        int start = block == Block.FIXED ? FIXED_START : LOW + ThreadLocalRandom.current().nextInt(HIGH - LOW - ports + 2);
         for (int port = start; port < start + ports; port++) {
             try (NetworkChannel ch = protocol == Protocol.TCP ? SocketChannel.open() : DatagramChannel.open()) {
                 ch.bind(new InetSocketAddress(port));
