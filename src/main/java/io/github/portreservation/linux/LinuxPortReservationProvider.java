@@ -18,6 +18,7 @@ import java.nio.channels.NetworkChannel;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.security.SecureRandom;
+import java.util.BitSet;
 import java.util.List;
 import java.util.EnumMap;
 import java.util.Locale;
@@ -51,6 +52,8 @@ import static io.netty.util.internal.ObjectUtil.checkNotNull;
 public final class LinuxPortReservationProvider implements PortReservationProvider {
     /** How many candidate blocks {@link #acquire(Protocol, int)} tries before giving up. */
     public static final int BLOCK_SEARCH_ATTEMPTS = 32;
+    /** From this block size up, {@link #acquire(Protocol, int)} first skips the ports other sockets are bound to. */
+    static final int BOUND_PORTS_SCAN_FROM = 64;
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(LinuxPortReservationProvider.class);
     private static final Path LOCAL_PORT_RANGE = Paths.get("/proc/sys/net/ipv4/ip_local_port_range");
     /** High 32 bits of tokens that name persistent blocks ("PRSV"); runtime tokens never have them. */
@@ -128,19 +131,20 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         int[] window = searchWindow(count);
         int lo = window[0];
         int hi = window[1];
-        ReservedPortSet administered = readReservedOrEmpty();
-        int span = hi - lo - count + 2; // number of possible starts
-        int start = lo + ThreadLocalRandom.current().nextInt(span);
+        // Ports not to try: the administrator's reserved ports, and, for blocks of BOUND_PORTS_SCAN_FROM ports or
+        // more, the ports other sockets are bound to (holding a large candidate until it meets one costs far more).
+        BitSet taken = readReservedOrEmpty().toBitSet();
+        if (count >= BOUND_PORTS_SCAN_FROM) {
+            BoundPorts.addTo(taken, protocol);
+        }
+        int start = lo + ThreadLocalRandom.current().nextInt(hi - lo - count + 2);
         Placeholders.HoldFailure lastFailure = null;
         for (int attempt = 0; attempt < BLOCK_SEARCH_ATTEMPTS; attempt++) {
-            if (start + count - 1 > hi) {
-                start = lo;
+            start = firstFreeRun(taken, start, count, lo, hi);
+            if (start < 0) {
+                break;
             }
             PortRange candidate = PortRange.of(start, count);
-            if (administered.overlaps(candidate)) {
-                start = lastReservedIn(administered, candidate) + 1;
-                continue;
-            }
             try {
                 return register(protocol, candidate, Placeholders.hold(protocol, candidate));
             } catch (Placeholders.HoldFailure f) {
@@ -149,23 +153,37 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
                     throw mapped;
                 }
                 lastFailure = f;
-                // a fresh random start: stepping past the taken port would walk through a whole held block
-                start = lo + ThreadLocalRandom.current().nextInt(span);
+                taken.set(f.port);
+                start = f.port + 1 > hi ? lo : f.port + 1;
             }
         }
         throw new PortReservationException(Reason.IN_USE, "no free block of " + count + " consecutive " + protocol
-                + " ports found in " + lo + "-" + hi + " after " + BLOCK_SEARCH_ATTEMPTS + " candidates (ports in use, "
-                + "or in net.ipv4.ip_local_reserved_ports); ask for fewer ports, or acquire a specific free range",
+                + " ports found in " + lo + "-" + hi + (lastFailure == null ? "" : " (the last candidate met port "
+                + lastFailure.port + " in use)") + " (ports in use, or in net.ipv4.ip_local_reserved_ports); ask for "
+                + "fewer ports, or acquire a specific free range",
                 lastFailure == null ? null : lastFailure.getCause());
     }
 
-    private static int lastReservedIn(ReservedPortSet set, PortRange range) {
-        for (int p = range.end(); p >= range.start(); p--) {
-            if (set.contains(p)) {
-                return p;
+    /**
+     * The first start at or after {@code from} (wrapping around to {@code lo} once) of {@code count} consecutive ports
+     * of {@code lo..hi} that are not in {@code taken}, or -1 when there is none.
+     */
+    static int firstFreeRun(BitSet taken, int from, int count, int lo, int hi) {
+        int run = 0;
+        for (int p = from; p <= hi; p++) {
+            run = taken.get(p) ? 0 : run + 1;
+            if (run == count) {
+                return p - count + 1;
             }
         }
-        return range.start();
+        run = 0;
+        for (int p = lo, last = Math.min(hi, from + count - 2); p <= last; p++) {
+            run = taken.get(p) ? 0 : run + 1;
+            if (run == count) {
+                return p - count + 1;
+            }
+        }
+        return -1;
     }
 
     /** The ephemeral range when the block fits in it, else 1024-65535. */

@@ -22,6 +22,11 @@ public final class ReservedPortSet {
         this.ports = ports;
     }
 
+    /** A copy of the ports, one bit per port number. */
+    BitSet toBitSet() {
+        return (BitSet) ports.clone();
+    }
+
     /** The empty set. */
     public static ReservedPortSet empty() {
         return EMPTY;

@@ -1,0 +1,88 @@
+package io.github.portreservation.linux;
+
+import io.github.portreservation.PortRange;
+import io.github.portreservation.Protocol;
+import io.github.portreservation.RuntimeReservation;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** How {@code acquire(protocol, count)} finds a block: free runs around known-taken ports, bound ports from /proc. */
+class BlockSearchTest {
+
+    @Test
+    void firstFreeRunSkipsTakenPortsAndWrapsAroundOnce() {
+        BitSet taken = new BitSet();
+        taken.set(105);
+        taken.set(112);
+        assertEquals(100, LinuxPortReservationProvider.firstFreeRun(taken, 100, 5, 100, 130));
+        assertEquals(106, LinuxPortReservationProvider.firstFreeRun(taken, 101, 6, 100, 130));
+        assertEquals(113, LinuxPortReservationProvider.firstFreeRun(taken, 101, 7, 100, 130));
+        assertEquals(100, LinuxPortReservationProvider.firstFreeRun(taken, 127, 5, 100, 130), "wraps to lo");
+        assertEquals(-1, LinuxPortReservationProvider.firstFreeRun(taken, 100, 19, 100, 130), "no run of 19");
+        assertEquals(113, LinuxPortReservationProvider.firstFreeRun(taken, 100, 18, 100, 130));
+    }
+
+    @Test
+    void parsesTheLocalPortOfEachProcNetLine() {
+        String table = "  sl  local_address rem_address   st tx_queue rx_queue\n"
+                + "   0: 00000000:07E8 00000000:0000 0A 00000000:00000000\n"
+                + "  11: 0100007F:9C40 0100007F:1F90 01 00000000:00000000\n";
+        String table6 = "  sl  local_address                         remote_address\n"
+                + "   0: 00000000000000000000000000000000:A410 00000000000000000000000000000000:0000 07\n";
+        BitSet ports = new BitSet();
+        BoundPorts.parse(table, ports);
+        BoundPorts.parse(table6, ports);
+        assertEquals("{2024, 40000, 42000}", ports.toString());
+    }
+
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void aLargeBlockIsFoundBetweenPortsBoundEveryFewDozen() throws IOException {
+        String[] range = ProcFiles.read(Paths.get("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+");
+        int lo = Integer.parseInt(range[0]);
+        int hi = Integer.parseInt(range[1]);
+        int gapStart = lo + (hi - lo) / 2;
+        List<ServerSocketChannel> others = new ArrayList<>();
+        try {
+            // Another socket every 40 ports, except for one gap of 300: 32 candidates started past each other socket
+            // would never reach the gap from most starts; the scan of /proc/net finds it at once.
+            for (int p = lo; p <= hi; p += 40) {
+                if (p >= gapStart && p < gapStart + 300) {
+                    continue;
+                }
+                ServerSocketChannel ch = ServerSocketChannel.open();
+                others.add(ch);
+                try {
+                    ch.bind(new InetSocketAddress(p));
+                } catch (IOException inUse) {
+                    ch.close(); // taken already: just as good
+                }
+            }
+            LinuxPortReservationProvider provider = LinuxPortReservationProvider.create();
+            try (RuntimeReservation r = provider.acquire(Protocol.TCP, 200)) {
+                PortRange got = r.range();
+                assertTrue(got.start() >= gapStart - 40 && got.end() < gapStart + 340, got + " outside the gap");
+                for (ServerSocketChannel ch : others) {
+                    assertFalse(ch.isOpen() && got.contains(((InetSocketAddress) ch.getLocalAddress()).getPort()));
+                }
+            }
+        } finally {
+            for (ServerSocketChannel ch : others) {
+                ch.close();
+            }
+        }
+    }
+}
