@@ -84,12 +84,13 @@ public class EchoBenchmark {
             }
         }
 
+        /**
+         * The server's loop first: it closes the accepted connections, so that TIME_WAIT stays on the server's port and
+         * leaves the clients' ports of the ephemeral range free for the next benchmarks.
+         */
         void stop() {
-            if (server != null) {
-                server.close().syncUninterruptibly();
-            }
-            clientGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
             serverGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
+            clientGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
             if (reservation != null) {
                 reservation.close();
             }
@@ -128,9 +129,6 @@ public class EchoBenchmark {
 
         @TearDown(Level.Trial)
         public void tearDown() {
-            for (Channel ch : clients) {
-                ch.close().syncUninterruptibly();
-            }
             stop();
         }
     }
@@ -196,7 +194,6 @@ public class EchoBenchmark {
 
         @TearDown(Level.Trial)
         public void tearDown() {
-            client.close().syncUninterruptibly();
             stop();
         }
     }

@@ -1,5 +1,6 @@
 package io.github.portreservation.bench;
 
+import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservations;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.RuntimeReservation;
@@ -16,7 +17,7 @@ import java.util.List;
  * <ul>
  *   <li>a ReservationPool holding 65,472 ports (heap-only provider: the pool's own bookkeeping per held port);</li>
  *   <li>the same pool with every port leased (per leased port);</li>
- *   <li>Linux runtime reservations of 4,096 TCP and UDP ports (placeholder sockets: the JDK channel objects per
+ *   <li>Linux runtime reservations of 4,096 TCP and UDP ports from 20000 (placeholder sockets: the JDK channel objects per
  *       held port; the kernel memory of the sockets is not on the heap and not counted).</li>
  * </ul>
  * Usage: {@code HeapFootprint}; run it in a fresh JVM.
@@ -53,7 +54,8 @@ public final class HeapFootprint {
         pool = null;
         for (Protocol protocol : Protocol.values()) {
             long start = usedAfterGc();
-            RuntimeReservation r = PortReservations.provider().acquire(protocol, LINUX_PORTS);
+            RuntimeReservation r = PortReservations.provider().acquire(protocol,
+                    PortRange.of(ReservationAcquireBenchmark.FIXED_START, LINUX_PORTS));
             long after = usedAfterGc();
             print("Linux runtime reservation per held " + protocol + " port (" + LINUX_PORTS + " placeholders)",
                     after - start, LINUX_PORTS);

@@ -131,10 +131,12 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         int[] window = searchWindow(count);
         int lo = window[0];
         int hi = window[1];
-        // Ports not to try: the administrator's reserved ports, and, for blocks of BOUND_PORTS_SCAN_FROM ports or
-        // more, the ports other sockets are bound to (holding a large candidate until it meets one costs far more).
+        // Ports not to try: the administrator's reserved ports, and the ports other sockets are bound to: read at once
+        // for blocks of BOUND_PORTS_SCAN_FROM ports or more (holding a large candidate until it meets one costs far
+        // more), else after the first candidate that met a port in use.
         BitSet taken = readReservedOrEmpty().toBitSet();
-        if (count >= BOUND_PORTS_SCAN_FROM) {
+        boolean scanned = count >= BOUND_PORTS_SCAN_FROM;
+        if (scanned) {
             BoundPorts.addTo(taken, protocol);
         }
         int start = lo + ThreadLocalRandom.current().nextInt(hi - lo - count + 2);
@@ -154,6 +156,10 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
                 }
                 lastFailure = f;
                 taken.set(f.port);
+                if (!scanned) {
+                    BoundPorts.addTo(taken, protocol);
+                    scanned = true;
+                }
                 start = f.port + 1 > hi ? lo : f.port + 1;
             }
         }
