@@ -44,10 +44,12 @@ import static io.netty.util.internal.ObjectUtil.checkNotNull;
  * namespace. Tokens of persistent reservations are derived from the block, so every process computes the same one.
  *
  * <p><b>Choosing a block</b> ({@link #acquire(Protocol, int)}): a random start inside the ephemeral range
- * ({@code net.ipv4.ip_local_port_range}); a candidate overlapping the administrator's reserved ports is moved just past
- * them, and when a port of the candidate is taken the next candidate starts at a new random place (stepping past the
- * taken port would walk through a whole block held by someone else). At most {@value #BLOCK_SEARCH_ATTEMPTS}
- * candidates are tried, so a request never probes the whole port space.
+ * ({@code net.ipv4.ip_local_port_range}), moved to the first run of free ports from there: free means not in the
+ * administrator's reserved ports and, for blocks of {@value #BOUND_PORTS_SCAN_FROM} ports or more (smaller ones after
+ * their first collision), not bound by a socket listed in {@code /proc/net} (see {@link BoundPorts}). When a port of
+ * the candidate is taken anyway, the next candidate starts at a new random place (stepping past the taken port would
+ * walk through a whole block held by someone else). At most {@value #BLOCK_SEARCH_ATTEMPTS} candidates are held, so
+ * a request never probes the whole port space.
  */
 public final class LinuxPortReservationProvider implements PortReservationProvider {
     /** How many candidate blocks {@link #acquire(Protocol, int)} tries before giving up. */
@@ -139,7 +141,8 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         if (scanned) {
             BoundPorts.addTo(taken, protocol);
         }
-        int start = lo + ThreadLocalRandom.current().nextInt(hi - lo - count + 2);
+        int span = hi - lo - count + 2; // number of possible starts
+        int start = lo + ThreadLocalRandom.current().nextInt(span);
         Placeholders.HoldFailure lastFailure = null;
         for (int attempt = 0; attempt < BLOCK_SEARCH_ATTEMPTS; attempt++) {
             start = firstFreeRun(taken, start, count, lo, hi);
@@ -160,7 +163,10 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
                     BoundPorts.addTo(taken, protocol);
                     scanned = true;
                 }
-                start = f.port + 1 > hi ? lo : f.port + 1;
+                // A fresh random start: stepping past the taken port would walk through a whole block held by
+                // someone else (TCP sockets that are bound but neither listen nor connect, such as another process's
+                // placeholders, are not listed in /proc/net/tcp).
+                start = lo + ThreadLocalRandom.current().nextInt(span);
             }
         }
         throw new PortReservationException(Reason.IN_USE, "no free block of " + count + " consecutive " + protocol

@@ -57,8 +57,8 @@ class BlockSearchTest {
         int gapStart = lo + (hi - lo) / 2;
         List<ServerSocketChannel> others = new ArrayList<>();
         try {
-            // Another socket every 40 ports, except for one gap of 300: 32 candidates started past each other socket
-            // would never reach the gap from most starts; the scan of /proc/net finds it at once.
+            // A listening socket every 40 ports, except for one gap of 300: 32 blind candidates of 200 ports would
+            // almost never land in the gap; the scan of /proc/net finds it at once.
             for (int p = lo; p <= hi; p += 40) {
                 if (p >= gapStart && p < gapStart + 300) {
                     continue;
@@ -66,7 +66,7 @@ class BlockSearchTest {
                 ServerSocketChannel ch = ServerSocketChannel.open();
                 others.add(ch);
                 try {
-                    ch.bind(new InetSocketAddress(p));
+                    ch.bind(new InetSocketAddress(p)); // a server socket listens: listed in /proc/net/tcp
                 } catch (IOException inUse) {
                     ch.close(); // taken already: just as good
                 }
