@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * B1: create a Netty NIO channel, bind it, close it (a TCP server channel, a UDP channel): from a
  * {@link ReservationPool} on the Linux provider (the pool's channel factories, default pool settings: blocks of 64,
- * 20 ms cooldown; blocks acquired during warm-up are kept) beside plain Netty channels bound to port 0. The bind and
+ * no cooldown; blocks acquired during warm-up are kept) beside plain Netty channels bound to port 0. The bind and
  * close rate of NIO channels drops about threefold after the first ~30,000 cycles of a JVM, plain and pooled alike:
  * five warm-up seconds pass that point, and ten measured seconds even out the remaining swings.
  */

@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * (released by a barrier), for N rounds (default 1,000); then every socket closes and the next round starts. Counts
  * the binds that failed:
  * <ul>
- *   <li><b>pool</b>: {@code ReservationPool.bind} on the Linux provider, default settings (blocks of 64, 20 ms
+ *   <li><b>pool</b>: {@code ReservationPool.bind} on the Linux provider, default settings (blocks of 64, no
  *       cooldown);</li>
  *   <li><b>probe-then-bind</b> baseline, as Spring's {@code TestSocketUtils.findAvailableTcpPort()}: pick a random port
  *       in 1024-65535, test it by binding a {@link ServerSocket} on loopback and closing it, retry on failure, return
