@@ -197,7 +197,7 @@ class WindowsLayoutTest {
     }
 
     @Test
-    @DisabledOnOs(OS.WINDOWS)
+    @DisabledOnOs(value = OS.WINDOWS, disabledReason = "checks that create() is refused off Windows; on Windows it succeeds")
     void createIsUnsupportedOutsideWindows() {
         String cause = WindowsPortReservationProvider.unavailabilityCause();
         assertNotNull(cause);
