@@ -1,6 +1,7 @@
 package io.github.portreservation.bench;
 
 import io.github.portreservation.PortBinding;
+import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservations;
 import io.github.portreservation.Protocol;
@@ -21,9 +22,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * B5, a correctness benchmark: 64 threads each get a port and bind a TCP server socket on loopback to it, all at once
- * (released by a barrier), for N rounds (default 1,000); then every socket closes and the next round starts. Counts
- * the binds that failed:
+ * B5, a correctness benchmark: 64 threads each get a port and bind (and listen) a TCP server socket on loopback to it,
+ * all at once (released by a barrier), for N rounds (default 1,000); then every socket closes and the next round
+ * starts. Counts the binds that failed:
  * <ul>
  *   <li><b>pool</b>: {@code ReservationPool.bind} on the Linux provider, default settings (blocks of 64, no
  *       cooldown);</li>
@@ -31,13 +32,23 @@ import java.util.concurrent.atomic.AtomicLong;
  *       in 1024-65535, test it by binding a {@link ServerSocket} on loopback and closing it, retry on failure, return
  *       it; then the thread binds its socket to that port.</li>
  * </ul>
- * Usage: {@code ConcurrentBindRace [rounds]}; prints one line per allocator.
+ * The baseline runs twice: binding at once after its probe, and 1 ms after it (see {@link #GAPS_MILLIS}).
+ * Then the same two allocators confined to one range of 1,024 ports from 40000 (a firewall-opened range, as media
+ * servers and CI runners use): the pool with that fixed range, the probe drawing from it.
+ * Usage: {@code ConcurrentBindRace [rounds]}; prints one line per allocator and range.
  */
 public final class ConcurrentBindRace {
     static final int THREADS = 64;
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
     private static final int PROBE_MIN = 1024;
     private static final int PROBE_MAX = 65535;
+    /**
+     * Pause between the probe and the bind: none (the tightest use), and 1 ms, a short stand-in for the time a real
+     * application takes to pass the probed port through its configuration and open its server.
+     */
+    private static final int[] GAPS_MILLIS = {0, 1};
+    /** The confined range of the second scenario. */
+    static final PortRange NARROW = PortRange.of(40000, 1024);
 
     private ConcurrentBindRace() {
     }
@@ -46,15 +57,24 @@ public final class ConcurrentBindRace {
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
         try (ReservationPool pool = ReservationPool.builder(PortReservations.provider(), Protocol.TCP).build()) {
-            report("pool (ReservationPool.bind)", run(rounds, socket -> pool.bind(socket, new InetSocketAddress(
-                    LOOPBACK, 0))), rounds);
+            report("pool (ReservationPool.bind), any block", run(rounds, socket -> pool.bind(socket,
+                    new InetSocketAddress(LOOPBACK, 0))), rounds);
             System.out.println("  pool: " + pool.statistics());
         }
-        report("probe-then-bind (TestSocketUtils style)", run(rounds, socket -> {
-            int port = probeFreePort();
-            socket.bind(new InetSocketAddress(LOOPBACK, port));
-            return null;
-        }), rounds);
+        for (int gapMillis : GAPS_MILLIS) {
+            report("probe-then-bind (TestSocketUtils), 1024-65535" + gapLabel(gapMillis), run(rounds,
+                    socket -> probeThenBind(socket, PROBE_MIN, PROBE_MAX, gapMillis)), rounds);
+        }
+        try (ReservationPool pool = ReservationPool.builder(PortReservations.provider(), Protocol.TCP)
+                .fixedRanges(NARROW).build()) {
+            report("pool (ReservationPool.bind), " + NARROW, run(rounds, socket -> pool.bind(socket,
+                    new InetSocketAddress(LOOPBACK, 0))), rounds);
+            System.out.println("  pool: " + pool.statistics());
+        }
+        for (int gapMillis : GAPS_MILLIS) {
+            report("probe-then-bind (TestSocketUtils), " + NARROW + gapLabel(gapMillis), run(rounds,
+                    socket -> probeThenBind(socket, NARROW.start(), NARROW.end(), gapMillis)), rounds);
+        }
     }
 
     /** Gets a port for {@code socket} and binds it; returns the binding to close after the socket, or null. */
@@ -114,10 +134,29 @@ public final class ConcurrentBindRace {
         return result;
     }
 
-    /** A random port that a test bind on loopback accepted, then closed (TestSocketUtils-style probe). */
-    static int probeFreePort() {
+    private static PortBinding probeThenBind(ReservableSocket socket, int min, int max, int gapMillis)
+            throws IOException {
+        int port = probeFreePort(min, max);
+        if (gapMillis > 0) {
+            try {
+                Thread.sleep(gapMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted between probe and bind", e);
+            }
+        }
+        socket.bind(new InetSocketAddress(LOOPBACK, port));
+        return null;
+    }
+
+    private static String gapLabel(int gapMillis) {
+        return gapMillis == 0 ? "" : ", " + gapMillis + " ms gap";
+    }
+
+    /** A random port of {@code min..max} that a test bind on loopback accepted, then closed (TestSocketUtils style). */
+    static int probeFreePort(int min, int max) {
         for (;;) {
-            int port = ThreadLocalRandom.current().nextInt(PROBE_MIN, PROBE_MAX + 1);
+            int port = ThreadLocalRandom.current().nextInt(min, max + 1);
             try (ServerSocket probe = new ServerSocket(port, 1, LOOPBACK)) {
                 return port;
             } catch (IOException e) {
@@ -127,7 +166,7 @@ public final class ConcurrentBindRace {
     }
 
     private static void report(String name, Result r, int rounds) {
-        System.out.printf("B5 %-42s rounds=%d threads=%d binds=%d bindFailures=%d (%.3f%%) time=%.1fs%s%n", name,
+        System.out.printf("B5 %-62s rounds=%d threads=%d binds=%d bindFailures=%d (%.3f%%) time=%.1fs%s%n", name,
                 rounds, THREADS, r.binds.get(), r.failures.get(), 100.0 * r.failures.get() / (rounds * THREADS),
                 r.nanos / 1e9, r.examples.isEmpty() ? "" : " e.g. " + r.examples);
     }
