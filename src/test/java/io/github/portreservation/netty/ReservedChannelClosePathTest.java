@@ -36,7 +36,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The port goes back to the reservation, and every file descriptor is closed, on each way a channel can close:
  * close(), close() from another thread, a failed bind, a failed registration, Unsafe.closeForcibly(), the shutdown
- * of the event loop group, and (TCP clients) the SO_LINGER close that Netty runs on GlobalEventExecutor.
+ * of the event loop group, a close right before that shutdown (the loop cancels the scheduled release check), and
+ * (TCP clients) the SO_LINGER close that Netty runs on GlobalEventExecutor.
  */
 @Tag("netty")
 class ReservedChannelClosePathTest {
@@ -44,7 +45,7 @@ class ReservedChannelClosePathTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
     enum ClosePath { CLOSE, CLOSE_FROM_OTHER_THREAD, BIND_FAILURE, FAILED_REGISTRATION, CLOSE_FORCIBLY,
-        EVENT_LOOP_SHUTDOWN, LINGER_CLOSE }
+        EVENT_LOOP_SHUTDOWN, CLOSE_THEN_SHUTDOWN, LINGER_CLOSE }
 
     @BeforeAll
     static void provider() {
@@ -138,6 +139,12 @@ class ReservedChannelClosePathTest {
                     // closing its channels, whose sockets then stay open and keep their ports.
                     group.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).sync();
                     assertFalse(ch.isOpen(), "the shutdown closed the channel");
+                    break;
+                }
+                case CLOSE_THEN_SHUTDOWN: {
+                    Channel ch = opened(kind.open(transport, group, reservation, any, peer), opened);
+                    ch.close().sync();
+                    group.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
                     break;
                 }
                 case LINGER_CLOSE: {
