@@ -31,7 +31,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
 import static io.netty.util.internal.ObjectUtil.checkNotNull;
@@ -83,7 +82,7 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
     private final LongSupplier clock;
 
     // State, guarded by lock.
-    private final ReentrantLock lock = new ReentrantLock();
+    private final Object lock = new Object();
     private final PortTable table;
     private final boolean[] slotPending;
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
@@ -131,11 +130,8 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
         try {
             for (int i = 0; i < minBlocks; i++) {
                 int slot;
-                lock.lock();
-                try {
+                synchronized (lock) {
                     slot = reserveGrowthSlotLocked(null, true);
-                } finally {
-                    lock.unlock();
                 }
                 if (slot < 0) {
                     throw new PortReservationException(Reason.EXHAUSTED, "could not acquire the " + minBlocks
@@ -156,11 +152,8 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
 
     /** Whether {@link #close()} or {@link #closeForcibly()} was called. */
     public boolean isClosed() {
-        lock.lock();
-        try {
+        synchronized (lock) {
             return closed;
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -171,27 +164,21 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
 
     /** A consistent snapshot of the pool's gauges and counters. */
     public PoolStatistics statistics() {
-        lock.lock();
-        try {
+        synchronized (lock) {
             return new PoolStatistics(table.capacity(), table.leased(), table.free(), table.quarantined(),
                     table.blockCount(), liveWaiters, table.granted(), failures, exhaustions, timeouts, acquired,
                     released);
-        } finally {
-            lock.unlock();
         }
     }
 
     /** The ranges of the blocks the pool holds now, oldest slot first. */
     public List<PortRange> blockRanges() {
-        lock.lock();
-        try {
+        synchronized (lock) {
             List<PortRange> ranges = new ArrayList<>(table.blockCount());
             for (PoolBlock b : table.blocks()) {
                 ranges.add(b.range);
             }
             return ranges;
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -217,37 +204,37 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
             boolean mustNotBlock = false;
             ArrayList<Waiter> handoff = null;
             ArrayList<PortLease> abandoned = null;
-            lock.lock();
             try {
-                ensureOpenLocked();
-                if (liveWaiters > 0) {
-                    handoff = serveLocked(null, true);
-                }
-                long now = clock.getAsLong();
-                PortLease lease = takeReadyLocked(now);
-                if (lease != null) {
-                    return lease;
-                }
-                if (mustNotBlockOrNull == null) {
-                    mustNotBlockOrNull = EventLoopThreads.currentThreadMustNotBlock();
-                }
-                mustNotBlock = mustNotBlockOrNull;
-                if (!growthFailed && (mustNotBlock || growing == 0)) {
-                    growSlot = reserveGrowthSlotLocked(null, false);
-                }
-                if (growSlot < 0 && !reclaimed && growing == 0) {
-                    abandoned = abandonedLeasesLocked();
-                    reclaimed = true;
-                }
-                if (growSlot < 0 && abandoned == null) {
-                    if (mustNotBlock || growing == 0 && waitNanos < 0) {
-                        exhaustions++;
-                        throw exhaustedLocked(now, mustNotBlock && waitNanos >= 0);
+                synchronized (lock) {
+                    ensureOpenLocked();
+                    if (liveWaiters > 0) {
+                        handoff = serveLocked(null, true);
                     }
-                    waiter = enqueueLocked(false, now);
+                    long now = clock.getAsLong();
+                    PortLease lease = takeReadyLocked(now);
+                    if (lease != null) {
+                        return lease;
+                    }
+                    if (mustNotBlockOrNull == null) {
+                        mustNotBlockOrNull = EventLoopThreads.currentThreadMustNotBlock();
+                    }
+                    mustNotBlock = mustNotBlockOrNull;
+                    if (!growthFailed && (mustNotBlock || growing == 0)) {
+                        growSlot = reserveGrowthSlotLocked(null, false);
+                    }
+                    if (growSlot < 0 && !reclaimed && growing == 0) {
+                        abandoned = abandonedLeasesLocked();
+                        reclaimed = true;
+                    }
+                    if (growSlot < 0 && abandoned == null) {
+                        if (mustNotBlock || growing == 0 && waitNanos < 0) {
+                            exhaustions++;
+                            throw exhaustedLocked(now, mustNotBlock && waitNanos >= 0);
+                        }
+                        waiter = enqueueLocked(false, now);
+                    }
                 }
             } finally {
-                lock.unlock();
                 deliver(handoff);
             }
             if (abandoned != null) {
@@ -283,34 +270,34 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
         for (boolean reclaimed = false;; reclaimed = true) {
             ArrayList<Waiter> handoff = null;
             ArrayList<PortLease> abandoned;
-            lock.lock();
             try {
-                if (closed) {
-                    return CompletableFuture.failedFuture(closedException());
-                }
-                if (liveWaiters > 0) {
-                    handoff = serveLocked(null, true);
-                }
-                long now = clock.getAsLong();
-                PortLease lease = takeReadyLocked(now);
-                if (lease != null) {
-                    return CompletableFuture.completedFuture(lease);
-                }
-                int growSlot = growing == 0 ? reserveGrowthSlotLocked(null, false) : -1;
-                abandoned = growSlot < 0 && growing == 0 && !reclaimed ? abandonedLeasesLocked() : null;
-                if (abandoned == null) {
-                    if (growSlot < 0 && growing == 0 && waitNanos < 0) {
-                        exhaustions++;
-                        return CompletableFuture.failedFuture(exhaustedLocked(now, false));
+                synchronized (lock) {
+                    if (closed) {
+                        return CompletableFuture.failedFuture(closedException());
                     }
-                    Waiter waiter = enqueueLocked(true, now);
-                    if (growSlot >= 0) {
-                        launchGrowthLocked(growSlot);
+                    if (liveWaiters > 0) {
+                        handoff = serveLocked(null, true);
                     }
-                    return waiter.future;
+                    long now = clock.getAsLong();
+                    PortLease lease = takeReadyLocked(now);
+                    if (lease != null) {
+                        return CompletableFuture.completedFuture(lease);
+                    }
+                    int growSlot = growing == 0 ? reserveGrowthSlotLocked(null, false) : -1;
+                    abandoned = growSlot < 0 && growing == 0 && !reclaimed ? abandonedLeasesLocked() : null;
+                    if (abandoned == null) {
+                        if (growSlot < 0 && growing == 0 && waitNanos < 0) {
+                            exhaustions++;
+                            return CompletableFuture.failedFuture(exhaustedLocked(now, false));
+                        }
+                        Waiter waiter = enqueueLocked(true, now);
+                        if (growSlot >= 0) {
+                            launchGrowthLocked(growSlot);
+                        }
+                        return waiter.future;
+                    }
                 }
             } finally {
-                lock.unlock();
                 deliver(handoff);
             }
             reclaim(abandoned);
@@ -329,8 +316,7 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
             throw PortReservationException.invalidArgument("port " + port, "must be in 1..65535",
                     "pass a port of one of the pool's blocks, or call lease() for any free port");
         }
-        lock.lock();
-        try {
+        synchronized (lock) {
             ensureOpenLocked();
             PoolBlock b = table.blockOf(port);
             if (b == null) {
@@ -355,8 +341,6 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
                         + "or request port 0");
             }
             return table.take(b, index);
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -512,8 +496,7 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
         ArrayList<Waiter> failed = null;
         List<RuntimeReservation> toRelease = new ArrayList<>();
         boolean terminated;
-        lock.lock();
-        try {
+        synchronized (lock) {
             if (!closed) {
                 closed = true;
                 failed = failAllWaitersLocked(closedException(), null);
@@ -525,8 +508,6 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
                 }
             }
             terminated = isTerminatedLocked();
-        } finally {
-            lock.unlock();
         }
         deliver(failed);
         releaseAll(toRelease);
@@ -567,33 +548,33 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
         ArrayList<Waiter> handoff = null;
         RuntimeReservation toRelease = null;
         boolean terminated = false;
-        lock.lock();
         try {
-            if (bindFailure) {
-                failures++;
-            }
-            if (!table.holds(lease)) {
-                return; // the pool was closed forcibly: the block is gone
-            }
-            long now = clock.getAsLong();
-            // A reclaimed lease's socket closed at least ABANDONED_GRACE ago: its cooldown runs from then.
-            table.giveBack(lease, quarantine, lease.reclaimed ? lease.abandonedSeenAt : now);
-            if (b.leased == 0) {
-                if (closed || b.free.isEmpty()) {
-                    // Closing, or every port of the block is quarantined: it is of no use any more.
-                    removeBlockLocked(b);
-                    toRelease = b.reservation;
-                    terminated = isTerminatedLocked();
-                } else {
-                    b.idleSince = now;
-                    scheduleIdleCheckLocked(b);
+            synchronized (lock) {
+                if (bindFailure) {
+                    failures++;
+                }
+                if (!table.holds(lease)) {
+                    return; // the pool was closed forcibly: the block is gone
+                }
+                long now = clock.getAsLong();
+                // A reclaimed lease's socket closed at least ABANDONED_GRACE ago: its cooldown runs from then.
+                table.giveBack(lease, quarantine, lease.reclaimed ? lease.abandonedSeenAt : now);
+                if (b.leased == 0) {
+                    if (closed || b.free.isEmpty()) {
+                        // Closing, or every port of the block is quarantined: it is of no use any more.
+                        removeBlockLocked(b);
+                        toRelease = b.reservation;
+                        terminated = isTerminatedLocked();
+                    } else {
+                        b.idleSince = now;
+                        scheduleIdleCheckLocked(b);
+                    }
+                }
+                if (liveWaiters > 0) {
+                    handoff = serveLocked(null, true);
                 }
             }
-            if (liveWaiters > 0) {
-                handoff = serveLocked(null, true);
-            }
         } finally {
-            lock.unlock();
             deliver(handoff);
         }
         if (bindFailure) {
@@ -610,11 +591,8 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
 
     /** Counts a bind failure that did not quarantine the port. */
     void countFailure() {
-        lock.lock();
-        try {
+        synchronized (lock) {
             failures++;
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -642,8 +620,7 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
     }
 
     private void withdraw(Waiter w) {
-        lock.lock();
-        try {
+        synchronized (lock) {
             if (w.queued) {
                 w.queued = false;
                 liveWaiters--;
@@ -651,8 +628,6 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
                     waiters.clear();
                 }
             }
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -664,8 +639,7 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
 
     /** Takes a waiter whose time ran out out of the queue; false when it was served or failed in the meantime. */
     private boolean withdrawTimedOut(Waiter w) {
-        lock.lock();
-        try {
+        synchronized (lock) {
             if (!w.queued) {
                 return false;
             }
@@ -676,8 +650,6 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
                 waiters.clear();
             }
             return true;
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -685,12 +657,9 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
         PoolStatistics s = statistics();
         PortReservationException cause;
         int growingNow;
-        lock.lock();
-        try {
+        synchronized (lock) {
             cause = lastGrowthFailure;
             growingNow = growing;
-        } finally {
-            lock.unlock();
         }
         return new PortReservationException(Reason.TIMEOUT, "no port of " + this + " became free within "
                 + Duration.ofNanos(waitNanos) + " (" + s.leased() + " of " + s.capacity() + " ports leased in "
@@ -816,12 +785,9 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
 
     private void serveTimer() {
         ArrayList<Waiter> handoff;
-        lock.lock();
-        try {
+        synchronized (lock) {
             serveTimerPending = false;
             handoff = serveLocked(null, true);
-        } finally {
-            lock.unlock();
         }
         deliver(handoff);
     }
@@ -853,11 +819,8 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
     }
 
     private PortReservationException exhaustedAfterGrowthFailure(PortReservationException cause) {
-        lock.lock();
-        try {
+        synchronized (lock) {
             exhaustions++;
-        } finally {
-            lock.unlock();
         }
         return new PortReservationException(Reason.EXHAUSTED, "no free port in " + this
                 + " and growing by a block failed: " + cause.getMessage(), cause);
@@ -952,41 +915,41 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
             RuntimeReservation discard = failure != null ? reservation : null;
             int next = -1;
             boolean terminated = false;
-            lock.lock();
             try {
-                endGrowthLocked(slot);
-                if (block != null && (closed || table.overlaps(block.range))) {
-                    discard = reservation;
-                    failure = closed ? closedException() : new PortReservationException(Reason.SYSTEM_ERROR,
-                            "provider " + provider.name() + " returned block " + block.range
-                                    + " which overlaps a block the pool already holds; this is a provider bug");
-                    block = null;
-                }
-                if (block != null) {
-                    addBlockLocked(block, clock.getAsLong());
-                    if (forCaller) {
-                        mine = table.take(block, block.free.peekFirst());
+                synchronized (lock) {
+                    endGrowthLocked(slot);
+                    if (block != null && (closed || table.overlaps(block.range))) {
+                        discard = reservation;
+                        failure = closed ? closedException() : new PortReservationException(Reason.SYSTEM_ERROR,
+                                "provider " + provider.name() + " returned block " + block.range
+                                        + " which overlaps a block the pool already holds; this is a provider bug");
+                        block = null;
                     }
-                } else if (!closed) {
-                    failures++;
-                    if (fixedRanges != null) {
-                        tried = tried != null ? tried : new boolean[fixedRanges.length];
-                        tried[slot] = true;
-                        next = reserveGrowthSlotLocked(tried, true);
+                    if (block != null) {
+                        addBlockLocked(block, clock.getAsLong());
+                        if (forCaller) {
+                            mine = table.take(block, block.free.peekFirst());
+                        }
+                    } else if (!closed) {
+                        failures++;
+                        if (fixedRanges != null) {
+                            tried = tried != null ? tried : new boolean[fixedRanges.length];
+                            tried[slot] = true;
+                            next = reserveGrowthSlotLocked(tried, true);
+                        }
+                        if (next < 0) {
+                            lastGrowthFailure = failure;
+                            growthRetryAt = clock.getAsLong() + GROWTH_BACKOFF_NANOS;
+                        }
                     }
                     if (next < 0) {
-                        lastGrowthFailure = failure;
-                        growthRetryAt = clock.getAsLong() + GROWTH_BACKOFF_NANOS;
+                        if (liveWaiters > 0) {
+                            handoff = serveLocked(null, block != null);
+                        }
+                        terminated = isTerminatedLocked();
                     }
-                }
-                if (next < 0) {
-                    if (liveWaiters > 0) {
-                        handoff = serveLocked(null, block != null);
-                    }
-                    terminated = isTerminatedLocked();
                 }
             } finally {
-                lock.unlock();
                 deliver(handoff);
             }
             if (discard != null) {
@@ -1046,24 +1009,24 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
     private void idleCheck(PoolBlock b) {
         RuntimeReservation toRelease = null;
         ArrayList<Waiter> handoff = null;
-        lock.lock();
         try {
-            b.idleCheckPending = false;
-            if (b.removed || closed || b.leased > 0) {
-                return;
-            }
-            long idleFor = clock.getAsLong() - b.idleSince;
-            if (idleFor < idleNanos) {
-                b.idleCheckPending = schedule(() -> idleCheck(b), idleNanos - idleFor) != null;
-            } else if (table.blockCount() > minBlocks) {
-                removeBlockLocked(b);
-                toRelease = b.reservation;
-                if (liveWaiters > 0) {
-                    handoff = serveLocked(null, true); // room to grow again
+            synchronized (lock) {
+                b.idleCheckPending = false;
+                if (b.removed || closed || b.leased > 0) {
+                    return;
+                }
+                long idleFor = clock.getAsLong() - b.idleSince;
+                if (idleFor < idleNanos) {
+                    b.idleCheckPending = schedule(() -> idleCheck(b), idleNanos - idleFor) != null;
+                } else if (table.blockCount() > minBlocks) {
+                    removeBlockLocked(b);
+                    toRelease = b.reservation;
+                    if (liveWaiters > 0) {
+                        handoff = serveLocked(null, true); // room to grow again
+                    }
                 }
             }
         } finally {
-            lock.unlock();
             deliver(handoff);
         }
         if (toRelease != null) {
