@@ -35,7 +35,7 @@ import java.util.concurrent.TimeUnit;
  * five warm-up seconds pass that point, and ten measured seconds even out the remaining swings.
  */
 @State(Scope.Benchmark)
-@Fork(1)
+@Fork(3)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 10, time = 1)
 @BenchmarkMode(Mode.Throughput)

@@ -19,7 +19,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.IOException;
 import java.net.BindException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
@@ -38,6 +40,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code FIXED}: {@code acquire(protocol, range)} of ports 20000 and up (below the ephemeral range, checked free
  *       at setup); the baseline binds the same ports.</li>
  * </ul>
+ * A second baseline, {@link #sameSystemCallsPerPort()}, makes per port the system calls a placeholder needs (bind,
+ * SO_REUSEPORT, and for UDP a connect to the loopback discard port) without the library: the floor of a reservation.
  */
 @State(Scope.Benchmark)
 @Fork(1)
@@ -64,6 +68,9 @@ public class ReservationAcquireBenchmark {
 
     /** Block choice. */
     public enum Block { CHOSEN, FIXED }
+
+    /** Where the provider's UDP placeholders connect (nothing is sent). */
+    private static final InetSocketAddress DISCARD = new InetSocketAddress(InetAddress.getLoopbackAddress(), 9);
 
     /** First port of the FIXED block. */
     static final int FIXED_START = 20000;
@@ -96,6 +103,27 @@ public class ReservationAcquireBenchmark {
         for (int port = start; port < start + ports; port++) {
             try (NetworkChannel ch = protocol == Protocol.TCP ? SocketChannel.open() : DatagramChannel.open()) {
                 ch.bind(new InetSocketAddress(port));
+            } catch (BindException e) {
+                baselineSkipped++;
+            }
+        }
+        return start;
+    }
+
+    /**
+     * Floor: per port, the system calls of a placeholder without the library: open, bind, SO_REUSEPORT, for UDP a
+     * connect to loopback port 9 (as the provider's placeholders), close.
+     */
+    @Benchmark
+    public int sameSystemCallsPerPort() throws IOException {
+        int start = block == Block.FIXED ? FIXED_START : LOW + ThreadLocalRandom.current().nextInt(HIGH - LOW - ports + 2);
+        for (int port = start; port < start + ports; port++) {
+            try (NetworkChannel ch = protocol == Protocol.TCP ? SocketChannel.open() : DatagramChannel.open()) {
+                ch.bind(new InetSocketAddress(port));
+                ch.setOption(StandardSocketOptions.SO_REUSEPORT, Boolean.TRUE);
+                if (ch instanceof DatagramChannel) {
+                    ((DatagramChannel) ch).connect(DISCARD);
+                }
             } catch (BindException e) {
                 baselineSkipped++;
             }
