@@ -99,7 +99,7 @@ public class ReservationAcquireBenchmark {
     /** Baseline: for each port of a block, open a plain socket, bind it to that port, close it. */
     @Benchmark
     public int plainBindPerPort() throws IOException {
-        int start = block == Block.FIXED ? FIXED_START : LOW + ThreadLocalRandom.current().nextInt(HIGH - LOW - ports + 2);
+        int start = baselineStart();
         for (int port = start; port < start + ports; port++) {
             try (NetworkChannel ch = protocol == Protocol.TCP ? SocketChannel.open() : DatagramChannel.open()) {
                 ch.bind(new InetSocketAddress(port));
@@ -116,7 +116,7 @@ public class ReservationAcquireBenchmark {
      */
     @Benchmark
     public int sameSystemCallsPerPort() throws IOException {
-        int start = block == Block.FIXED ? FIXED_START : LOW + ThreadLocalRandom.current().nextInt(HIGH - LOW - ports + 2);
+        int start = baselineStart();
         for (int port = start; port < start + ports; port++) {
             try (NetworkChannel ch = protocol == Protocol.TCP ? SocketChannel.open() : DatagramChannel.open()) {
                 ch.bind(new InetSocketAddress(port));
@@ -129,5 +129,10 @@ public class ReservationAcquireBenchmark {
             }
         }
         return start;
+    }
+
+    /** First port of a baseline's block: the fixed block, or a random start in the ephemeral range. */
+    private int baselineStart() {
+        return block == Block.FIXED ? FIXED_START : LOW + ThreadLocalRandom.current().nextInt(HIGH - LOW - ports + 2);
     }
 }

@@ -45,17 +45,17 @@ import static io.netty.util.internal.ObjectUtil.checkNotNull;
  *
  * <p><b>Choosing a block</b> ({@link #acquire(Protocol, int)}): a random start inside the ephemeral range
  * ({@code net.ipv4.ip_local_port_range}), moved to the first run of free ports from there: free means not in the
- * administrator's reserved ports and, for blocks of {@value #BOUND_PORTS_SCAN_FROM} ports or more (smaller ones after
- * their first collision), not bound by a socket listed in {@code /proc/net} (see {@link BoundPorts}). When a port of
- * the candidate is taken anyway, the next candidate starts at a new random place (stepping past the taken port would
- * walk through a whole block held by someone else). At most {@value #BLOCK_SEARCH_ATTEMPTS} candidates are held, so
+ * administrator's reserved ports and, once a candidate has met a port in use, not bound by a socket listed in
+ * {@code /proc/net} (see {@link BoundPorts}). That table is read only after a collision because reading it costs
+ * milliseconds even when it is nearly empty (the kernel walks its whole TCP hash table: 3.3 ms per file on the project
+ * machine, as much as holding 256 ports), while a collision wastes at most the ports held before it, once. When a
+ * port of the candidate is taken, the next candidate starts at a new random place (stepping past the taken port
+ * would walk through a whole block held by someone else). At most {@value #BLOCK_SEARCH_ATTEMPTS} candidates are held, so
  * a request never probes the whole port space.
  */
 public final class LinuxPortReservationProvider implements PortReservationProvider {
     /** How many candidate blocks {@link #acquire(Protocol, int)} tries before giving up. */
     public static final int BLOCK_SEARCH_ATTEMPTS = 32;
-    /** From this block size up, {@link #acquire(Protocol, int)} first skips the ports other sockets are bound to. */
-    static final int BOUND_PORTS_SCAN_FROM = 64;
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(LinuxPortReservationProvider.class);
     private static final Path LOCAL_PORT_RANGE = Paths.get("/proc/sys/net/ipv4/ip_local_port_range");
     /** High 32 bits of tokens that name persistent blocks ("PRSV"); runtime tokens never have them. */
@@ -133,14 +133,10 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         int[] window = searchWindow(count);
         int lo = window[0];
         int hi = window[1];
-        // Ports not to try: the administrator's reserved ports, and the ports other sockets are bound to: read at once
-        // for blocks of BOUND_PORTS_SCAN_FROM ports or more (holding a large candidate until it meets one costs far
-        // more), else after the first candidate that met a port in use.
+        // Ports not to try: the administrator's reserved ports, and, after the first candidate that met a port in use,
+        // the ports other sockets are bound to (see the class comment).
         BitSet taken = readReservedOrEmpty().toBitSet();
-        boolean scanned = count >= BOUND_PORTS_SCAN_FROM;
-        if (scanned) {
-            BoundPorts.addTo(taken, protocol);
-        }
+        boolean scanned = false;
         int span = hi - lo - count + 2; // number of possible starts
         int start = lo + ThreadLocalRandom.current().nextInt(span);
         Placeholders.HoldFailure lastFailure = null;
