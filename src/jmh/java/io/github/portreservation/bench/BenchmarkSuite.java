@@ -19,10 +19,11 @@ import java.util.TreeMap;
  * Runs JMH with the given command line (as {@code org.openjdk.jmh.Main} does), then prints every ratio that
  * {@code docs/benchmarks.md} reports, computed from the results of this same run:
  * <ul>
- *   <li>B1, B2, B4: the score of a case over the score of its baseline with the same parameters, and the error
- *       propagated from both (relative errors added in quadrature);</li>
- *   <li>B3: the paired ratio of {@link EchoBenchmark}, per measured iteration {@code plainNanos / reservedNanos}, then
- *       their mean and its 99.9 % confidence half-width.</li>
+ *   <li>B1, B3, B4 ({@link PairedTimes} benchmarks): per measured iteration the ratio of the reserved side's time to
+ *       the plain side's (or its inverse, for throughput), then the mean over every iteration of every fork, and its
+ *       99.9 % confidence half-width;</li>
+ *   <li>B2: the score of a case over the score of its baseline with the same parameters, and the error propagated
+ *       from both (relative errors added in quadrature).</li>
  * </ul>
  * A ratio is written {@code value ± error}; "met" means the whole interval is on the goal's side, "not shown" that it
  * straddles the goal, "missed" that it is entirely on the wrong side.
@@ -49,11 +50,34 @@ public final class BenchmarkSuite {
 
     private void printRatios() {
         System.out.println();
-        System.out.println("Ratios to the baselines of this run (value ± error; goal; verdict)");
-        String bind = "ChannelBindBenchmark.";
-        ratio("B1 TCP server, pooled / plain bind(0) throughput", bind + "pooledServer", bind + "plainServer", 0.95,
-                true);
-        ratio("B1 UDP, pooled / plain bind(0) throughput", bind + "pooledUdp", bind + "plainUdp", 0.95, true);
+        System.out.println("Ratios from this run (value ± error; goal; verdict)");
+        for (RunResult r : results) {
+            String name = simpleName(r.getParams());
+            String params = params(r.getParams());
+            String at = params.isEmpty() ? "" : " " + params.substring(1);
+            switch (name) {
+                case "ChannelBindBenchmark.serverChannel":
+                    paired(r, "B1 TCP server channel, pooled / plain bind(0) throughput", true, 0.95, true);
+                    break;
+                case "ChannelBindBenchmark.datagramChannel":
+                    paired(r, "B1 UDP channel, pooled / plain bind(0) throughput", true, 0.95, true);
+                    break;
+                case "EchoBenchmark.tcpEcho":
+                    paired(r, "B3 TCP echo, reserved / plain port throughput", true, 0.98, true);
+                    break;
+                case "EchoBenchmark.udpEcho":
+                    paired(r, "B3 UDP echo, reserved / plain port throughput", true, 0.98, true);
+                    break;
+                case "ReservationAcquireBenchmark.versusPlainBind":
+                    paired(r, "B4" + at + ", acquire+close / plain bind+close time", false, 1.5, false);
+                    break;
+                case "ReservationAcquireBenchmark.versusSameSystemCalls":
+                    paired(r, "B4" + at + ", acquire+close / same system calls time", false, Double.NaN, false);
+                    break;
+                default:
+                    break;
+            }
+        }
         String lease = "LeaseOccupancyBenchmark.";
         for (String threads : new String[] {"", "2Threads"}) {
             String label = threads.isEmpty() ? "1 thread" : "2 threads";
@@ -69,44 +93,42 @@ public final class BenchmarkSuite {
                         lease + "pool" + threads + "@occupancy=" + occupancy, Double.NaN, true);
             }
         }
-        pairedEchoRatios();
-        String acquire = "ReservationAcquireBenchmark.";
-        for (RunResult r : results) {
-            BenchmarkParams p = r.getParams();
-            if (p.getBenchmark().endsWith(acquire + "acquireAndClose")) {
-                String params = params(p);
-                ratio("B4 " + params.substring(1) + ", acquire+close / plain bind+close (time)",
-                        acquire + "acquireAndClose" + params, acquire + "plainBindPerPort" + params, 1.5, false);
-                ratio("B4 " + params.substring(1) + ", acquire+close / same system calls (time)",
-                        acquire + "acquireAndClose" + params, acquire + "sameSystemCallsPerPort" + params, Double.NaN,
-                        false);
+    }
+
+    /**
+     * A {@link PairedTimes} benchmark: per measured iteration the ratio {@code plainNanos / reservedNanos}
+     * ({@code throughput}: reserved throughput over plain) or its inverse (reserved time over plain), then the mean of
+     * all iterations of all forks with its 99.9 % confidence half-width; also the mean time of each side.
+     */
+    private static void paired(RunResult r, String label, boolean throughput, double goal, boolean higherIsBetter) {
+        ListStatistics ratios = new ListStatistics();
+        double plain = 0;
+        double reserved = 0;
+        double pairs = 0;
+        for (BenchmarkResult fork : r.getBenchmarkResults()) {
+            for (IterationResult it : fork.getIterationResults()) {
+                Result p = it.getSecondaryResults().get("plainNanos");
+                Result q = it.getSecondaryResults().get("reservedNanos");
+                Result n = it.getSecondaryResults().get("pairs");
+                if (p == null || q == null || n == null || p.getScore() <= 0 || q.getScore() <= 0) {
+                    continue;
+                }
+                ratios.addValue(throughput ? p.getScore() / q.getScore() : q.getScore() / p.getScore());
+                plain += p.getScore();
+                reserved += q.getScore();
+                pairs += n.getScore();
             }
+        }
+        if (ratios.getN() > 1 && pairs > 0) {
+            print(String.format(Locale.ROOT, "%s (%d iterations; plain %s, reserved %s per op)", label,
+                    ratios.getN(), duration(plain / pairs), duration(reserved / pairs)), ratios.getMean(),
+                    ratios.getMeanErrorAt(CONFIDENCE), goal, higherIsBetter);
         }
     }
 
-    /** B3: the mean of the per-iteration ratios plainNanos / reservedNanos (reserved throughput over plain). */
-    private void pairedEchoRatios() {
-        for (RunResult r : results) {
-            String name = r.getParams().getBenchmark();
-            if (!name.contains("EchoBenchmark.")) {
-                continue;
-            }
-            ListStatistics ratios = new ListStatistics();
-            for (BenchmarkResult fork : r.getBenchmarkResults()) {
-                for (IterationResult it : fork.getIterationResults()) {
-                    Result plain = it.getSecondaryResults().get("plainNanos");
-                    Result reserved = it.getSecondaryResults().get("reservedNanos");
-                    if (plain != null && reserved != null && reserved.getScore() > 0) {
-                        ratios.addValue(plain.getScore() / reserved.getScore());
-                    }
-                }
-            }
-            if (ratios.getN() > 1) {
-                print("B3 " + name.substring(name.lastIndexOf('.') + 1) + ", reserved / plain port throughput ("
-                        + ratios.getN() + " paired iterations)", ratios.getMean(), ratios.getMeanErrorAt(CONFIDENCE),
-                        0.98, true);
-            }
-        }
+    private static String duration(double nanos) {
+        return nanos >= 1e6 ? String.format(Locale.ROOT, "%.2f ms", nanos / 1e6)
+                : String.format(Locale.ROOT, "%.1f µs", nanos / 1e3);
     }
 
     /**
@@ -148,14 +170,17 @@ public final class BenchmarkSuite {
     /** The primary result of {@code Class.method@param=value@...} (parameters in name order), or null. */
     private Result find(String key) {
         for (RunResult r : results) {
-            BenchmarkParams p = r.getParams();
-            String name = p.getBenchmark();
-            String simple = name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
-            if ((simple + params(p)).equals(key)) {
+            if ((simpleName(r.getParams()) + params(r.getParams())).equals(key)) {
                 return r.getPrimaryResult();
             }
         }
         return null;
+    }
+
+    /** {@code Class.method} of a benchmark. */
+    private static String simpleName(BenchmarkParams p) {
+        String name = p.getBenchmark();
+        return name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
     }
 
     /** {@code @key=value} for each parameter, in key order; empty without parameters. */

@@ -6,6 +6,7 @@ import io.github.portreservation.pool.ReservationPool;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
@@ -32,7 +33,9 @@ import java.util.concurrent.TimeUnit;
  * {@link ReservationPool} on the Linux provider (the pool's channel factories, default pool settings: blocks of 64,
  * no cooldown; blocks acquired during warm-up are kept) beside plain Netty channels bound to port 0. The bind and
  * close rate of NIO channels drops about threefold after the first ~30,000 cycles of a JVM, plain and pooled alike:
- * five warm-up seconds pass that point, and ten measured seconds even out the remaining swings.
+ * five warm-up seconds pass that point, and ten measured seconds even out the remaining swings. Each invocation runs
+ * one plain and one pooled cycle, timed by {@link PairedTimes}: run as separate benchmarks, their scores moved by up
+ * to 30 % between forks and within a fork, more than the effect measured; paired, both meet the same conditions.
  */
 @State(Scope.Benchmark)
 @Fork(3)
@@ -77,33 +80,26 @@ public class ChannelBindBenchmark {
         udpPool.closeForcibly();
     }
 
-    /** Baseline: a plain NIO server channel bound to port 0. */
+    /**
+     * A server channel of the pool's factory bound to port 0 (the next free port of the pool), paired with the baseline:
+     * a plain NIO server channel bound to port 0.
+     */
     @Benchmark
-    public int plainServer() {
-        return cycle(plainServer.bind(ANY_LOOPBACK_PORT).syncUninterruptibly().channel());
+    public void serverChannel(PairedTimes times) throws Exception {
+        times.pair(() -> cycle(plainServer.bind(ANY_LOOPBACK_PORT)), () -> cycle(pooledServer.bind(ANY_LOOPBACK_PORT)));
     }
 
-    /** A server channel of the pool's factory, bound to port 0 (the next free port of the pool). */
+    /** A datagram channel of the pool's factory bound to port 0, paired with a plain NIO datagram channel. */
     @Benchmark
-    public int pooledServer() {
-        return cycle(pooledServer.bind(ANY_LOOPBACK_PORT).syncUninterruptibly().channel());
+    public void datagramChannel(PairedTimes times) throws Exception {
+        times.pair(() -> cycle(plainUdp.bind(ANY_LOOPBACK_PORT)), () -> cycle(pooledUdp.bind(ANY_LOOPBACK_PORT)));
     }
 
-    /** Baseline: a plain NIO datagram channel bound to port 0. */
-    @Benchmark
-    public int plainUdp() {
-        return cycle(plainUdp.bind(ANY_LOOPBACK_PORT).syncUninterruptibly().channel());
-    }
-
-    /** A datagram channel of the pool's factory, bound to port 0. */
-    @Benchmark
-    public int pooledUdp() {
-        return cycle(pooledUdp.bind(ANY_LOOPBACK_PORT).syncUninterruptibly().channel());
-    }
-
-    private static int cycle(Channel channel) {
-        int port = ((InetSocketAddress) channel.localAddress()).getPort();
+    private static void cycle(ChannelFuture bind) {
+        Channel channel = bind.syncUninterruptibly().channel();
+        if (((InetSocketAddress) channel.localAddress()).getPort() == 0) {
+            throw new IllegalStateException(channel + " was not bound");
+        }
         channel.close().syncUninterruptibly();
-        return port;
     }
 }

@@ -48,11 +48,10 @@ import java.util.concurrent.TimeUnit;
  * TCP: one round = 1 KiB sent on each of 64 connections and the 64 echoes received (64 KiB each way). UDP: one round =
  * 32 datagrams of 1 KiB sent from one client channel and their 32 echoes received.
  *
- * <p>Both servers run side by side on the same event loops, and every invocation runs one round on each, the plain one
- * first on even invocations and second on odd ones; the time of each is added to the {@link Rounds} counters. This
- * pairing matters here: run as two separate benchmarks (a {@code @Param}), the second one ran 6-10 % slower than the
- * first whichever port kind went first, a drift of the machine larger than the effect being measured. The score is
- * pairs of rounds per second; the ratio is {@code plainNanos / reservedNanos} (reserved throughput over plain).
+ * <p>Both servers run side by side on the same event loops, and every invocation runs one round on each, timed by
+ * {@link PairedTimes} (run as two separate benchmarks, the later one was 6-10 % slower whichever port kind went
+ * first: a drift of the machine larger than the effect measured). The score is pairs of rounds per second; the ratio
+ * is {@code plainNanos / reservedNanos} per iteration (reserved throughput over plain).
  */
 @Fork(3)
 @Warmup(iterations = 3, time = 1)
@@ -91,44 +90,17 @@ public class EchoBenchmark {
         }
     }
 
-    /** Time spent in the rounds of each server during one iteration. */
+    /** Rounds in which a datagram was not echoed within a second (UDP; loopback drops under overload). */
     @State(Scope.Thread)
     @AuxCounters(AuxCounters.Type.EVENTS)
-    public static class Rounds {
-        /** Nanoseconds of the rounds on the plain port. */
-        public long plainNanos;
-        /** Nanoseconds of the rounds on the reserved port. */
-        public long reservedNanos;
-        /** Rounds in which at least one datagram was not echoed within a second (UDP; loopback drops under overload). */
+    public static class Losses {
+        /** Lossy rounds during this iteration. */
         public long lossyRounds;
-        private long pairs;
 
         /** Counters restart at every iteration. */
         @Setup(Level.Iteration)
         public void reset() {
-            plainNanos = 0;
-            reservedNanos = 0;
             lossyRounds = 0;
-        }
-
-        /** Runs {@code plain} and {@code reserved} once each, in alternating order, and adds their times. */
-        void pair(Round plain, Round reserved) throws InterruptedException {
-            boolean plainFirst = (pairs++ & 1) == 0;
-            if (plainFirst) {
-                plainNanos += timed(plain);
-                reservedNanos += timed(reserved);
-            } else {
-                reservedNanos += timed(reserved);
-                plainNanos += timed(plain);
-            }
-        }
-
-        private long timed(Round round) throws InterruptedException {
-            long start = System.nanoTime();
-            if (!round.run()) {
-                lossyRounds++;
-            }
-            return System.nanoTime() - start;
         }
     }
 
@@ -295,13 +267,19 @@ public class EchoBenchmark {
 
     /** One TCP round on each server: 1 KiB on each of 64 connections, and the 64 echoes. */
     @Benchmark
-    public void tcpEcho(Tcp s, Rounds rounds) throws InterruptedException {
-        rounds.pair(s.plain, s.reserved);
+    public void tcpEcho(Tcp s, PairedTimes times, Losses losses) throws Exception {
+        times.pair(() -> round(s.plain, losses), () -> round(s.reserved, losses));
     }
 
     /** One UDP round on each server: 32 datagrams of 1 KiB, and their echoes. */
     @Benchmark
-    public void udpEcho(Udp s, Rounds rounds) throws InterruptedException {
-        rounds.pair(s.plain, s.reserved);
+    public void udpEcho(Udp s, PairedTimes times, Losses losses) throws Exception {
+        times.pair(() -> round(s.plain, losses), () -> round(s.reserved, losses));
+    }
+
+    private static void round(Round side, Losses losses) throws InterruptedException {
+        if (!side.run()) {
+            losses.lossyRounds++;
+        }
     }
 }

@@ -40,15 +40,17 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code FIXED}: {@code acquire(protocol, range)} of ports 20000 and up (below the ephemeral range, checked free
  *       at setup); the baseline binds the same ports.</li>
  * </ul>
- * A second baseline, {@link #sameSystemCallsPerPort()}, makes per port the system calls a placeholder needs (bind,
+ * A second baseline, {@link #sameSystemCalls()}, makes per port the system calls a placeholder needs (bind,
  * SO_REUSEPORT, and for UDP a connect to the loopback discard port) without the library: the floor of a reservation.
+ * Each benchmark method runs the reservation and one baseline side by side, timed by {@link PairedTimes}; its score
+ * is pairs per second, and the ratio is {@code reservedNanos / plainNanos} (per-port cost over the baseline's).
  */
 @State(Scope.Benchmark)
 @Fork(1)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
 public class ReservationAcquireBenchmark {
     /** Start of the ephemeral range searched by the baseline (the provider reads ip_local_port_range). */
     private static final int LOW = 32768;
@@ -87,18 +89,30 @@ public class ReservationAcquireBenchmark {
         provider.acquire(protocol, fixed).close(); // fails loudly (IN_USE) when a port of the fixed block is taken
     }
 
-    /** The reservation: hold every port of a free block with a placeholder socket, then release them. */
+    /** The reservation (see {@link #acquireAndClose()}) paired with plain bind + close per port. */
     @Benchmark
-    public int acquireAndClose() {
+    public void versusPlainBind(PairedTimes times) throws Exception {
+        times.pair(this::plainBindPerPort, this::acquireAndClose);
+    }
+
+    /** The reservation paired with the same system calls made without the library (see {@link #sameSystemCalls()}). */
+    @Benchmark
+    public void versusSameSystemCalls(PairedTimes times) throws Exception {
+        times.pair(this::sameSystemCalls, this::acquireAndClose);
+    }
+
+    /** The reservation: hold every port of a free block with a placeholder socket, then release them. */
+    private void acquireAndClose() {
         try (RuntimeReservation r = block == Block.FIXED ? provider.acquire(protocol, fixed)
                 : provider.acquire(protocol, ports)) {
-            return r.range().start();
+            if (r.range().count() != ports) {
+                throw new IllegalStateException(r + " does not have " + ports + " ports");
+            }
         }
     }
 
     /** Baseline: for each port of a block, open a plain socket, bind it to that port, close it. */
-    @Benchmark
-    public int plainBindPerPort() throws IOException {
+    private void plainBindPerPort() throws IOException {
         int start = baselineStart();
         for (int port = start; port < start + ports; port++) {
             try (NetworkChannel ch = protocol == Protocol.TCP ? SocketChannel.open() : DatagramChannel.open()) {
@@ -107,15 +121,13 @@ public class ReservationAcquireBenchmark {
                 baselineSkipped++;
             }
         }
-        return start;
     }
 
     /**
      * Floor: per port, the system calls of a placeholder without the library: open, bind, SO_REUSEPORT, for UDP a
      * connect to loopback port 9 (as the provider's placeholders), close.
      */
-    @Benchmark
-    public int sameSystemCallsPerPort() throws IOException {
+    private void sameSystemCalls() throws IOException {
         int start = baselineStart();
         for (int port = start; port < start + ports; port++) {
             try (NetworkChannel ch = protocol == Protocol.TCP ? SocketChannel.open() : DatagramChannel.open()) {
@@ -128,7 +140,6 @@ public class ReservationAcquireBenchmark {
                 baselineSkipped++;
             }
         }
-        return start;
     }
 
     /** First port of a baseline's block: the fixed block, or a random start in the ephemeral range. */
