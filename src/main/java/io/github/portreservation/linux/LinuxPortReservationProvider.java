@@ -48,10 +48,11 @@ import static io.netty.util.internal.ObjectUtil.checkNotNull;
  * administrator's reserved ports and, once a candidate has met a port in use, not bound by a socket listed in
  * {@code /proc/net} (see {@link BoundPorts}). That table is read only after a collision because reading it costs
  * milliseconds even when it is nearly empty (the kernel walks its whole TCP hash table: 3.3 ms per file on the project
- * machine, as much as holding 256 ports), while a collision wastes at most the ports held before it, once. When a
- * port of the candidate is taken, the next candidate starts at a new random place (stepping past the taken port
- * would walk through a whole block held by someone else). At most {@value #BLOCK_SEARCH_ATTEMPTS} candidates are held, so
- * a request never probes the whole port space.
+ * machine, as much as holding 256 ports), while a collision wastes at most the ports held before it, once. What a
+ * search found taken is remembered for a few seconds, so the next searches skip those ports at once
+ * ({@link RecentlyTakenPorts}). When a port of the candidate is taken, the next candidate starts at a new random place
+ * (stepping past the taken port would walk through a whole block held by someone else). At most
+ * {@value #BLOCK_SEARCH_ATTEMPTS} candidates are held, so a request never probes the whole port space.
  */
 public final class LinuxPortReservationProvider implements PortReservationProvider {
     /** How many candidate blocks {@link #acquire(Protocol, int)} tries before giving up. */
@@ -64,6 +65,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
 
     private final ReservedPortsFile reservedPorts;
     private final SecureRandom random = new SecureRandom();
+    private final RecentlyTakenPorts recentlyTaken = new RecentlyTakenPorts(System::nanoTime);
     private final ConcurrentMap<ReservationToken, HeldReservation> runtime = new ConcurrentHashMap<>();
     private final Map<Protocol, ConcurrentMap<ReservationToken, PortBlock>> persistentBlocks =
             new EnumMap<>(Protocol.class);
@@ -133,9 +135,10 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         int[] window = searchWindow(count);
         int lo = window[0];
         int hi = window[1];
-        // Ports not to try: the administrator's reserved ports, and, after the first candidate that met a port in use,
-        // the ports other sockets are bound to (see the class comment).
+        // Ports not to try: the administrator's reserved ports, the ports recent searches found taken, and, after the
+        // first candidate that met a port in use, the ports other sockets are bound to (see the class comment).
         BitSet taken = readReservedOrEmpty().toBitSet();
+        recentlyTaken.addTo(taken, protocol);
         boolean scanned = false;
         int span = hi - lo - count + 2; // number of possible starts
         int start = lo + ThreadLocalRandom.current().nextInt(span);
@@ -159,6 +162,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
                     BoundPorts.addTo(taken, protocol);
                     scanned = true;
                 }
+                recentlyTaken.remember(protocol, taken);
                 // A fresh random start: stepping past the taken port would walk through a whole block held by
                 // someone else (TCP sockets that are bound but neither listen nor connect, such as another process's
                 // placeholders, are not listed in /proc/net/tcp).
