@@ -8,8 +8,6 @@ import io.github.portreservation.ReservationToken;
 import io.github.portreservation.RuntimeReservation;
 
 import java.net.InetSocketAddress;
-import java.nio.channels.NetworkChannel;
-import java.util.List;
 
 /** A Linux runtime reservation: one placeholder socket per port, released by {@link #close()}. */
 final class HeldReservation implements RuntimeReservation {
@@ -17,10 +15,10 @@ final class HeldReservation implements RuntimeReservation {
     private final Protocol protocol;
     private final PortRange range;
     private final PortBlock block;
-    private final List<NetworkChannel> placeholders;
+    private final Placeholders.Held placeholders;
 
     HeldReservation(LinuxPortReservationProvider provider, Protocol protocol, PortRange range, ReservationToken token,
-                    List<NetworkChannel> placeholders) {
+                    Placeholders.Held placeholders) {
         this.provider = provider;
         this.protocol = protocol;
         this.range = range;
@@ -67,7 +65,7 @@ final class HeldReservation implements RuntimeReservation {
     public void close() {
         if (block.close()) {
             provider.forget(this);
-            Placeholders.closeAll(placeholders);
+            placeholders.close();
         }
     }
 

@@ -14,12 +14,10 @@ import io.netty.util.internal.logging.InternalLoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.channels.NetworkChannel;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.security.SecureRandom;
 import java.util.BitSet;
-import java.util.List;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
@@ -229,7 +227,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         }
     }
 
-    private HeldReservation register(Protocol protocol, PortRange range, List<NetworkChannel> placeholders) {
+    private HeldReservation register(Protocol protocol, PortRange range, Placeholders.Held placeholders) {
         ReservationToken token = newRuntimeToken();
         HeldReservation reservation = new HeldReservation(this, protocol, range, token, placeholders);
         runtime.put(token, reservation);

@@ -1,40 +1,46 @@
 package io.github.portreservation.linux;
 
 import io.github.portreservation.PortRange;
+import io.github.portreservation.PortReservationException;
+import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.Protocol;
-import io.netty.util.internal.logging.InternalLogger;
-import io.netty.util.internal.logging.InternalLoggerFactory;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
-import java.nio.channels.DatagramChannel;
-import java.nio.channels.NetworkChannel;
-import java.nio.channels.SocketChannel;
-import java.util.ArrayList;
-import java.util.List;
+import java.nio.file.Files;
+import java.nio.file.Paths;
 
 /**
- * Holds ports with placeholder sockets, as checked in linux-reservations.md:
- * <ul>
- * <li>each placeholder binds the wildcard address (dual-stack {@code [::]} where the JDK has IPv6, else
- *     {@code 0.0.0.0}) <em>without</em> SO_REUSEPORT, so the bind fails if anyone at all uses the port, including
- *     another process running this library;</li>
- * <li>then it turns SO_REUSEPORT on, so that only sockets of the same user that also set SO_REUSEPORT (ours) can
- *     bind the port; other users are refused by the kernel even with SO_REUSEPORT;</li>
- * <li>TCP placeholders never listen (they are not in the accept group); UDP placeholders connect to the loopback
- *     discard port, so the kernel never delivers an incoming datagram to them.</li>
- * </ul>
- * Never SO_REUSEADDR: a non-listening SO_REUSEADDR socket can be bound over by any other SO_REUSEADDR socket.
+ * Holds reserved ports with placeholder sockets: one per port, on the wildcard address, so that nobody but sockets of
+ * this user that set SO_REUSEPORT can bind the port on any address, and none of them receives what belongs to the
+ * application's socket. Never SO_REUSEADDR: a non-listening SO_REUSEADDR socket can be bound over by any other
+ * SO_REUSEADDR socket.
+ *
+ * <p>Two ways to open them: {@link NativePlaceholders} (the native helper, the default; holds every address for TCP
+ * and UDP) and {@link JdkPlaceholders} (JDK sockets: every address for TCP unless the JVM is IPv4-only; UDP only on
+ * the loopback address and against wildcard binds). Without the native helper, a protocol the JDK cannot hold fully
+ * is refused (UNSUPPORTED) unless {@value #PARTIAL_HOLD_PROPERTY}{@code =true} accepts the partial hold.
  */
 final class Placeholders {
-    private static final InternalLogger logger = InternalLoggerFactory.getInstance(Placeholders.class);
-    /** Where UDP placeholders connect: the discard port on loopback; nothing is ever sent. */
-    private static final InetSocketAddress UDP_PEER =
-            new InetSocketAddress(InetAddress.getLoopbackAddress(), 9);
+    /** System property: {@code true} accepts JDK placeholders where they cannot hold every address. */
+    static final String PARTIAL_HOLD_PROPERTY = "io.github.portreservation.linux.partialHold";
+    static final System.Logger LOGGER = System.getLogger(Placeholders.class.getName());
 
     private Placeholders() {
+    }
+
+    /** One way to open placeholders. */
+    interface Strategy {
+        /** Holds every port of {@code range}, all or nothing. */
+        Held hold(Protocol protocol, PortRange range) throws HoldFailure;
+
+        /** What the placeholders are, for messages. */
+        String describe();
+    }
+
+    /** The placeholders of one reservation. */
+    interface Held {
+        /** Closes every placeholder; failures are logged, never thrown. */
+        void close();
     }
 
     /** A port of the block could not be held; everything held before it was released. */
@@ -52,48 +58,78 @@ final class Placeholders {
         }
     }
 
-    /** Holds every port of {@code range}, all or nothing. */
-    static List<NetworkChannel> hold(Protocol protocol, PortRange range) throws HoldFailure {
-        List<NetworkChannel> held = new ArrayList<>(range.count());
-        int port = range.start();
-        try {
-            for (; port <= range.end(); port++) {
-                held.add(holdOne(protocol, port));
+    /**
+     * Holds every port of {@code range}, all or nothing.
+     *
+     * @throws PortReservationException UNSUPPORTED when no strategy can hold {@code protocol} on every address here
+     */
+    static Held hold(Protocol protocol, PortRange range) throws HoldFailure {
+        return strategy(protocol).hold(protocol, range);
+    }
+
+    /** The strategy for {@code protocol}; see the class comment. */
+    static Strategy strategy(Protocol protocol) {
+        return protocol == Protocol.TCP ? Choice.TCP : Choice.UDP;
+    }
+
+    /** Chooses once per protocol, so that every reservation of the process holds the same way. */
+    private static final class Choice {
+        static final Strategy TCP = choose(Protocol.TCP);
+        static final Strategy UDP = choose(Protocol.UDP);
+
+        private static Strategy choose(Protocol protocol) {
+            if (LinuxNative.isAvailable()) {
+                return NativePlaceholders.INSTANCE;
             }
-            return held;
-        } catch (IOException e) {
-            closeAll(held);
-            throw new HoldFailure(port, e);
-        }
-    }
-
-    private static NetworkChannel holdOne(Protocol protocol, int port) throws IOException {
-        NetworkChannel ch = protocol == Protocol.TCP ? SocketChannel.open() : DatagramChannel.open();
-        try {
-            ch.bind(new InetSocketAddress(port));
-            ch.setOption(StandardSocketOptions.SO_REUSEPORT, Boolean.TRUE);
-            if (ch instanceof DatagramChannel) {
-                ((DatagramChannel) ch).connect(UDP_PEER);
+            String gap = jdkGap(protocol);
+            if (gap == null) {
+                return JdkPlaceholders.INSTANCE;
             }
-            return ch;
-        } catch (IOException | RuntimeException e) {
-            closeQuietly(ch);
-            throw e;
+            if (Boolean.getBoolean(PARTIAL_HOLD_PROPERTY)) {
+                LOGGER.log(System.Logger.Level.WARNING, "{0} ports are held by JDK placeholders, which leave {1}: "
+                        + "other processes can bind those (the native helper is not available: {2})", protocol, gap,
+                        LinuxNative.unavailabilityCause().getMessage());
+                return JdkPlaceholders.INSTANCE;
+            }
+            return new Unsupported(protocol, gap);
+        }
+
+        /** What JDK placeholders of {@code protocol} cannot hold here, or null when they hold every address. */
+        private static String jdkGap(Protocol protocol) {
+            if (protocol == Protocol.UDP) {
+                return "every address but the loopback address unheld (a UDP placeholder must be connected, which "
+                        + "narrows it to one local address, or it receives the application's datagrams)";
+            }
+            boolean kernelIpv6 = Files.exists(Paths.get("/proc/net/if_inet6"));
+            if (kernelIpv6 && Boolean.getBoolean("java.net.preferIPv4Stack")) {
+                return "every IPv6 address unheld (-Djava.net.preferIPv4Stack=true: the JDK opens IPv4 sockets only)";
+            }
+            return null;
         }
     }
 
-    /** Closes every placeholder; a failure is logged and the others are still closed. */
-    static void closeAll(List<NetworkChannel> held) {
-        for (NetworkChannel ch : held) {
-            closeQuietly(ch);
-        }
-    }
+    /** Refuses: no way to hold {@code protocol} on every address here. */
+    private static final class Unsupported implements Strategy {
+        private final Protocol protocol;
+        private final String gap;
 
-    private static void closeQuietly(NetworkChannel ch) {
-        try {
-            ch.close();
-        } catch (IOException e) {
-            logger.warn("Failed to close placeholder {}", ch, e);
+        Unsupported(Protocol protocol, String gap) {
+            this.protocol = protocol;
+            this.gap = gap;
+        }
+
+        @Override
+        public Held hold(Protocol p, PortRange range) {
+            throw new PortReservationException(Reason.UNSUPPORTED, "cannot hold " + protocol + " ports " + range
+                    + " on every address: the native helper is not available ("
+                    + LinuxNative.unavailabilityCause().getMessage() + "), and JDK placeholders would leave " + gap
+                    + "; run on linux-x86_64 with the helper loadable, or accept the partial hold with -D"
+                    + PARTIAL_HOLD_PROPERTY + "=true");
+        }
+
+        @Override
+        public String describe() {
+            return "no placeholders (" + gap + ")";
         }
     }
 }

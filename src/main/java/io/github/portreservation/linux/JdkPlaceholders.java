@@ -1,0 +1,77 @@
+package io.github.portreservation.linux;
+
+import io.github.portreservation.PortRange;
+import io.github.portreservation.Protocol;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.NetworkChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Placeholders made of JDK channels, used only without the native helper ({@link Placeholders} says when). Each binds
+ * the JDK's wildcard address ({@code [::]} dual-stack, or {@code 0.0.0.0} in an IPv4-only JVM) without SO_REUSEPORT,
+ * then turns SO_REUSEPORT on. A UDP placeholder is then connected to the loopback discard port so that it never
+ * receives, which narrows its local address to the loopback address: it no longer holds the port on other addresses.
+ */
+final class JdkPlaceholders implements Placeholders.Strategy {
+    static final JdkPlaceholders INSTANCE = new JdkPlaceholders();
+    private static final InetSocketAddress UDP_PEER = new InetSocketAddress(InetAddress.getLoopbackAddress(), 9);
+
+    private JdkPlaceholders() {
+    }
+
+    @Override
+    public Placeholders.Held hold(Protocol protocol, PortRange range) throws Placeholders.HoldFailure {
+        List<NetworkChannel> held = new ArrayList<>(range.count());
+        int port = range.start();
+        try {
+            for (; port <= range.end(); port++) {
+                held.add(holdOne(protocol, port));
+            }
+            return () -> closeAll(held);
+        } catch (IOException e) {
+            closeAll(held);
+            throw new Placeholders.HoldFailure(port, e);
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "JDK placeholders";
+    }
+
+    private static NetworkChannel holdOne(Protocol protocol, int port) throws IOException {
+        NetworkChannel ch = protocol == Protocol.TCP ? SocketChannel.open() : DatagramChannel.open();
+        try {
+            ch.bind(new InetSocketAddress(port));
+            ch.setOption(StandardSocketOptions.SO_REUSEPORT, Boolean.TRUE);
+            if (ch instanceof DatagramChannel) {
+                ((DatagramChannel) ch).connect(UDP_PEER);
+            }
+            return ch;
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(ch);
+            throw e;
+        }
+    }
+
+    private static void closeAll(List<NetworkChannel> held) {
+        for (NetworkChannel ch : held) {
+            closeQuietly(ch);
+        }
+    }
+
+    private static void closeQuietly(NetworkChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException e) {
+            Placeholders.LOGGER.log(System.Logger.Level.WARNING, "Failed to close placeholder " + ch, e);
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package io.github.portreservation.linux;
+
+import io.github.portreservation.PortReservationException;
+import io.github.portreservation.PortReservationException.Reason;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+
+/**
+ * Availability of this library's Linux native helper, in the style of Netty's {@code Epoll}: {@link #isAvailable()},
+ * {@link #ensureAvailability()}, {@link #unavailabilityCause()}.
+ *
+ * <p>The helper is a small JNI library shipped in the jar ({@code META-INF/native/}, built for linux-x86_64). It opens
+ * the placeholder sockets that hold reserved ports on every address: IPv6 too when the JVM runs with
+ * {@code -Djava.net.preferIPv4Stack=true}, and UDP placeholders that never receive a datagram (see docs/linux.md).
+ * It is loaded once, on first use, from a copy written to {@value #WORKDIR_PROPERTY} (default {@code java.io.tmpdir},
+ * which must allow executable mappings) and deleted right after loading. {@value #DISABLE_PROPERTY}{@code =false}
+ * turns it off; the provider then holds ports with JDK sockets, which cannot hold everything (docs/linux.md).
+ */
+public final class LinuxNative {
+    /** System property: the directory the native library is copied to before loading (default java.io.tmpdir). */
+    public static final String WORKDIR_PROPERTY = "io.github.portreservation.native.workdir";
+    /** System property: {@code false} disables the native helper. */
+    public static final String DISABLE_PROPERTY = "io.github.portreservation.native";
+
+    private LinuxNative() {
+    }
+
+    /** Whether the native helper is loaded and usable. */
+    public static boolean isAvailable() {
+        return Holder.CAUSE == null;
+    }
+
+    /**
+     * Throws when the native helper cannot be used here.
+     *
+     * @throws PortReservationException UNSUPPORTED, with the reason as cause
+     */
+    public static void ensureAvailability() {
+        if (Holder.CAUSE != null) {
+            throw new PortReservationException(Reason.UNSUPPORTED, "the Linux native helper of netty-port-reservation "
+                    + "is not available: " + Holder.CAUSE.getMessage(), Holder.CAUSE);
+        }
+    }
+
+    /** Why the native helper cannot be used, or null when it can. */
+    public static Throwable unavailabilityCause() {
+        return Holder.CAUSE;
+    }
+
+    /** The resource name of the library for {@code os.arch}, e.g. linux-x86_64. */
+    static String resourceName(String osArch) {
+        String arch = osArch.toLowerCase(Locale.ROOT);
+        if (arch.equals("amd64") || arch.equals("x86_64")) {
+            arch = "x86_64";
+        } else if (arch.equals("arm64")) {
+            arch = "aarch64";
+        }
+        return "META-INF/native/libnetty_port_reservation_linux_" + arch + ".so";
+    }
+
+    /** Loads the library once; the cause of the failure, or null. */
+    private static final class Holder {
+        static final Throwable CAUSE = load();
+
+        private static Throwable load() {
+            if ("false".equalsIgnoreCase(System.getProperty(DISABLE_PROPERTY))) {
+                return new IllegalStateException("disabled by -D" + DISABLE_PROPERTY + "=false");
+            }
+            if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
+                return new IllegalStateException("it is for Linux, this is " + System.getProperty("os.name"));
+            }
+            String resource = resourceName(System.getProperty("os.arch", ""));
+            try (InputStream in = LinuxNative.class.getClassLoader().getResourceAsStream(resource)) {
+                if (in == null) {
+                    return new IllegalStateException("the jar has no " + resource + " (it is built for linux-x86_64; "
+                            + "this JVM's os.arch is " + System.getProperty("os.arch") + ")");
+                }
+                Path dir = Paths.get(System.getProperty(WORKDIR_PROPERTY, System.getProperty("java.io.tmpdir")));
+                Path copy = Files.createTempFile(dir, "libnetty_port_reservation", ".so");
+                try {
+                    Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
+                    System.load(copy.toAbsolutePath().toString());
+                } finally {
+                    Files.deleteIfExists(copy);
+                }
+                NativePlaceholders.ipv6Supported0(); // links the entry points now rather than at the first hold
+                return null;
+            } catch (IOException | LinkageError | SecurityException e) {
+                return new IllegalStateException("cannot load " + resource + ": " + e + " (if " + WORKDIR_PROPERTY
+                        + " / java.io.tmpdir is mounted noexec, point -D" + WORKDIR_PROPERTY
+                        + " to a directory that allows executables)", e);
+            }
+        }
+    }
+}

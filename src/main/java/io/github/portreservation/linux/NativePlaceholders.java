@@ -1,0 +1,81 @@
+package io.github.portreservation.linux;
+
+import io.github.portreservation.PortRange;
+import io.github.portreservation.Protocol;
+
+import java.io.IOException;
+
+/**
+ * Placeholders opened by the native helper ({@link LinuxNative}), one descriptor per port, always on the wildcard
+ * address of the widest family the kernel has: {@code [::]} with {@code IPV6_V6ONLY} off (every IPv4 and IPv6 address,
+ * whatever the JVM's stack preference or {@code net.ipv6.bindv6only}), else {@code 0.0.0.0}.
+ * <ul>
+ * <li>TCP: bound without SO_REUSEPORT (exclusive), then SO_REUSEPORT on; never listens.</li>
+ * <li>UDP: SO_REUSEPORT and a reuseport group with a classic BPF program before bind, which makes the bind exclusive
+ *     (a socket that already has a reuseport group shares with nobody) and sends every datagram of the group to the
+ *     first socket of this user that joins it; a socket filter drops whatever still reaches the placeholder (no socket
+ *     of ours on that address yet). The placeholder is never connected, so it keeps every address.</li>
+ * </ul>
+ */
+final class NativePlaceholders implements Placeholders.Strategy {
+    static final NativePlaceholders INSTANCE = new NativePlaceholders();
+    private final boolean ipv6 = ipv6Supported0();
+
+    private NativePlaceholders() {
+    }
+
+    @Override
+    public Placeholders.Held hold(Protocol protocol, PortRange range) throws Placeholders.HoldFailure {
+        int[] fds = new int[range.count()];
+        long rc = holdRange0(protocol == Protocol.UDP, ipv6, range.start(), range.count(), fds);
+        if (rc < 0) {
+            long failure = -rc;
+            int index = (int) (failure >>> 16);
+            int errno = (int) (failure & 0xFFFF);
+            throw new Placeholders.HoldFailure(range.start() + index, new NativeSocketException(errno));
+        }
+        return new Held(fds);
+    }
+
+    @Override
+    public String describe() {
+        return "native placeholders on " + (ipv6 ? "[::] (IPv4 and IPv6)" : "0.0.0.0 (this kernel has no IPv6)");
+    }
+
+    /** The descriptors of one reservation's placeholders. */
+    private static final class Held implements Placeholders.Held {
+        private final int[] fds;
+
+        Held(int[] fds) {
+            this.fds = fds;
+        }
+
+        @Override
+        public void close() {
+            int failed = closeAll0(fds, fds.length);
+            if (failed > 0) {
+                Placeholders.LOGGER.log(System.Logger.Level.WARNING, "close() failed for {0} of {1} placeholders",
+                        failed, fds.length);
+            }
+        }
+    }
+
+    /** A failed system call of the helper: the C library's text (which {@link SocketErrors} reads) and errno. */
+    static final class NativeSocketException extends IOException {
+        private static final long serialVersionUID = 1L;
+        final int errno;
+
+        NativeSocketException(int errno) {
+            super(strerror0(errno));
+            this.errno = errno;
+        }
+    }
+
+    static native long holdRange0(boolean udp, boolean ipv6, int start, int count, int[] fds);
+
+    static native int closeAll0(int[] fds, int count);
+
+    static native boolean ipv6Supported0();
+
+    static native String strerror0(int code);
+}
