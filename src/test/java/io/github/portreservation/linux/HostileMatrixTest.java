@@ -40,7 +40,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * [2001:db8::1] (dual-stack and v6only). Every attempt is refused except the documented one: the same user with
  * SO_REUSEPORT. Datagrams sent to every address reach the application's socket on the addresses it bound, and nobody
  * on the others (the placeholder's filter drops them: its drop counter says how many, its queue stays empty).
- * Runs twice: default JVM, and {@code -Djava.net.preferIPv4Stack=true}. Needs root (unshare, setpriv) and gcc.
+ * Runs three times: default JVM (as root: shared eBPF programs), {@code -Djava.net.preferIPv4Stack=true}, and with
+ * the classic BPF programs that processes without the right to load eBPF get. Needs root (unshare, setpriv) and gcc.
  */
 @EnabledOnOs(OS.LINUX)
 class HostileMatrixTest {
@@ -63,9 +64,10 @@ class HostileMatrixTest {
         assertEquals(0, r.exitCode, "hostile_bind.c must compile: " + r.output);
     }
 
-    @ParameterizedTest(name = "preferIPv4Stack={0}")
-    @ValueSource(booleans = {false, true})
-    void nobodyButTheSameUserWithReusePortBindsAHeldPortOnAnyAddress(boolean preferIpv4) throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"default", "preferIPv4Stack", "classic BPF"})
+    void nobodyButTheSameUserWithReusePortBindsAHeldPortOnAnyAddress(String variant) throws Exception {
+        boolean preferIpv4 = variant.equals("preferIPv4Stack");
         List<String> cmd = new ArrayList<>(List.of("unshare", "--net", "sh", "-c",
                 "ip link set lo up && ip link add d0 type veth peer name d1 && ip link set d0 up && ip link set d1 up"
                         + " && ip addr add 192.0.2.1/24 dev d0 && ip addr add 2001:db8::1/64 dev d0 nodad"
@@ -74,9 +76,14 @@ class HostileMatrixTest {
         if (preferIpv4) {
             cmd.add("-Djava.net.preferIPv4Stack=true");
         }
+        if (variant.equals("classic BPF")) {
+            cmd.add("-D" + NativePlaceholders.SHARED_PROGRAMS_PROPERTY + "=false");
+        }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Child.class.getName(), BINARY.toString()));
         Result r = ExternalProcess.run(180, cmd.toArray(new String[0]));
         assertEquals(0, r.exitCode, r.output);
+        assertTrue(r.output.contains(variant.equals("classic BPF") ? "UDP programs per socket (classic BPF)"
+                : "UDP programs shared (eBPF)"), r.output);
 
         int attempts = 0;
         Matcher m = Pattern.compile("ATTEMPT (\\S+) (\\S+) (same|nobody) rp=(\\d) (\\S+) v6only=(\\d): (.*)")
@@ -113,6 +120,7 @@ class HostileMatrixTest {
         public static void main(String[] args) throws Exception {
             binary = args[0];
             LinuxPortReservationProvider provider = LinuxPortReservationProvider.create();
+            System.out.println("PLACEHOLDERS " + Placeholders.strategy(Protocol.UDP).describe());
             for (Protocol protocol : Protocol.values()) {
                 for (String state : new String[] {"held", "bound-127.0.0.1", "bound-wildcard"}) {
                     try (RuntimeReservation r = provider.acquire(protocol, 1)) {
