@@ -40,8 +40,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code FIXED}: {@code acquire(protocol, range)} of ports 20000 and up (below the ephemeral range, checked free
  *       at setup); the baseline binds the same ports.</li>
  * </ul>
- * A second baseline, {@link #sameSystemCalls()}, makes per port the system calls a placeholder needs (bind,
- * SO_REUSEPORT, and for UDP a connect to the loopback discard port) without the library: the floor of a reservation.
+ * A second baseline, {@link #sameSystemCalls()}, makes per port the system calls of a JDK placeholder (bind,
+ * SO_REUSEPORT, and for UDP a connect to the loopback discard port) without the library; the native placeholders of
+ * the default provider make other calls (docs/benchmarks.md, B4).
  * Each benchmark method runs the reservation and one baseline side by side, timed by {@link PairedTimes}; its score
  * is pairs per second, and the ratio is {@code reservedNanos / plainNanos} (per-port cost over the baseline's).
  */
