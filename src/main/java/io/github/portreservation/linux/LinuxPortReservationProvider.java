@@ -118,9 +118,9 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         try {
             return register(protocol, range, Placeholders.hold(protocol, range));
         } catch (Placeholders.HoldFailure f) {
-            throw SocketErrors.map("reserve " + protocol + " port " + f.port + " of block " + range, f.io(),
-                    "choose another block, acquire(protocol, count) to let the provider choose one, or find the "
-                            + "owner with 'ss -atunp sport = :" + f.port + "'");
+            throw SocketErrors.mapHold(protocol, f.port, "reserve " + protocol + " port " + f.port + " of block "
+                    + range, f.io(), "choose another block, acquire(protocol, count) to let the provider choose one, "
+                    + "or find the owner with 'ss -atunp sport = :" + f.port + "'");
         }
     }
 
