@@ -7,13 +7,14 @@ import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
+import io.github.portreservation.internal.BindErrors;
 import io.github.portreservation.internal.PortFifo;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-
-import static io.netty.util.internal.ObjectUtil.checkNotNull;
+import java.net.UnknownHostException;
+import java.nio.channels.UnsupportedAddressTypeException;
 
 /**
  * The ports of one block that this process's sockets use: which port each binding has, and a FIFO of free ports
@@ -26,6 +27,7 @@ import static io.netty.util.internal.ObjectUtil.checkNotNull;
  * seen closed: when the block is exhausted, or when that port is requested explicitly.
  */
 final class PortBlock {
+    private static final InetAddress IPV4_ANY = ipv4Any();
     private final String description;
     private final Protocol protocol;
     private final PortRange range;
@@ -83,13 +85,21 @@ final class PortBlock {
 
     /** Binds {@code socket} to a port of the block; see {@link io.github.portreservation.PortBinder#bind}. */
     PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
-        checkNotNull(socket, "socket");
+        if (socket == null) {
+            throw PortReservationException.invalidArgument("socket null", "must not be null",
+                    "pass an open " + protocol + " socket that is not bound yet");
+        }
         if (socket.protocol() != protocol) {
             throw PortReservationException.invalidArgument(socket.protocol() + " socket " + socket,
                     "the " + description + " holds " + protocol + " ports only",
                     "bind " + protocol + " sockets from it, and acquire a " + socket.protocol()
                             + " reservation for the other");
         }
+        if (!socket.isOpen()) {
+            throw new PortReservationException(Reason.CLOSED, "socket " + socket + " is closed; bind an open socket "
+                    + "from the " + description);
+        }
+        BindErrors.checkUnbound(socket);
         InetAddress address = null;
         int port = 0;
         if (requested != null) {
@@ -98,6 +108,7 @@ final class PortBlock {
                         "it is unresolved", "pass a resolved address such as new InetSocketAddress(\"127.0.0.1\", 0)");
             }
             address = requested.getAddress().isAnyLocalAddress() ? null : requested.getAddress();
+            BindErrors.checkFamily(address, socket);
             port = requested.getPort();
             if (port != 0 && !range.contains(port)) {
                 throw new PortReservationException(Reason.OUTSIDE_RESERVATION, "port " + port + " is outside the "
@@ -115,7 +126,17 @@ final class PortBlock {
                 if (shared) {
                     socket.enablePortSharing();
                 }
-                socket.bind(local);
+                try {
+                    socket.bind(local);
+                } catch (UnsupportedAddressTypeException e) {
+                    if (address != null) {
+                        throw e;
+                    }
+                    // The wildcard is [::] in a dual-stack JVM, which an IPv4-only socket (StandardProtocolFamily.INET)
+                    // refuses before any system call: its own wildcard is 0.0.0.0.
+                    local = new InetSocketAddress(IPV4_ANY, binding.port());
+                    socket.bind(local);
+                }
                 binding.bound(local); // from here the socket uses the port: a close keeps it held while it is open
                 InetSocketAddress actual = socket.localAddress();
                 if (actual != null) {
@@ -135,7 +156,7 @@ final class PortBlock {
                 }
             } catch (RuntimeException e) {
                 binding.close();
-                throw e;
+                throw BindErrors.map(e, socket, local, "from the " + description);
             }
         }
         throw last;
@@ -226,6 +247,14 @@ final class PortBlock {
                 bindings[index] = null;
                 free.addLast(index);
             }
+        }
+    }
+
+    private static InetAddress ipv4Any() {
+        try {
+            return InetAddress.getByAddress(new byte[4]);
+        } catch (UnknownHostException e) {
+            throw new ExceptionInInitializerError(e); // never: four bytes are a valid IPv4 address
         }
     }
 
