@@ -35,6 +35,50 @@ final class BoundPorts {
         }
     }
 
+    /** The TCP state number of TIME_WAIT in /proc/net/tcp (include/net/tcp_states.h). */
+    static final int TCP_TIME_WAIT = 6;
+
+    /**
+     * How many TCP sockets (IPv4 and IPv6) in TIME_WAIT have local port {@code port}: 0 when none or when the tables
+     * cannot be read. Reads both files (milliseconds): for error messages only, never on a success path.
+     */
+    static int timeWaitSockets(int port) {
+        int count = 0;
+        for (Path file : TCP) {
+            try {
+                count += countInState(ProcFiles.read(file), port, TCP_TIME_WAIT);
+            } catch (IOException | RuntimeException e) {
+                logger.debug("Cannot read {}; not counting its TIME_WAIT sockets", file, e);
+            }
+        }
+        return count;
+    }
+
+    /**
+     * Counts the lines of a /proc/net/tcp table whose local port is {@code port} and whose state column ({@code st},
+     * the fourth, in hex) is {@code state}.
+     */
+    static int countInState(String table, int port, int state) {
+        int count = 0;
+        String[] lines = table.split("\n");
+        for (int i = 1; i < lines.length; i++) { // line 0 is the header
+            String[] fields = lines[i].trim().split("\\s+");
+            if (fields.length < 4) {
+                continue;
+            }
+            int colon = fields[1].lastIndexOf(':');
+            try {
+                if (colon > 0 && Integer.parseInt(fields[1].substring(colon + 1), 16) == port
+                        && Integer.parseInt(fields[3], 16) == state) {
+                    count++;
+                }
+            } catch (NumberFormatException e) {
+                // not a socket line
+            }
+        }
+        return count;
+    }
+
     /** Parses a /proc/net table: after the header, the second column of each line is {@code HEXADDR:HEXPORT}. */
     static void parse(String table, BitSet into) {
         int line = table.indexOf('\n');

@@ -7,7 +7,10 @@ import io.github.portreservation.ReservationToken;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** A port of a {@link PortBlock} used by one socket; {@link #close()} gives it back once. */
+/**
+ * A port of a {@link PortBlock} used by one socket; {@link #close()} gives it back once (or, while the socket is still
+ * open, leaves it held by the socket until the block sees the socket closed).
+ */
 final class LinuxPortBinding implements PortBinding {
     private final PortBlock block;
     private final int index;
@@ -33,6 +36,11 @@ final class LinuxPortBinding implements PortBinding {
 
     void bound(InetSocketAddress address) {
         localAddress = address;
+    }
+
+    /** Whether the socket was bound to the port (a bind that failed leaves the port free at once). */
+    boolean wasBound() {
+        return localAddress != null;
     }
 
     @Override

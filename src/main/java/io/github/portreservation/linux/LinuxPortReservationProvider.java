@@ -13,6 +13,7 @@ import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
 import java.io.IOException;
+import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -60,11 +61,19 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
     /** High 32 bits of tokens that name persistent blocks ("PRSV"); runtime tokens never have them. */
     private static final long PERSISTENT_TAG = 0x50525356L << 32;
     private static final long TAG_MASK = 0xFFFFFFFFL << 32;
+    /**
+     * The open runtime tokens of every instance in this JVM, so that a token bound through another instance than the
+     * one that acquired it is named as such. An entry is removed when its reservation closes; the weak reference
+     * keeps no forgotten provider alive.
+     */
+    private static final ConcurrentMap<ReservationToken, WeakReference<LinuxPortReservationProvider>> OPEN_TOKENS =
+            new ConcurrentHashMap<>();
 
     private final ReservedPortsFile reservedPorts;
     private final SecureRandom random = new SecureRandom();
     private final RecentlyTakenPorts recentlyTaken = new RecentlyTakenPorts(System::nanoTime);
     private final ConcurrentMap<ReservationToken, HeldReservation> runtime = new ConcurrentHashMap<>();
+    private final WeakReference<LinuxPortReservationProvider> self = new WeakReference<>(this);
     private final Map<Protocol, ConcurrentMap<ReservationToken, PortBlock>> persistentBlocks =
             new EnumMap<>(Protocol.class);
 
@@ -116,9 +125,9 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         try {
             return register(protocol, range, Placeholders.hold(protocol, range));
         } catch (Placeholders.HoldFailure f) {
-            throw SocketErrors.map("reserve " + protocol + " port " + f.port + " of block " + range, f.io(),
-                    "choose another block, acquire(protocol, count) to let the provider choose one, or find the "
-                            + "owner with 'ss -atunp sport = :" + f.port + "'");
+            throw SocketErrors.mapHold(protocol, f.port, "reserve " + protocol + " port " + f.port + " of block "
+                    + range, f.io(), "choose another block, acquire(protocol, count) to let the provider choose one, "
+                    + "or find the owner with 'ss -atunp sport = :" + f.port + "'");
         }
     }
 
@@ -235,12 +244,13 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         return reservation;
     }
 
+    /** A token no open runtime reservation of this JVM has, registered in {@link #OPEN_TOKENS} for this provider. */
     private ReservationToken newRuntimeToken() {
         for (;;) {
             long value = random.nextLong();
             if (value != 0 && (value & TAG_MASK) != PERSISTENT_TAG) {
                 ReservationToken token = ReservationToken.of(value);
-                if (!runtime.containsKey(token)) {
+                if (OPEN_TOKENS.putIfAbsent(token, self) == null) {
                     return token;
                 }
             }
@@ -248,8 +258,29 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
     }
 
     void forget(HeldReservation reservation) {
-        runtime.remove(reservation.token(), reservation);
+        if (runtime.remove(reservation.token(), reservation)) {
+            OPEN_TOKENS.remove(reservation.token(), self);
+        }
         logger.debug("Released {}", reservation);
+    }
+
+    /** UNKNOWN_TOKEN for a token that is neither a runtime token of this provider nor a persistent one. */
+    private PortReservationException unknownToken(ReservationToken token) {
+        WeakReference<LinuxPortReservationProvider> ref = OPEN_TOKENS.get(token);
+        LinuxPortReservationProvider owner = ref == null ? null : ref.get();
+        if (ref != null && owner == null) {
+            OPEN_TOKENS.remove(token, ref); // its provider was collected without closing the reservation
+        }
+        if (owner != null && owner != this && owner.runtime.containsKey(token)) {
+            return new PortReservationException(Reason.UNKNOWN_TOKEN, token + " names an open runtime reservation "
+                    + "of another LinuxPortReservationProvider instance in this process (" + owner + "), not of this "
+                    + "one (" + this + "): an instance binds only the runtime reservations it acquired; bind through "
+                    + "that provider or its RuntimeReservation, or use the one provider of PortReservations.provider() "
+                    + "everywhere instead of several LinuxPortReservationProvider.create()");
+        }
+        return new PortReservationException(Reason.UNKNOWN_TOKEN, token + " names no open reservation of this "
+                + "process: runtime tokens are valid only in the process that acquired them and until close(); "
+                + "use the token of an open RuntimeReservation or of lookupPersistent()");
     }
 
     @Override
@@ -319,17 +350,17 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
 
     @Override
     public PortBinding bind(ReservationToken token, ReservableSocket socket, InetSocketAddress requested) {
-        checkNotNull(token, "token");
-        checkNotNull(socket, "socket");
+        if (token == null || socket == null) {
+            throw PortReservationException.invalidArgument((token == null ? "token" : "socket") + " null",
+                    "must not be null", "pass the token of an open reservation and an open, unbound socket");
+        }
         HeldReservation held = runtime.get(token);
         if (held != null) {
             return held.bind(socket, requested);
         }
         PortRange range = persistentRange(token);
         if (range == null) {
-            throw new PortReservationException(Reason.UNKNOWN_TOKEN, token + " names no open reservation of this "
-                    + "process: runtime tokens are valid only in the process that acquired them and until close(); "
-                    + "use the token of an open RuntimeReservation or of lookupPersistent()");
+            throw unknownToken(token);
         }
         if (!reservedPorts.read().containsAll(range)) {
             throw new PortReservationException(Reason.NOT_FOUND, token + " names persistent block " + range

@@ -7,20 +7,27 @@ import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
+import io.github.portreservation.internal.BindErrors;
 import io.github.portreservation.internal.PortFifo;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-
-import static io.netty.util.internal.ObjectUtil.checkNotNull;
+import java.net.UnknownHostException;
+import java.nio.channels.UnsupportedAddressTypeException;
 
 /**
  * The ports of one block that this process's sockets use: which port each binding has, and a FIFO of free ports
  * (a returned port goes to the back, so it is reused as late as possible). Choosing and returning a port is O(1);
  * the bind system call happens outside the lock.
+ *
+ * <p>A port goes back to the FIFO only when its socket is gone: a binding closed while its socket is still open
+ * leaves the port held by that socket (a runtime block would otherwise let a new socket join the old one's
+ * SO_REUSEPORT group and split its connections). Such a port comes back, at the back of the FIFO, once its socket is
+ * seen closed: when the block is exhausted, or when that port is requested explicitly.
  */
 final class PortBlock {
+    private static final InetAddress IPV4_ANY = ipv4Any();
     private final String description;
     private final Protocol protocol;
     private final PortRange range;
@@ -78,13 +85,21 @@ final class PortBlock {
 
     /** Binds {@code socket} to a port of the block; see {@link io.github.portreservation.PortBinder#bind}. */
     PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
-        checkNotNull(socket, "socket");
+        if (socket == null) {
+            throw PortReservationException.invalidArgument("socket null", "must not be null",
+                    "pass an open " + protocol + " socket that is not bound yet");
+        }
         if (socket.protocol() != protocol) {
             throw PortReservationException.invalidArgument(socket.protocol() + " socket " + socket,
                     "the " + description + " holds " + protocol + " ports only",
                     "bind " + protocol + " sockets from it, and acquire a " + socket.protocol()
                             + " reservation for the other");
         }
+        if (!socket.isOpen()) {
+            throw new PortReservationException(Reason.CLOSED, "socket " + socket + " is closed; bind an open socket "
+                    + "from the " + description);
+        }
+        BindErrors.checkUnbound(socket);
         InetAddress address = null;
         int port = 0;
         if (requested != null) {
@@ -93,6 +108,7 @@ final class PortBlock {
                         "it is unresolved", "pass a resolved address such as new InetSocketAddress(\"127.0.0.1\", 0)");
             }
             address = requested.getAddress().isAnyLocalAddress() ? null : requested.getAddress();
+            BindErrors.checkFamily(address, socket);
             port = requested.getPort();
             if (port != 0 && !range.contains(port)) {
                 throw new PortReservationException(Reason.OUTSIDE_RESERVATION, "port " + port + " is outside the "
@@ -105,14 +121,27 @@ final class PortBlock {
         PortReservationException last = null;
         for (int i = 0; i < attempts; i++) {
             LinuxPortBinding binding = claim(port, socket);
+            InetSocketAddress local = new InetSocketAddress(address, binding.port());
             try {
                 if (shared) {
                     socket.enablePortSharing();
                 }
-                InetSocketAddress local = new InetSocketAddress(address, binding.port());
-                socket.bind(local);
+                try {
+                    socket.bind(local);
+                } catch (UnsupportedAddressTypeException e) {
+                    if (address != null) {
+                        throw e;
+                    }
+                    // The wildcard is [::] in a dual-stack JVM, which an IPv4-only socket (StandardProtocolFamily.INET)
+                    // refuses before any system call: its own wildcard is 0.0.0.0.
+                    local = new InetSocketAddress(IPV4_ANY, binding.port());
+                    socket.bind(local);
+                }
+                binding.bound(local); // from here the socket uses the port: a close keeps it held while it is open
                 InetSocketAddress actual = socket.localAddress();
-                binding.bound(actual != null ? actual : local);
+                if (actual != null) {
+                    binding.bound(actual);
+                }
                 return binding;
             } catch (IOException e) {
                 binding.close();
@@ -127,7 +156,7 @@ final class PortBlock {
                 }
             } catch (RuntimeException e) {
                 binding.close();
-                throw e;
+                throw BindErrors.map(e, socket, local, "from the " + description);
             }
         }
         throw last;
@@ -146,14 +175,25 @@ final class PortBlock {
                     index = free.pollFirst();
                 }
                 if (index < 0) {
+                    int early = closedBindingsLocked();
                     throw new PortReservationException(Reason.EXHAUSTED, "all " + range.count() + " ports of the "
-                            + description + " (" + range + ") are bound by sockets of this process; close one of them, "
-                            + "acquire a larger reservation, or use a ReservationPool that grows by blocks");
+                            + description + " (" + range + ") are bound by sockets of this process"
+                            + (early == 0 ? "" : " (" + early + " of them by sockets that are still open though their "
+                            + "PortBinding was closed: such a port stays held until its socket is closed)")
+                            + "; close one of them, acquire a larger reservation, or use a ReservationPool that grows "
+                            + "by blocks");
                 }
             } else {
                 index = port - range.start();
                 if (!free.remove(index)) {
                     LinuxPortBinding holder = bindings[index];
+                    if (holder != null && !holder.isActive() && holder.socket().isOpen()) {
+                        throw new PortReservationException(Reason.IN_USE, "port " + port + " of the " + description
+                                + " is still used by " + holder.socket() + ", whose PortBinding was closed before the "
+                                + "socket: the port stays held by that socket (a second socket on it would share its "
+                                + "connections) until it is closed; close that socket first, or request port 0 for "
+                                + "any free port");
+                    }
                     if (holder == null || holder.socket().isOpen()) {
                         throw new PortReservationException(Reason.IN_USE, "port " + port + " of the " + description
                                 + " is already bound by " + (holder == null ? "a socket" : holder.socket())
@@ -168,7 +208,21 @@ final class PortBlock {
         }
     }
 
-    /** Gives back ports whose sockets were closed without closing their binding; only on the exhausted path. */
+    /** How many ports are held by open sockets whose binding was closed; only for the exhausted message. */
+    private int closedBindingsLocked() {
+        int n = 0;
+        for (LinuxPortBinding b : bindings) {
+            if (b != null && !b.isActive()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Gives back ports whose sockets were closed, whether their binding was closed (before the socket) or not; only on
+     * the exhausted path.
+     */
     private boolean reclaimClosedSocketsLocked() {
         boolean any = false;
         for (int i = 0; i < bindings.length; i++) {
@@ -182,13 +236,25 @@ final class PortBlock {
         return any;
     }
 
+    /**
+     * Gives the port of {@code binding} back, unless its socket is bound and still open: then the port stays held by
+     * that socket (see the class comment) and comes back once the socket is seen closed.
+     */
     void release(LinuxPortBinding binding) {
         synchronized (lock) {
             int index = binding.index();
-            if (bindings[index] == binding) {
+            if (bindings[index] == binding && !(binding.wasBound() && binding.socket().isOpen())) {
                 bindings[index] = null;
                 free.addLast(index);
             }
+        }
+    }
+
+    private static InetAddress ipv4Any() {
+        try {
+            return InetAddress.getByAddress(new byte[4]);
+        } catch (UnknownHostException e) {
+            throw new ExceptionInInitializerError(e); // never: four bytes are a valid IPv4 address
         }
     }
 

@@ -7,13 +7,12 @@ import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
+import io.github.portreservation.internal.BindErrors;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-
-import static io.netty.util.internal.ObjectUtil.checkNotNull;
 
 /**
  * One port leased from a {@link ReservationPool}: no other lease of the pool gets it until {@link #close()} gives it
@@ -97,16 +96,17 @@ public final class PortLease implements PortBinding, PortBinder {
      *
      * @param requested local address to bind (null = wildcard); its port must be 0 or {@link #port()}
      * @return this lease, which is the socket's binding: close it after the socket to give the port back
-     * @throws PortReservationException INVALID_ARGUMENT (other port, unresolved address, wrong protocol), IN_USE when a
+     * @throws PortReservationException INVALID_ARGUMENT (null or already bound socket, other port, unresolved or IPv6
+     *         address on an IPv4-only socket, wrong protocol), IN_USE when a
      *         socket is already bound to this lease or another socket took the port (the port is then quarantined and
      *         this lease closed: lease another one), CLOSED when the lease or the pool is closed, or the reservation's
      *         bind error; the socket is left unbound
      */
     @Override
     public PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
-        checkNotNull(socket, "socket");
         int port = port();
         InetSocketAddress local = localAddressFor(requested, port);
+        BindErrors.checkUnbound(socket);
         if (!STATE.compareAndSet(this, UNBOUND, BINDING)) {
             if (state >= CLOSE_PENDING) {
                 throw new PortReservationException(Reason.CLOSED, "the lease of port " + port
@@ -127,8 +127,10 @@ public final class PortLease implements PortBinding, PortBinder {
             bindFailed(socket, e);
             throw e;
         } catch (RuntimeException e) {
-            bindFailed(socket, null);
-            throw e;
+            PortReservationException mapped = BindErrors.map(e, socket, local, "from port " + port
+                    + " leased from the pool's block " + block.range);
+            bindFailed(socket, mapped);
+            throw mapped;
         }
         this.binding = b;
         this.socket = socket;

@@ -191,8 +191,11 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
      * waits up to the timeout. It never blocks a Netty event loop thread: there it fails at once (EXHAUSTED) instead of
      * waiting; use {@link #leaseAsync()} there.
      *
-     * @throws PortReservationException EXHAUSTED, TIMEOUT (also when interrupted, with the interrupt status kept),
-     *         CLOSED, or the provider's error when a needed block could not be acquired
+     * @throws PortReservationException EXHAUSTED when no port is free and the pool may not grow (at its maximum),
+     *         TIMEOUT (also when interrupted, with the interrupt status kept), CLOSED, or, when no port is free and
+     *         growing by a block failed (now, or less than the growth backoff ago), the reason of that failure
+     *         (RESOURCE_LIMIT, ACCESS_DENIED, IN_USE, UNSUPPORTED, SYSTEM_ERROR...) with the pool's state in the
+     *         message and the provider's exception as the cause
      */
     public PortLease lease() {
         Boolean mustNotBlockOrNull = null; // looked up only when no port is ready (a FastThreadLocal lookup)
@@ -792,9 +795,13 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
         deliver(handoff);
     }
 
-    /** EXHAUSTED with the pool's state; {@code waitRefused}: the wait policy applied but this thread must not block. */
+    /**
+     * EXHAUSTED with the pool's state, or, when only the backoff after a failed growth keeps the pool from growing,
+     * that failure's reason; {@code waitRefused}: the wait policy applied but this thread must not block.
+     */
     private PortReservationException exhaustedLocked(long now, boolean waitRefused) {
         int cooling = cooldownNanos > 0 ? table.free() : 0;
+        boolean growthFailed = growing == 0 && now < growthRetryAt && lastGrowthFailure != null;
         StringBuilder sb = new StringBuilder("no free port in ").append(this).append(": ").append(table.leased())
                 .append(" of ").append(table.capacity()).append(" ports leased in ").append(table.blockCount())
                 .append(" of at most ").append(maxBlocks).append(" blocks");
@@ -806,24 +813,44 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
         }
         if (growing > 0) {
             sb.append(", a block being acquired");
-        } else if (now < growthRetryAt && lastGrowthFailure != null) {
-            sb.append(", the last block acquisition failed (").append(lastGrowthFailure.getMessage()).append(')');
+        } else if (growthFailed) {
+            sb.append(", and growing by a block failed less than ")
+                    .append(TimeUnit.NANOSECONDS.toMillis(GROWTH_BACKOFF_NANOS)).append(" ms ago, so the pool tries "
+                    + "again in ").append(Math.max(1, TimeUnit.NANOSECONDS.toMillis(growthRetryAt - now)))
+                    .append(" ms (").append(lastGrowthFailure.getMessage()).append(')');
         }
         if (waitRefused) {
             sb.append("; waiting refused: ").append(Thread.currentThread().getName()).append(" is a Netty event loop "
                     + "thread, which must never block. Use leaseAsync() there, or bind from another thread");
+        } else if (growthFailed) {
+            sb.append("; remove the cause of the growth failure, close leases sooner, or use "
+                    + "waitWhenExhausted(timeout) to wait for the next attempt");
         } else {
             sb.append("; close leases sooner, raise maxBlocks(...)/maxPorts(...), or use waitWhenExhausted(timeout)");
         }
-        return new PortReservationException(Reason.EXHAUSTED, sb.toString(), lastGrowthFailure);
+        return new PortReservationException(growthFailed ? lastGrowthFailure.reason() : Reason.EXHAUSTED,
+                sb.toString(), lastGrowthFailure);
     }
 
+    /**
+     * The failure of a lease that needed a new block which could not be acquired: the growth failure's reason at the
+     * top (RESOURCE_LIMIT, ACCESS_DENIED...: EXHAUSTED would hide it), the pool's state and that failure's message.
+     */
     private PortReservationException exhaustedAfterGrowthFailure(PortReservationException cause) {
+        if (cause.reason() == Reason.CLOSED) {
+            return cause; // the pool was closed while growing
+        }
+        String state;
         synchronized (lock) {
             exhaustions++;
+            state = table.leased() + " of " + table.capacity() + " ports leased in " + table.blockCount()
+                    + " of at most " + maxBlocks + " blocks" + (table.quarantined() > 0 ? ", " + table.quarantined()
+                    + " quarantined" : "");
         }
-        return new PortReservationException(Reason.EXHAUSTED, "no free port in " + this
-                + " and growing by a block failed: " + cause.getMessage(), cause);
+        return new PortReservationException(cause.reason(), "no free port in " + this + " (" + state + ") and "
+                + "growing it by a block failed: " + cause.getMessage() + "; remove that cause (the pool tries to grow "
+                + "again after " + TimeUnit.NANOSECONDS.toMillis(GROWTH_BACKOFF_NANOS) + " ms), or close leases "
+                + "sooner", cause);
     }
 
     // ------------------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import io.github.portreservation.PortReservationProvider;
 import io.github.portreservation.Protocol;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -64,7 +65,10 @@ public final class ReservationPoolBuilder {
      * must not overlap.
      */
     public ReservationPoolBuilder fixedRanges(List<PortRange> ranges) {
-        checkNotNull(ranges, "ranges");
+        if (ranges == null) {
+            throw PortReservationException.invalidArgument("list of fixed ranges null", "must not be null",
+                    "pass ranges such as PortRange.parse(\"40000-40063\"), or call anyBlocks()");
+        }
         if (ranges.isEmpty()) {
             throw PortReservationException.invalidArgument("empty list of fixed ranges", "needs at least one range",
                     "pass ranges such as PortRange.parse(\"40000-40063\"), or call anyBlocks()");
@@ -72,8 +76,9 @@ public final class ReservationPoolBuilder {
         PortRange[] copy = ranges.toArray(new PortRange[0]);
         for (int i = 0; i < copy.length; i++) {
             if (copy[i] == null) {
-                throw PortReservationException.invalidArgument("fixed range #" + i + " null", "must not be null",
-                        "remove it from the list");
+                throw PortReservationException.invalidArgument("fixed range at index " + i + " (of " + copy.length
+                        + ") null", "every fixed range must be a PortRange", "remove the null or pass a range such as "
+                        + "PortRange.parse(\"40000-40063\")");
             }
             for (int j = 0; j < i; j++) {
                 if (copy[i].overlaps(copy[j])) {
@@ -88,7 +93,8 @@ public final class ReservationPoolBuilder {
 
     /** Same as {@link #fixedRanges(List)}. */
     public ReservationPoolBuilder fixedRanges(PortRange... ranges) {
-        return fixedRanges(List.of(checkNotNull(ranges, "ranges")));
+        // Arrays.asList, not List.of: List.of throws a bare NullPointerException on a null element.
+        return fixedRanges(ranges == null ? null : Arrays.asList(ranges));
     }
 
     /** Hold at most {@code blocks} blocks (default 16 for any blocks, the number of ranges for fixed ranges). */

@@ -6,6 +6,7 @@ import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
+import io.github.portreservation.internal.BindErrors;
 
 import java.io.IOException;
 import java.net.BindException;
@@ -47,6 +48,7 @@ final class AssociatedBind {
             throw PortReservationException.invalidArgument("address " + requested, "is unresolved",
                     "pass a resolved local address such as new InetSocketAddress(\"127.0.0.1\", 0)");
         }
+        BindErrors.checkFamily(requested.getAddress(), socket);
         int port = requested.getPort();
         if (port != 0 && !range.contains(port)) {
             throw new PortReservationException(Reason.OUTSIDE_RESERVATION, "port " + port + " is outside the block "
@@ -73,7 +75,8 @@ final class AssociatedBind {
      * checked to be inside {@code range}.
      *
      * @throws PortReservationException the mapped native error of the association, UNSUPPORTED when the socket handle
-     *         is not readable (names the --add-opens flag), IN_USE / EXHAUSTED / CLOSED / SYSTEM_ERROR from the bind
+     *         is not readable (names the --add-opens flag), IN_USE / EXHAUSTED / CLOSED / SYSTEM_ERROR from the bind,
+     *         INVALID_ARGUMENT for the JDK's runtime exceptions (already bound, address family) with the fix
      */
     static InetSocketAddress associateAndBind(WindowsNatives natives, Protocol protocol, PortRange range,
                                               ReservationToken token, ReservableSocket socket,
@@ -84,6 +87,8 @@ final class AssociatedBind {
             socket.bind(requested);
         } catch (IOException e) {
             throw bindFailed(e, range, token, socket, requested);
+        } catch (RuntimeException e) {
+            throw BindErrors.map(e, socket, requested, "from block " + range + " of " + token);
         }
         InetSocketAddress local;
         try {

@@ -20,7 +20,9 @@ import java.util.function.Consumer;
  * A Windows runtime reservation: {@code SIO_ACQUIRE_PORT_RESERVATION} issued on an owner socket that this object keeps
  * open, because Windows ends the reservation when that socket closes. Binds associate the token with the socket to
  * bind, then bind it; the ports bound through this object are counted so that a full block fails fast with EXHAUSTED
- * and a port already bound by this process fails with IN_USE, before any native call. Thread-safe.
+ * and a port already bound by this process fails with IN_USE, before any native call. A binding closed while its
+ * socket is still open leaves the port counted as bound by that socket (Windows does not give it to another socket
+ * while it is open either) until the socket is seen closed. Thread-safe.
  */
 final class WindowsRuntimeReservation implements RuntimeReservation {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(WindowsRuntimeReservation.class);
@@ -125,9 +127,12 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
                 throw new PortReservationException(Reason.CLOSED, "reservation " + this + " is closed; acquire a new one");
             }
             if (free() == 0 && reclaimClosedSockets() == 0) {
+                int early = closedBindings();
                 throw new PortReservationException(Reason.EXHAUSTED, "all " + slots.length + " ports of " + this
                         + " are bound by sockets of this process (" + bound + " bound, " + (claimed + pendingAny)
-                        + " being bound); close a socket and its PortBinding, or acquire a larger block");
+                        + " being bound" + (early == 0 ? "" : "; " + early + " of them by sockets that are still open "
+                        + "though their PortBinding was closed: such a port stays held until its socket is closed")
+                        + "); close a socket and its PortBinding, or acquire a larger block");
             }
             Object claim = new Object();
             if (port == 0) {
@@ -139,6 +144,12 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
             if (occupant instanceof WindowsPortBinding && !((WindowsPortBinding) occupant).socket().isOpen()) {
                 reclaim(slot);
                 occupant = null;
+            }
+            if (occupant instanceof WindowsPortBinding && !((WindowsPortBinding) occupant).isActive()) {
+                throw new PortReservationException(Reason.IN_USE, "port " + port + " of " + this + " is still used by "
+                        + ((WindowsPortBinding) occupant).socket() + ", whose PortBinding was closed before the "
+                        + "socket: the port stays held by that socket until it is closed; close that socket first, or "
+                        + "request port 0 or another port of the block");
             }
             if (occupant != null) {
                 throw new PortReservationException(Reason.IN_USE, "port " + port + " of " + this + " is "
@@ -181,17 +192,32 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
         }
     }
 
+    /** Frees the slot of {@code binding}, unless its socket is still open: then the socket keeps it (class comment). */
     private void giveBack(WindowsPortBinding binding) {
         synchronized (lock) {
             int slot = binding.port() - range.start();
-            if (slots[slot] == binding) {
+            if (slots[slot] == binding && !binding.socket().isOpen()) {
                 slots[slot] = null;
                 bound--;
             }
         }
     }
 
-    /** Frees the slots of bindings whose socket is closed though the binding was not; returns how many. */
+    /** How many slots hold a binding that was closed while its socket is open; only for the exhausted message. */
+    private int closedBindings() {
+        int n = 0;
+        for (Object slot : slots) {
+            if (slot instanceof WindowsPortBinding && !((WindowsPortBinding) slot).isActive()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Frees the slots of bindings whose socket is closed, whether the binding was closed (before its socket) or not;
+     * returns how many.
+     */
     private int reclaimClosedSockets() {
         int reclaimed = 0;
         for (int slot = 0; slot < slots.length; slot++) {

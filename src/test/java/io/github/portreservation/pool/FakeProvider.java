@@ -26,6 +26,10 @@ final class FakeProvider implements PortReservationProvider {
     final AtomicInteger openReservations = new AtomicInteger();
     final AtomicInteger acquireCalls = new AtomicInteger();
     volatile int failAcquires;
+    /** The reason of the acquisitions failed through {@link #failAcquires}. */
+    volatile Reason failReason = Reason.IN_USE;
+    /** When set, every bind of a reservation throws it (as a JDK channel's bind may). */
+    volatile RuntimeException bindThrows;
     private final AtomicInteger nextStart;
     private final AtomicLong tokens = new AtomicLong();
 
@@ -43,7 +47,9 @@ final class FakeProvider implements PortReservationProvider {
         acquireCalls.incrementAndGet();
         if (failAcquires > 0) {
             failAcquires--;
-            throw new PortReservationException(Reason.IN_USE, "fake: block " + range + " is taken");
+            Reason reason = failReason;
+            throw new PortReservationException(reason, reason == Reason.IN_USE ? "fake: block " + range + " is taken"
+                    : "fake: block " + range + " failed with " + reason);
         }
         openReservations.incrementAndGet();
         return new FakeReservation(protocol, range, ReservationToken.of(tokens.incrementAndGet()));
@@ -124,6 +130,10 @@ final class FakeProvider implements PortReservationProvider {
 
         @Override
         public PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
+            RuntimeException toThrow = bindThrows;
+            if (toThrow != null) {
+                throw toThrow;
+            }
             int port = requested.getPort();
             if (!open) {
                 throw new PortReservationException(Reason.CLOSED, "fake reservation closed");

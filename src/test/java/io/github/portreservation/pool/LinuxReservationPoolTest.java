@@ -277,7 +277,8 @@ class LinuxReservationPoolTest {
             // An error that is not the port's fault: the port goes back, the socket stays unbound.
             PortReservationException e = expect(Reason.SYSTEM_ERROR, () -> pool.bind(
                     new FaultySocket(ReservableSocket.of(other, 0), FaultySocket.Fault.OTHER_ERROR), null));
-            assertTrue(e.getMessage().contains("Network is unreachable"), e.getMessage());
+            assertTrue(e.getMessage().contains("the network is unreachable"), e.getMessage());
+            assertEquals("ENETUNREACH", e.nativeName());
             assertEquals(null, other.getLocalAddress());
             assertEquals(1, pool.statistics().leased());
             assertEquals(2, pool.statistics().free());
