@@ -136,9 +136,17 @@ final class ChannelReservation {
         return true;
     }
 
+    /** No free port: every port in use, or a pool that could not grow (its growth failure's reason is on top). */
     private static boolean isPortShortage(PortReservationException e) {
-        return e.reason() == PortReservationException.Reason.EXHAUSTED
-                || e.reason() == PortReservationException.Reason.IN_USE;
+        switch (e.reason()) {
+            case EXHAUSTED:
+            case IN_USE:
+            case RESOURCE_LIMIT:
+            case ACCESS_DENIED:
+                return true;
+            default:
+                return false;
+        }
     }
 
     /** Gives back the ports of tracked channels that are closed; returns how many. Thread-safe. */
