@@ -58,14 +58,22 @@ public final class ExternalProcess {
 
     /** Runs {@code command} to completion (killed after {@code timeoutSeconds}). */
     public static Result run(long timeoutSeconds, String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            p.destroyForcibly().waitFor();
-            return new Result(-1, "timed out after " + timeoutSeconds + "s: " + Arrays.toString(command) + "\n"
-                    + new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        // Output goes to a file, not a pipe: no pipe can fill up and stall the process, and no pipe descriptor of
+        // this JVM is closed later by the JDK's process reaper under a descriptor-counting test.
+        Path output = Files.createTempFile("external-process", ".out");
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(output.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .start();
+            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor();
+                return new Result(-1, "timed out after " + timeoutSeconds + "s: " + Arrays.toString(command) + "\n"
+                        + Files.readString(output, StandardCharsets.UTF_8));
+            }
+            return new Result(p.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(output);
         }
-        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
     }
 
     /** Starts {@code command} in the background, output merged and readable from the process. */
