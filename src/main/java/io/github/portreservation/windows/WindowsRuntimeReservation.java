@@ -20,12 +20,14 @@ import java.util.function.Consumer;
  * A Windows runtime reservation: {@code SIO_ACQUIRE_PORT_RESERVATION} issued on an owner socket that this object keeps
  * open, because Windows ends the reservation when that socket closes. Binds associate the token with the socket to
  * bind, then bind it; the ports bound through this object are counted so that a full block fails fast with EXHAUSTED
- * and a port already bound by this process fails with IN_USE, before any native call. Thread-safe.
+ * and a port already bound by this process fails with IN_USE, before any native call. A bind that Windows refuses
+ * carries the diagnosis of the {@link WindowsPortDoctor} in its message. Thread-safe.
  */
 final class WindowsRuntimeReservation implements RuntimeReservation {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(WindowsRuntimeReservation.class);
 
     private final WindowsNatives natives;
+    private final WindowsPortDoctor doctor;
     private final Protocol protocol;
     private final PortRange range;
     private final ReservationToken token;
@@ -41,9 +43,11 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
     private int pendingAny;
     private boolean closed;
 
-    WindowsRuntimeReservation(WindowsNatives natives, Protocol protocol, PortRange range, ReservationToken token,
-                              NetworkChannel owner, long ownerHandle, Consumer<WindowsRuntimeReservation> onClose) {
+    WindowsRuntimeReservation(WindowsNatives natives, WindowsPortDoctor doctor, Protocol protocol, PortRange range,
+                              ReservationToken token, NetworkChannel owner, long ownerHandle,
+                              Consumer<WindowsRuntimeReservation> onClose) {
         this.natives = natives;
+        this.doctor = doctor;
         this.protocol = protocol;
         this.range = range;
         this.token = token;
@@ -100,7 +104,7 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
         Object claim = claim(port);
         boolean committed = false;
         try {
-            InetSocketAddress local = AssociatedBind.associateAndBind(natives, protocol, range, token, socket,
+            InetSocketAddress local = AssociatedBind.associateAndBind(natives, doctor, protocol, range, token, socket,
                     requested);
             WindowsPortBinding binding = new WindowsPortBinding(token, local, socket, this::giveBack);
             commit(claim, port, binding);
