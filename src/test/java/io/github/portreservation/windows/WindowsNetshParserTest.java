@@ -19,8 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@link NetshExclusions} on real netsh outputs posted publicly (src/test/resources/netsh/, sources in SOURCES.md:
- * English TCP and UDP, an administered row, German, Chinese, an empty Chinese table, a partial Spanish quote) and on
- * outputs it must refuse. Pure Java; the samples were produced on other people's Windows, not by this project.
+ * English TCP and UDP, an administered row, German, Chinese, an empty Chinese table, Spanish UDP, a partial Spanish
+ * quote) and on outputs it must refuse. Pure Java; the samples were produced on other people's Windows, not by this project.
  */
 class WindowsNetshParserTest {
 
@@ -94,6 +94,13 @@ class WindowsNetshParserTest {
         assertEquals("1025-1124", ranges.get(0));
         assertEquals("25313-25412", ranges.get(16));
         assertEquals("50000-50059", ranges.get(23));
+    }
+
+    @Test
+    void spanishUdpOfTheIpv6Context() {
+        assertEquals(List.of("50000-50059*", "50095-50194", "50195-50294", "50295-50394", "50395-50494",
+                "50495-50594", "50595-50694", "50695-50794", "50795-50894", "50895-50994"),
+                ranges("es-udp-ipv6-airbus-sen-52.txt", Protocol.UDP));
     }
 
     @Test
