@@ -3,7 +3,6 @@ package io.github.portreservation.windows;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * Runs an external command (the port doctor runs {@code netsh}) and returns what it printed. Tests replace it with
@@ -26,9 +25,13 @@ public interface CommandRunner {
      * @param output   its standard output and error, merged
      */
     record Result(int exitCode, String output) {
-        /** Checks that the output is not null. */
+        /**
+         * Checks that the output is not null.
+         *
+         * @throws io.github.portreservation.PortReservationException INVALID_ARGUMENT for a null output
+         */
         public Result {
-            Objects.requireNonNull(output, "output");
+            AssociatedBind.present(output, "command output");
         }
     }
 

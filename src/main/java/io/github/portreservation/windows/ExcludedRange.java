@@ -4,7 +4,6 @@ import io.github.portreservation.PortRange;
 import io.github.portreservation.Protocol;
 
 import java.util.Locale;
-import java.util.Objects;
 
 /**
  * One row of {@code netsh interface ipv4|ipv6 show excludedportrange protocol=tcp|udp}: a block of ports Windows keeps
@@ -32,11 +31,15 @@ public record ExcludedRange(Protocol protocol, IpVersion ipVersion, PortRange ra
         }
     }
 
-    /** Checks that no component is null. */
+    /**
+     * Checks that no component is null.
+     *
+     * @throws io.github.portreservation.PortReservationException INVALID_ARGUMENT naming the null component
+     */
     public ExcludedRange {
-        Objects.requireNonNull(protocol, "protocol");
-        Objects.requireNonNull(ipVersion, "ipVersion");
-        Objects.requireNonNull(range, "range");
+        AssociatedBind.present(protocol, "protocol");
+        AssociatedBind.present(ipVersion, "ipVersion");
+        AssociatedBind.present(range, "range");
     }
 
     /** "50000-50059 * (ipv4 tcp)". */

@@ -18,7 +18,6 @@ import io.github.portreservation.Protocol;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.function.Supplier;
 
 import static io.github.portreservation.windows.WindowsConstants.AF_INET;
@@ -109,7 +108,7 @@ public final class WindowsNatives {
     public static WindowsNatives load(String winsockLibrary, String ipHelperLibrary, String shellLibrary) {
         checkNotNull(winsockLibrary, "winsockLibrary");
         checkNotNull(ipHelperLibrary, "ipHelperLibrary");
-        Objects.requireNonNull(shellLibrary, "shellLibrary");
+        AssociatedBind.present(shellLibrary, "shellLibrary");
         Map<String, Object> options = Map.of(Library.OPTION_CALLING_CONVENTION, callingConvention());
         try {
             resolve(winsockLibrary, WINSOCK_FUNCTIONS, options);
