@@ -100,8 +100,8 @@ class WindowsDoctorDoubleTest {
         assertEquals(Optional.empty(), d.processName());
         assertEquals(Optional.of(PortRange.between(49851, 49950)), d.range());
         assertFalse(d.administered());
-        assertTrue(d.checks().get(0).equals("GetExtendedTcpTable: TCP [0:0:0:0:0:0:0:0]:49900 LISTENING, pid "
-                + NO_SUCH_PID + "; TCP 10.1.2.3:49900 TIME_WAIT, pid 0"), d.checks().toString());
+        assertEquals("GetExtendedTcpTable: TCP [0:0:0:0:0:0:0:0]:49900 LISTENING, pid " + NO_SUCH_PID
+                + "; TCP 10.1.2.3:49900 TIME_WAIT, pid 0", d.checks().get(0));
         assertTrue(d.describe().contains("'taskkill /PID " + NO_SUCH_PID + "'"), d.describe());
         assertTrue(d.describe().contains("The port is also in the excluded range 49851-49950."), d.describe());
     }
