@@ -44,6 +44,8 @@
  * a free port of the block -> that port; a port of the block in use by another live socket -> WSAEADDRINUSE; a port
  * outside the block -> WSAEINVAL (ASSUMPTION, unverified on Windows); no free port -> WSAEADDRINUSE (ASSUMPTION).
  * The port stays used until that socket closes. The association is consumed by the bind.
+ * double_fail_next_bind(error) makes the next double_bind_port fail with `error`, whatever the socket (a test stands
+ * for a bind() that Windows refused).
  *
  * Persistent reservations (return NO_ERROR or the Win32 code; StartPort network order):
  *   Create: not elevated -> ERROR_ACCESS_DENIED; Token NULL, StartPort or NumberOfPorts 0, or a block passing
@@ -51,6 +53,22 @@
  *   Lookup: exact start and count only, else ERROR_NOT_FOUND (does not need elevation, ASSUMPTION).
  *   Delete: not elevated -> ERROR_ACCESS_DENIED; exact start and count only, else ERROR_NOT_FOUND.
  * Build with -DDOUBLE_WITHOUT_PERSISTENT to leave the six functions out (like Wine's iphlpapi).
+ *
+ * Socket tables (iphlpapi, return NO_ERROR or the Win32 code), for the port doctor. The double does not list the real
+ * Linux sockets: it keeps its own fake rows, added by tests (double_add_socket_row) and cleared by double_reset.
+ *   GetExtendedTcpTable(pTcpTable, pdwSize, bOrder, ulAf, TableClass, Reserved) and GetExtendedUdpTable(...):
+ *     pdwSize NULL, ulAf neither AF_INET (2) nor AF_INET6 (23), Reserved not 0 -> ERROR_INVALID_PARAMETER; a
+ *     TableClass outside TCP_TABLE_OWNER_PID_LISTENER/CONNECTIONS/ALL (3, 4, 5) or UDP_TABLE_OWNER_PID (1) ->
+ *     ERROR_INVALID_PARAMETER (documented for values outside the enum; ASSUMPTION: the double serves no other class);
+ *     pTcpTable NULL or *pdwSize too small -> ERROR_INSUFFICIENT_BUFFER with *pdwSize set to the size needed (as
+ *     documented). Otherwise writes MIB_TCPTABLE_OWNER_PID / MIB_TCP6TABLE_OWNER_PID / MIB_UDPTABLE_OWNER_PID /
+ *     MIB_UDP6TABLE_OWNER_PID: dwNumEntries, then the rows of that family in the order they were added (bOrder is
+ *     ignored, ASSUMPTION). Addresses are in network byte order; dwLocalPort holds the port in network byte order in
+ *     its low 16 bits and 0xBEEF in its upper 16 bits, which the documentation says "may contain uninitialized data",
+ *     so a reader that does not mask them is noticed. LISTENER serves rows in state MIB_TCP_STATE_LISTEN (2) only,
+ *     CONNECTIONS the others.
+ *   IsUserAnAdmin (shell32): the elevated flag below (double_set_elevated).
+ * Build with -DDOUBLE_WITHOUT_TABLES to leave GetExtendedTcpTable, GetExtendedUdpTable and IsUserAnAdmin out.
  *
  * Test-only controls are the double_* functions below. All state is guarded by one mutex.
  */
@@ -88,7 +106,16 @@ typedef uintptr_t SOCKET;
 #define ERROR_ACCESS_DENIED 5u
 #define ERROR_SHARING_VIOLATION 32u
 #define ERROR_INVALID_PARAMETER 87u
+#define ERROR_INSUFFICIENT_BUFFER 122u
 #define ERROR_NOT_FOUND 1168u
+
+#define WIN_AF_INET 2u
+#define WIN_AF_INET6 23u
+#define TCP_TABLE_OWNER_PID_LISTENER 3
+#define TCP_TABLE_OWNER_PID_CONNECTIONS 4
+#define TCP_TABLE_OWNER_PID_ALL 5
+#define UDP_TABLE_OWNER_PID 1
+#define MIB_TCP_STATE_LISTEN 2u
 
 typedef struct {
     uint16_t StartPort;     /* network byte order */
@@ -144,6 +171,56 @@ struct excluded {
     int count;
 };
 
+#define MAX_SOCKET_ROWS 64
+
+struct socket_row {
+    int proto;
+    uint32_t af;          /* WIN_AF_INET or WIN_AF_INET6 */
+    uint8_t addr[16];     /* network byte order; 4 bytes for IPv4 */
+    int port;             /* host order */
+    uint32_t state;       /* MIB_TCP_STATE, TCP only */
+    uint32_t pid;
+};
+
+/* The documented rows (tcpmib.h, udpmib.h); checked against the sizes the Java side reads. */
+typedef struct {
+    uint32_t dwState;
+    uint32_t dwLocalAddr;
+    uint32_t dwLocalPort;
+    uint32_t dwRemoteAddr;
+    uint32_t dwRemotePort;
+    uint32_t dwOwningPid;
+} MIB_TCPROW_OWNER_PID;
+
+typedef struct {
+    uint8_t ucLocalAddr[16];
+    uint32_t dwLocalScopeId;
+    uint32_t dwLocalPort;
+    uint8_t ucRemoteAddr[16];
+    uint32_t dwRemoteScopeId;
+    uint32_t dwRemotePort;
+    uint32_t dwState;
+    uint32_t dwOwningPid;
+} MIB_TCP6ROW_OWNER_PID;
+
+typedef struct {
+    uint32_t dwLocalAddr;
+    uint32_t dwLocalPort;
+    uint32_t dwOwningPid;
+} MIB_UDPROW_OWNER_PID;
+
+typedef struct {
+    uint8_t ucLocalAddr[16];
+    uint32_t dwLocalScopeId;
+    uint32_t dwLocalPort;
+    uint32_t dwOwningPid;
+} MIB_UDP6ROW_OWNER_PID;
+
+_Static_assert(sizeof(MIB_TCPROW_OWNER_PID) == 24, "MIB_TCPROW_OWNER_PID is 24 bytes");
+_Static_assert(sizeof(MIB_TCP6ROW_OWNER_PID) == 56, "MIB_TCP6ROW_OWNER_PID is 56 bytes");
+_Static_assert(sizeof(MIB_UDPROW_OWNER_PID) == 12, "MIB_UDPROW_OWNER_PID is 12 bytes");
+_Static_assert(sizeof(MIB_UDP6ROW_OWNER_PID) == 28, "MIB_UDP6ROW_OWNER_PID is 28 bytes");
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct reservation reservations[MAX_RESERVATIONS];
 static struct association associations[MAX_ASSOCIATIONS];
@@ -155,6 +232,10 @@ static int window_last = 65535;
 static uint64_t token_counter;
 static uint32_t fail_code;
 static int fail_error;
+static int fail_bind_error;
+static struct socket_row socket_rows[MAX_SOCKET_ROWS];
+static int socket_row_count;
+static unsigned table_calls;
 static unsigned ioctl_calls[3];
 static unsigned persistent_calls;
 static __thread int last_error;
@@ -575,6 +656,115 @@ EXPORT uint32_t DeletePersistentUdpPortReservation(uint16_t start, uint16_t coun
 
 #endif
 
+/* --- iphlpapi socket tables and shell32 IsUserAnAdmin ------------------------------------------------------------ */
+
+#ifndef DOUBLE_WITHOUT_TABLES
+
+static uint32_t port_field(int port) {
+    return (uint32_t) htons((uint16_t) port) | 0xBEEF0000u;
+}
+
+/* Writes the rows of `proto`/`af` that `cls` selects into `table` (NULL: only counts); returns the number of bytes. */
+static size_t write_table(int proto, uint32_t af, int cls, uint8_t *table) {
+    size_t row_size = proto == PROTO_TCP ? (af == WIN_AF_INET ? sizeof(MIB_TCPROW_OWNER_PID)
+                                                               : sizeof(MIB_TCP6ROW_OWNER_PID))
+                                          : (af == WIN_AF_INET ? sizeof(MIB_UDPROW_OWNER_PID)
+                                                               : sizeof(MIB_UDP6ROW_OWNER_PID));
+    uint32_t n = 0;
+    int i;
+    for (i = 0; i < socket_row_count; i++) {
+        const struct socket_row *r = &socket_rows[i];
+        uint8_t *row;
+        if (r->proto != proto || r->af != af) {
+            continue;
+        }
+        if (proto == PROTO_TCP && ((cls == TCP_TABLE_OWNER_PID_LISTENER && r->state != MIB_TCP_STATE_LISTEN)
+                || (cls == TCP_TABLE_OWNER_PID_CONNECTIONS && r->state == MIB_TCP_STATE_LISTEN))) {
+            continue;
+        }
+        row = table == NULL ? NULL : table + sizeof(uint32_t) + n * row_size;
+        n++;
+        if (row == NULL) {
+            continue;
+        }
+        memset(row, 0, row_size);
+        if (proto == PROTO_TCP && af == WIN_AF_INET) {
+            MIB_TCPROW_OWNER_PID v = {0};
+            v.dwState = r->state;
+            memcpy(&v.dwLocalAddr, r->addr, 4);
+            v.dwLocalPort = port_field(r->port);
+            v.dwOwningPid = r->pid;
+            memcpy(row, &v, sizeof(v));
+        } else if (proto == PROTO_TCP) {
+            MIB_TCP6ROW_OWNER_PID v;
+            memset(&v, 0, sizeof(v));
+            memcpy(v.ucLocalAddr, r->addr, 16);
+            v.dwLocalPort = port_field(r->port);
+            v.dwState = r->state;
+            v.dwOwningPid = r->pid;
+            memcpy(row, &v, sizeof(v));
+        } else if (af == WIN_AF_INET) {
+            MIB_UDPROW_OWNER_PID v = {0};
+            memcpy(&v.dwLocalAddr, r->addr, 4);
+            v.dwLocalPort = port_field(r->port);
+            v.dwOwningPid = r->pid;
+            memcpy(row, &v, sizeof(v));
+        } else {
+            MIB_UDP6ROW_OWNER_PID v;
+            memset(&v, 0, sizeof(v));
+            memcpy(v.ucLocalAddr, r->addr, 16);
+            v.dwLocalPort = port_field(r->port);
+            v.dwOwningPid = r->pid;
+            memcpy(row, &v, sizeof(v));
+        }
+    }
+    if (table != NULL) {
+        memcpy(table, &n, sizeof(n));
+    }
+    return sizeof(uint32_t) + n * row_size;
+}
+
+static uint32_t extended_table(int proto, void *table, uint32_t *size, uint32_t af, int cls, uint32_t reserved) {
+    size_t needed;
+    uint32_t status = NO_ERROR;
+    int valid_class = proto == PROTO_TCP ? (cls >= TCP_TABLE_OWNER_PID_LISTENER && cls <= TCP_TABLE_OWNER_PID_ALL)
+                                         : cls == UDP_TABLE_OWNER_PID;
+    pthread_mutex_lock(&lock);
+    table_calls++;
+    if (size == NULL || (af != WIN_AF_INET && af != WIN_AF_INET6) || reserved != 0 || !valid_class) {
+        status = ERROR_INVALID_PARAMETER;
+    } else if ((needed = write_table(proto, af, cls, NULL)), table == NULL || *size < needed) {
+        *size = (uint32_t) needed;
+        status = ERROR_INSUFFICIENT_BUFFER;
+    } else {
+        write_table(proto, af, cls, table);
+    }
+    pthread_mutex_unlock(&lock);
+    return status;
+}
+
+EXPORT uint32_t GetExtendedTcpTable(void *table, uint32_t *size, int32_t order, uint32_t af, int32_t cls,
+                                    uint32_t reserved) {
+    (void) order;
+    return extended_table(PROTO_TCP, table, size, af, cls, reserved);
+}
+
+EXPORT uint32_t GetExtendedUdpTable(void *table, uint32_t *size, int32_t order, uint32_t af, int32_t cls,
+                                    uint32_t reserved) {
+    (void) order;
+    return extended_table(PROTO_UDP, table, size, af, cls, reserved);
+}
+
+EXPORT int32_t IsUserAnAdmin(void) {
+    int32_t result;
+    pthread_mutex_lock(&lock);
+    result = elevated ? 1 : 0;
+    pthread_mutex_unlock(&lock);
+    return result;
+}
+
+#endif
+
 /* --- test-only controls and queries --------------------------------------------------------------------------- */
 
 /** Forgets every reservation and association and restores the defaults (elevated, window 49152-65535). */
@@ -593,8 +783,11 @@ EXPORT void double_reset(void) {
     window_last = 65535;
     fail_code = 0;
     fail_error = 0;
+    fail_bind_error = 0;
     memset(ioctl_calls, 0, sizeof(ioctl_calls));
     persistent_calls = 0;
+    socket_row_count = 0;
+    table_calls = 0;
     pthread_mutex_unlock(&lock);
 }
 
@@ -722,6 +915,49 @@ EXPORT uint64_t double_associated_token(SOCKET s) {
 }
 
 /**
+ * A fake row of the socket tables: protocol 1 = TCP, 2 = UDP; af 2 = AF_INET, 23 = AF_INET6; `address` in text form
+ * ("127.0.0.1", "::"); `state` a MIB_TCP_STATE (ignored for UDP). Returns 1, or 0 when the address does not parse
+ * or the table is full.
+ */
+EXPORT int double_add_socket_row(int proto, uint32_t af, const char *address, int port, uint32_t state,
+                                 uint32_t pid) {
+    int ok = 0;
+    struct socket_row r;
+    memset(&r, 0, sizeof(r));
+    r.proto = proto;
+    r.af = af;
+    r.port = port;
+    r.state = state;
+    r.pid = pid;
+    if (inet_pton(af == WIN_AF_INET ? AF_INET : AF_INET6, address, r.addr) != 1) {
+        return 0;
+    }
+    pthread_mutex_lock(&lock);
+    if (socket_row_count < MAX_SOCKET_ROWS) {
+        socket_rows[socket_row_count++] = r;
+        ok = 1;
+    }
+    pthread_mutex_unlock(&lock);
+    return ok;
+}
+
+/** How many GetExtendedTcpTable/GetExtendedUdpTable calls were made since the last reset. */
+EXPORT int double_table_calls(void) {
+    int n;
+    pthread_mutex_lock(&lock);
+    n = (int) table_calls;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+/** The next double_bind_port fails with `error` (before anything else), as a refused bind() would. */
+EXPORT void double_fail_next_bind(int error) {
+    pthread_mutex_lock(&lock);
+    fail_bind_error = error;
+    pthread_mutex_unlock(&lock);
+}
+
+/**
  * What Windows' bind() would give socket `s` asked for port `requested` (host order): the port, or -1 with the
  * error in WSAGetLastError/errno. See the header comment for the rules.
  */
@@ -734,6 +970,9 @@ EXPORT int double_bind_port(SOCKET s, int requested) {
     sweep();
     if ((error = identify(s, &sock, &proto)) != 0) {
         /* error set */
+    } else if (fail_bind_error != 0) {
+        error = fail_bind_error;
+        fail_bind_error = 0;
     } else if ((a = find_association(&sock)) == NULL) {
         port = requested;
     } else if ((r = find_token(a->token)) == NULL) {

@@ -72,21 +72,22 @@ final class AssociatedBind {
 
     /**
      * Associates {@code token} with {@code socket}, binds it to {@code requested} and returns the address it got,
-     * checked to be inside {@code range}.
+     * checked to be inside {@code range}. Only when the association or the bind fails does {@code doctor} run, and its
+     * diagnosis of the requested port ends the message.
      *
      * @throws PortReservationException the mapped native error of the association, UNSUPPORTED when the socket handle
      *         is not readable (names the --add-opens flag), IN_USE / EXHAUSTED / CLOSED / SYSTEM_ERROR from the bind,
      *         INVALID_ARGUMENT for the JDK's runtime exceptions (already bound, address family) with the fix
      */
-    static InetSocketAddress associateAndBind(WindowsNatives natives, Protocol protocol, PortRange range,
-                                              ReservationToken token, ReservableSocket socket,
+    static InetSocketAddress associateAndBind(WindowsNatives natives, WindowsPortDoctor doctor, Protocol protocol,
+                                              PortRange range, ReservationToken token, ReservableSocket socket,
                                               InetSocketAddress requested) {
         long handle = socket.nativeHandle();
-        natives.associate(handle, protocol, token.value());
+        natives.associate(handle, protocol, token.value(), () -> elevationNote(doctor));
         try {
             socket.bind(requested);
         } catch (IOException e) {
-            throw bindFailed(e, range, token, socket, requested);
+            throw bindFailed(e, doctor, protocol, range, token, socket, requested);
         } catch (RuntimeException e) {
             throw BindErrors.map(e, socket, requested, "from block " + range + " of " + token);
         }
@@ -105,22 +106,36 @@ final class AssociatedBind {
         return local;
     }
 
-    private static PortReservationException bindFailed(IOException e, PortRange range, ReservationToken token,
+    /** "; IsUserAnAdmin says this process is (not) elevated", or "" when it cannot tell. */
+    private static String elevationNote(WindowsPortDoctor doctor) {
+        switch (doctor.elevation()) {
+            case ELEVATED:
+                return "; IsUserAnAdmin says this process is elevated";
+            case NOT_ELEVATED:
+                return "; IsUserAnAdmin says this process is not elevated";
+            default:
+                return "";
+        }
+    }
+
+    private static PortReservationException bindFailed(IOException e, WindowsPortDoctor doctor, Protocol protocol,
+                                                       PortRange range, ReservationToken token,
                                                        ReservableSocket socket, InetSocketAddress requested) {
         String what = "binding " + socket + " to " + requested + " from block " + range + " of " + token + " failed: "
                 + e.getMessage();
         if (e instanceof ClosedChannelException) {
             return new PortReservationException(Reason.CLOSED, what + "; the socket was closed, open a new one", e);
         }
-        if (e instanceof BindException) {
-            if (requested.getPort() == 0) {
-                return new PortReservationException(Reason.EXHAUSTED, what + "; no port of the block is free (other "
-                        + "sockets of this process use them all); close sockets bound from it, or use a larger block",
-                        e);
-            }
-            return new PortReservationException(Reason.IN_USE, what + "; port " + requested.getPort()
-                    + " is used by another socket of this process; request port 0 or another port of the block", e);
+        int port = requested.getPort();
+        if (e instanceof BindException && port == 0) {
+            return new PortReservationException(Reason.EXHAUSTED, what + "; no port of the block is free (other "
+                    + "sockets of this process use them all); close sockets bound from it, or use a larger block", e);
         }
-        return new PortReservationException(Reason.SYSTEM_ERROR, what, e);
+        String diagnosis = port == 0 ? "" : doctor.bindFailureDiagnosis(protocol, port);
+        if (e instanceof BindException) {
+            return new PortReservationException(Reason.IN_USE, what + "; Windows refused port " + port + " of the "
+                    + "block; request port 0 or another port of the block" + diagnosis, e);
+        }
+        return new PortReservationException(Reason.SYSTEM_ERROR, what + diagnosis, e);
     }
 }

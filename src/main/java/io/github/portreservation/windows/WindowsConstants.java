@@ -1,8 +1,9 @@
 package io.github.portreservation.windows;
 
 /**
- * Values from the Windows SDK headers ({@code mstcpip.h}, {@code winsock2.h}, {@code winerror.h}) that the
- * port-reservation calls use. Each is checked against the header value by a unit test.
+ * Values from the Windows SDK headers ({@code mstcpip.h}, {@code winsock2.h}, {@code winerror.h}, {@code iprtrmib.h},
+ * {@code tcpmib.h}) that the port-reservation calls and the port doctor use. Each is checked against the header value
+ * by a unit test.
  */
 public final class WindowsConstants {
     /** {@code _WSAIOW(IOC_VENDOR, 100)}: reserve a block for the calling socket's lifetime. */
@@ -51,6 +52,23 @@ public final class WindowsConstants {
     public static final int ERROR_INVALID_PARAMETER = 87;
     /** {@code ERROR_NOT_FOUND}: no persistent reservation of exactly that block. */
     public static final int ERROR_NOT_FOUND = 1168;
+    /** {@code ERROR_NOT_SUPPORTED}: the function is not supported on this system. */
+    public static final int ERROR_NOT_SUPPORTED = 50;
+    /** {@code ERROR_INSUFFICIENT_BUFFER}: the table does not fit; the size needed was written back. */
+    public static final int ERROR_INSUFFICIENT_BUFFER = 122;
+
+    /** {@code AF_INET} on Windows. */
+    public static final int AF_INET = 2;
+    /** {@code AF_INET6} on Windows (23, unlike Linux's 10). */
+    public static final int AF_INET6 = 23;
+    /** {@code TCP_TABLE_OWNER_PID_ALL}: every TCP endpoint, with its owning process id. */
+    public static final int TCP_TABLE_OWNER_PID_ALL = 5;
+    /** {@code UDP_TABLE_OWNER_PID}: every UDP endpoint, with its owning process id. */
+    public static final int UDP_TABLE_OWNER_PID = 1;
+    /** {@code MIB_TCP_STATE_LISTEN}. */
+    public static final int MIB_TCP_STATE_LISTEN = 2;
+    /** {@code MIB_TCP_STATE_TIME_WAIT}. */
+    public static final int MIB_TCP_STATE_TIME_WAIT = 11;
 
     private WindowsConstants() {
     }

@@ -6,6 +6,7 @@ import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.Protocol;
 
 import java.util.Locale;
+import java.util.function.Supplier;
 
 import static io.github.portreservation.windows.WindowsConstants.ERROR_ACCESS_DENIED;
 import static io.github.portreservation.windows.WindowsConstants.ERROR_INVALID_PARAMETER;
@@ -67,6 +68,15 @@ final class WindowsErrors {
      * The failure of {@code SIO_ACQUIRE_PORT_RESERVATION} for {@code count} ports from {@code start} (0 = any block).
      */
     static PortReservationException acquireFailed(int code, Protocol protocol, int start, int count) {
+        return acquireFailed(code, protocol, start, count, () -> "");
+    }
+
+    /**
+     * As {@link #acquireFailed(int, Protocol, int, int)}; for WSAEADDRINUSE and WSAEACCES on a specific block, the text
+     * of {@code diagnosis} (called only then) ends the message.
+     */
+    static PortReservationException acquireFailed(int code, Protocol protocol, int start, int count,
+                                                  Supplier<String> diagnosis) {
         String block = start == 0 ? "any block of " + count + " " + protocol + " ports"
                 : protocol + " block " + PortRange.of(start, count);
         String what = "SIO_ACQUIRE_PORT_RESERVATION for " + block + " failed: ";
@@ -78,10 +88,11 @@ final class WindowsErrors {
                         : "the block overlaps a port range Windows excludes (Hyper-V, WinNAT, WSL or Docker reserve "
                                 + "such ranges) or another reservation; list them with '"
                                 + excludedRangeCommand(protocol) + "' and choose a block outside them, "
-                                + "or acquire by count and let Windows choose"), code);
+                                + "or acquire by count and let Windows choose" + diagnosis.get()), code);
             case WSAEACCES:
                 return fail(Reason.ACCESS_DENIED, what + "Windows refused access to the block; it may be administratively "
-                        + "excluded (see '" + excludedRangeCommand(protocol) + "'), or " + ELEVATION_FIX, code);
+                        + "excluded (see '" + excludedRangeCommand(protocol) + "'), or " + ELEVATION_FIX
+                        + (start == 0 ? "" : diagnosis.get()), code);
             case WSAEINVAL:
                 return fail(Reason.INVALID_ARGUMENT, what + "Windows refused the request (a block passing port 65535, "
                         + "zero ports, or a buffer size it does not accept); pass a block inside 1..65535", code);
@@ -92,12 +103,21 @@ final class WindowsErrors {
 
     /** The failure of {@code SIO_ASSOCIATE_PORT_RESERVATION} of {@code token} on socket {@code handle}. */
     static PortReservationException associateFailed(int code, Protocol protocol, long token, long handle) {
+        return associateFailed(code, protocol, token, handle, () -> "");
+    }
+
+    /**
+     * As {@link #associateFailed(int, Protocol, long, long)}; for WSAEACCES the text of {@code elevation} (called only
+     * then) ends the message.
+     */
+    static PortReservationException associateFailed(int code, Protocol protocol, long token, long handle,
+                                                    Supplier<String> elevation) {
         String what = "SIO_ASSOCIATE_PORT_RESERVATION of " + tokenText(token) + " on " + protocol + " socket "
                 + handle + " failed: ";
         switch (code) {
             case WSAEACCES:
                 return fail(Reason.ACCESS_DENIED, what + "using a persistent reservation needs administrator rights; "
-                        + ELEVATION_FIX, code);
+                        + ELEVATION_FIX + elevation.get(), code);
             case WSAEINVAL:
                 return fail(Reason.UNKNOWN_TOKEN, what + "Windows does not accept this token for this socket: a runtime "
                         + "reservation ends when the socket that acquired it closes, a persistent token changes at "

@@ -34,10 +34,12 @@ import static io.github.portreservation.windows.AssociatedBind.present;
  */
 public final class WindowsPortReservationProvider implements PortReservationProvider {
     private final WindowsNatives natives;
+    private final WindowsPortDoctor doctor;
     private final ConcurrentMap<ReservationToken, Known> tokens = new ConcurrentHashMap<>();
 
-    private WindowsPortReservationProvider(WindowsNatives natives) {
+    private WindowsPortReservationProvider(WindowsNatives natives, CommandRunner runner) {
         this.natives = natives;
+        this.doctor = new WindowsPortDoctor(natives, runner, this::createPersistent);
     }
 
     /**
@@ -50,7 +52,8 @@ public final class WindowsPortReservationProvider implements PortReservationProv
         if (cause != null) {
             throw new PortReservationException(Reason.UNSUPPORTED, cause);
         }
-        return new WindowsPortReservationProvider(WindowsNatives.load());
+        return new WindowsPortReservationProvider(WindowsNatives.load(),
+                CommandRunner.system(WindowsPortDoctor.NETSH_TIMEOUT));
     }
 
     /**
@@ -58,7 +61,23 @@ public final class WindowsPortReservationProvider implements PortReservationProv
      * build check is made.
      */
     public static WindowsPortReservationProvider create(WindowsNatives natives) {
-        return new WindowsPortReservationProvider(present(natives, "natives"));
+        return create(natives, CommandRunner.system(WindowsPortDoctor.NETSH_TIMEOUT));
+    }
+
+    /**
+     * As {@link #create(WindowsNatives)}, with the {@link #doctor()} running netsh through {@code runner} (tests pass
+     * canned outputs).
+     */
+    public static WindowsPortReservationProvider create(WindowsNatives natives, CommandRunner runner) {
+        return new WindowsPortReservationProvider(present(natives, "natives"), present(runner, "runner"));
+    }
+
+    /**
+     * The port doctor over this provider's functions: diagnoses ports, lists excluded ranges, protects a free port
+     * with a persistent reservation this provider then knows. Bind failures of this provider carry its diagnosis.
+     */
+    public WindowsPortDoctor doctor() {
+        return doctor;
     }
 
     /**
@@ -97,9 +116,10 @@ public final class WindowsPortReservationProvider implements PortReservationProv
         boolean done = false;
         try {
             handle = SocketHandles.handleOf(owner);
-            AcquiredBlock block = natives.acquire(handle, protocol, start, count);
+            AcquiredBlock block = natives.acquire(handle, protocol, start, count,
+                    () -> doctor.acquireFailureDiagnosis(protocol, PortRange.of(start, count)));
             acquiredToken = block.token();
-            WindowsRuntimeReservation reservation = new WindowsRuntimeReservation(natives, protocol,
+            WindowsRuntimeReservation reservation = new WindowsRuntimeReservation(natives, doctor, protocol,
                     checkAcquired(block, protocol, start, count), ReservationToken.of(block.token()), owner, handle,
                     r -> tokens.remove(r.token(), new Known(r.protocol(), r.range(), r)));
             if (tokens.putIfAbsent(reservation.token(), new Known(protocol, reservation.range(), reservation)) != null) {
@@ -206,8 +226,8 @@ public final class WindowsPortReservationProvider implements PortReservationProv
             return known.runtime.bind(socket, requested);
         }
         AssociatedBind.validate(known.protocol, known.range, token, socket, requested);
-        InetSocketAddress local = AssociatedBind.associateAndBind(natives, known.protocol, known.range, token, socket,
-                requested);
+        InetSocketAddress local = AssociatedBind.associateAndBind(natives, doctor, known.protocol, known.range, token,
+                socket, requested);
         return new WindowsPortBinding(token, local, socket, binding -> { });
     }
 

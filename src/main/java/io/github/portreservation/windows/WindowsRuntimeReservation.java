@@ -22,12 +22,14 @@ import java.util.function.Consumer;
  * bind, then bind it; the ports bound through this object are counted so that a full block fails fast with EXHAUSTED
  * and a port already bound by this process fails with IN_USE, before any native call. A binding closed while its
  * socket is still open leaves the port counted as bound by that socket (Windows does not give it to another socket
- * while it is open either) until the socket is seen closed. Thread-safe.
+ * while it is open either) until the socket is seen closed. A bind that Windows refuses carries the diagnosis of the
+ * {@link WindowsPortDoctor} in its message. Thread-safe.
  */
 final class WindowsRuntimeReservation implements RuntimeReservation {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(WindowsRuntimeReservation.class);
 
     private final WindowsNatives natives;
+    private final WindowsPortDoctor doctor;
     private final Protocol protocol;
     private final PortRange range;
     private final ReservationToken token;
@@ -43,9 +45,11 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
     private int pendingAny;
     private boolean closed;
 
-    WindowsRuntimeReservation(WindowsNatives natives, Protocol protocol, PortRange range, ReservationToken token,
-                              NetworkChannel owner, long ownerHandle, Consumer<WindowsRuntimeReservation> onClose) {
+    WindowsRuntimeReservation(WindowsNatives natives, WindowsPortDoctor doctor, Protocol protocol, PortRange range,
+                              ReservationToken token, NetworkChannel owner, long ownerHandle,
+                              Consumer<WindowsRuntimeReservation> onClose) {
         this.natives = natives;
+        this.doctor = doctor;
         this.protocol = protocol;
         this.range = range;
         this.token = token;
@@ -102,7 +106,7 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
         Object claim = claim(port);
         boolean committed = false;
         try {
-            InetSocketAddress local = AssociatedBind.associateAndBind(natives, protocol, range, token, socket,
+            InetSocketAddress local = AssociatedBind.associateAndBind(natives, doctor, protocol, range, token, socket,
                     requested);
             WindowsPortBinding binding = new WindowsPortBinding(token, local, socket, this::giveBack);
             commit(claim, port, binding);

@@ -1,7 +1,14 @@
 package io.github.portreservation.examples;
 
+import io.github.portreservation.PortRange;
+import io.github.portreservation.PortReservationProvider;
+import io.github.portreservation.Protocol;
 import io.github.portreservation.testing.ExternalProcess;
 import io.github.portreservation.testing.ExternalProcess.Result;
+import io.github.portreservation.windows.ExcludedRange.IpVersion;
+import io.github.portreservation.windows.FakeNetsh;
+import io.github.portreservation.windows.WindowsDoubleFixture;
+import io.github.portreservation.windows.WindowsPortReservationProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
@@ -13,13 +20,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The persistent-reservation tool. Bad command lines and read-only commands run in this JVM; create, lookup, list
  * and delete run as separate processes ({@code java ReservationTool ...}, as a user would) inside a private network
- * namespace ({@code unshare --net}), so the host's {@code ip_local_reserved_ports} never changes.
+ * namespace ({@code unshare --net}), so the host's {@code ip_local_reserved_ports} never changes. The Windows commands
+ * ({@code doctor}, {@code excluded}) run over the Windows provider on the native test double, with netsh answering
+ * the public samples of src/test/resources/netsh/ (not real Windows).
  */
 @EnabledOnOs(OS.LINUX)
 class ReservationToolTest {
@@ -27,9 +37,120 @@ class ReservationToolTest {
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     private int run(String... args) {
-        ReservationTool tool = new ReservationTool(ExampleTestSupport.provider(),
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return runWith(ExampleTestSupport.provider(), args);
+    }
+
+    private int runWith(PortReservationProvider provider, String... args) {
+        ReservationTool tool = new ReservationTool(provider, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
         return tool.run(args);
+    }
+
+    /** netsh answers: the German sample for ipv4 TCP, the empty Chinese table for ipv6 TCP, English UDP for ipv4. */
+    private static FakeNetsh netsh() {
+        return new FakeNetsh()
+                .answer(Protocol.TCP, IpVersion.IPV4, FakeNetsh.sample("de-tcp-fmeinicke-obsidian-wiki.txt"))
+                .answer(Protocol.TCP, IpVersion.IPV6, FakeNetsh.sample("zh-tcp-empty-clash-verge-rev-1688.txt"))
+                .answer(Protocol.UDP, IpVersion.IPV4, FakeNetsh.sample("en-udp-otel-collector-contrib-10872.txt"));
+    }
+
+    @Test
+    void doctorReportsAPortInAWinnatRange() {
+        WindowsDoubleFixture windows = WindowsDoubleFixture.reset();
+        assertEquals(ReservationTool.OK, runWith(windows.provider(netsh()), "doctor", "50100"));
+        String printed = out.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.startsWith("TCP port 50100: EXCLUDED, in 50060-50159 (netsh)" + System.lineSeparator()),
+                printed);
+        assertTrue(printed.contains("'net stop winnat', then 'netsh int ipv4 add excludedportrange protocol=tcp "
+                + "startport=50100 numberofports=1', then 'net start winnat'"), printed);
+    }
+
+    @Test
+    void doctorNamesTheProcessOfAUdpPort() {
+        WindowsDoubleFixture windows = WindowsDoubleFixture.reset();
+        windows.socket(Protocol.UDP, "0.0.0.0", 56200, 0, 0x7FFFFFF0L);
+        assertEquals(ReservationTool.OK, runWith(windows.provider(netsh()), "doctor", "56200", "udp"));
+        String printed = out.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.startsWith("UDP port 56200: IN_USE_BY_PROCESS, UDP 0.0.0.0:56200, pid 2147483632 (socket "
+                + "table)"), printed);
+        assertTrue(printed.contains("The port is also in the excluded range 56130-56229."), printed);
+    }
+
+    @Test
+    void doctorProtectMakesThePersistentReservationOfAFreePort() {
+        WindowsDoubleFixture windows = WindowsDoubleFixture.reset();
+        WindowsPortReservationProvider provider = windows.provider(netsh());
+        assertEquals(ReservationTool.OK, runWith(provider, "doctor", "8080", "tcp", "--protect"));
+        assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("protected tcp 8080 with a persistent reservation, "
+                + "token 0x"), out.toString(StandardCharsets.UTF_8));
+        assertTrue(provider.lookupPersistent(Protocol.TCP, PortRange.single(8080)).isPresent());
+        assertEquals(0, windows.runtimeReservations(), "the probe left no reservation");
+    }
+
+    @Test
+    void doctorProtectWithoutElevationFails() {
+        WindowsDoubleFixture windows = WindowsDoubleFixture.reset();
+        windows.elevated(false);
+        WindowsPortReservationProvider provider = windows.provider(netsh());
+        assertEquals(ReservationTool.FAILED, runWith(provider, "doctor", "8080", "--protect"));
+        String printed = err.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.startsWith("doctor tcp 8080 failed: ACCESS_DENIED: CreatePersistentTcpPortReservation"),
+                printed);
+        assertFalse(provider.lookupPersistent(Protocol.TCP, PortRange.single(8080)).isPresent());
+    }
+
+    @Test
+    void excludedListsEachContextAndSaysWhichOneFailed() {
+        WindowsDoubleFixture windows = WindowsDoubleFixture.reset();
+        assertEquals(ReservationTool.FAILED, runWith(windows.provider(netsh()), "excluded", "udp"));
+        String nl = System.lineSeparator();
+        assertEquals("udp ipv4 (netsh interface ipv4 show excludedportrange protocol=udp):" + nl + "  56030-56129" + nl
+                + "  56130-56229" + nl + "* = administered port exclusion (added with netsh, or a persistent "
+                + "reservation)" + nl, out.toString(StandardCharsets.UTF_8));
+        assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("udp ipv6: SYSTEM_ERROR: cannot run 'netsh "
+                + "interface ipv6 show excludedportrange protocol=udp'"), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void excludedWithoutProtocolListsTcpThenUdp() {
+        WindowsDoubleFixture windows = WindowsDoubleFixture.reset();
+        FakeNetsh netsh = netsh().answer(Protocol.UDP, IpVersion.IPV6,
+                FakeNetsh.sample("zh-tcp-empty-clash-verge-rev-1688.txt"));
+        assertEquals(ReservationTool.OK, runWith(windows.provider(netsh), "excluded"));
+        String printed = out.toString(StandardCharsets.UTF_8);
+        String nl = System.lineSeparator();
+        assertTrue(printed.contains("  50000-50059 *" + nl + "  50060-50159" + nl), printed);
+        assertTrue(printed.contains("tcp ipv6 (netsh interface ipv6 show excludedportrange protocol=tcp):" + nl
+                + "  (none)" + nl + "udp ipv4"), printed);
+        assertEquals(4, netsh.calls().size());
+    }
+
+    @Test
+    void doctorAndExcludedCommandLinesAreChecked() {
+        WindowsDoubleFixture windows = WindowsDoubleFixture.reset();
+        WindowsPortReservationProvider provider = windows.provider(netsh());
+        assertEquals(ReservationTool.USAGE, runWith(provider, "doctor"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("doctor takes PORT"));
+        assertEquals(ReservationTool.USAGE, runWith(provider, "doctor", "http"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("port \"http\" must be a number in 1..65535"));
+        assertEquals(ReservationTool.USAGE, runWith(provider, "doctor", "70000"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("port \"70000\" must be a number in 1..65535"));
+        assertEquals(ReservationTool.USAGE, runWith(provider, "doctor", "80", "sctp"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("\"sctp\" is neither tcp|udp (after the port) nor "
+                + "--protect"));
+        assertEquals(ReservationTool.USAGE, runWith(provider, "doctor", "80", "tcp", "--force"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("\"--force\" is neither"));
+        assertEquals(ReservationTool.USAGE, runWith(provider, "excluded", "sctp"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("protocol \"sctp\" must be tcp or udp"));
+        assertEquals("", out.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void doctorIsWindowsOnly() {
+        assertEquals(ReservationTool.FAILED, run("doctor", "8080"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("the port doctor is Windows-only (this provider is "
+                + "'linux')"), err.toString(StandardCharsets.UTF_8));
+        assertEquals(ReservationTool.FAILED, run("excluded"));
     }
 
     @Test

@@ -28,6 +28,7 @@ final class NativeDouble {
     private static String skipReason;
     private static Path full;
     private static Path withoutPersistent;
+    private static Path withoutTables;
     private static Control control;
 
     private NativeDouble() {
@@ -54,10 +55,16 @@ final class NativeDouble {
         return withoutPersistent;
     }
 
-    /** The production JNA layer loaded over the double (both library names point at it). */
+    /** The double without GetExtendedTcpTable, GetExtendedUdpTable and IsUserAnAdmin. */
+    static synchronized Path libraryWithoutTables() {
+        assumeAvailable();
+        return withoutTables;
+    }
+
+    /** The production JNA layer loaded over the double (every library name points at it). */
     static WindowsNatives natives() {
         String path = library().toString();
-        return WindowsNatives.load(path, path);
+        return WindowsNatives.load(path, path, path);
     }
 
     /** The double's test-only controls, reset to defaults. */
@@ -83,8 +90,10 @@ final class NativeDouble {
         }
         full = OUTPUT.resolve("libwinapi-double.so");
         withoutPersistent = OUTPUT.resolve("libwinapi-double-nopersistent.so");
+        withoutTables = OUTPUT.resolve("libwinapi-double-notables.so");
         compile(full, List.of());
         compile(withoutPersistent, List.of("-DDOUBLE_WITHOUT_PERSISTENT"));
+        compile(withoutTables, List.of("-DDOUBLE_WITHOUT_TABLES"));
         return null;
     }
 
@@ -153,5 +162,11 @@ final class NativeDouble {
         long double_associated_token(SocketHandle socket);
 
         int double_bind_port(SocketHandle socket, int requested);
+
+        int double_add_socket_row(int protocol, int af, String address, int port, int state, int pid);
+
+        int double_table_calls();
+
+        void double_fail_next_bind(int error);
     }
 }

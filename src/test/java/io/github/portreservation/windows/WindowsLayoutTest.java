@@ -1,6 +1,7 @@
 package io.github.portreservation.windows;
 
 import com.sun.jna.Native;
+import com.sun.jna.platform.win32.IPHlpAPI;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
@@ -58,6 +59,24 @@ class WindowsLayoutTest {
         assertEquals(32, WindowsConstants.ERROR_SHARING_VIOLATION);
         assertEquals(87, WindowsConstants.ERROR_INVALID_PARAMETER);
         assertEquals(1168, WindowsConstants.ERROR_NOT_FOUND);
+    }
+
+    @Test
+    void socketTableConstantsMatchJnaPlatformsIndependentMapping() {
+        assertEquals(122, WindowsConstants.ERROR_INSUFFICIENT_BUFFER);
+        assertEquals(50, WindowsConstants.ERROR_NOT_SUPPORTED);
+        assertEquals(IPHlpAPI.AF_INET, WindowsConstants.AF_INET);
+        assertEquals(23, WindowsConstants.AF_INET6);
+        assertEquals(IPHlpAPI.TCP_TABLE_CLASS.TCP_TABLE_OWNER_PID_ALL, WindowsConstants.TCP_TABLE_OWNER_PID_ALL);
+        assertEquals(IPHlpAPI.UDP_TABLE_CLASS.UDP_TABLE_OWNER_PID, WindowsConstants.UDP_TABLE_OWNER_PID);
+        assertEquals(IPHlpAPI.MIB_TCP_STATE.MIB_TCP_STATE_LISTEN, WindowsConstants.MIB_TCP_STATE_LISTEN);
+        assertEquals(IPHlpAPI.MIB_TCP_STATE.MIB_TCP_STATE_TIME_WAIT, WindowsConstants.MIB_TCP_STATE_TIME_WAIT);
+        // the row sizes of tcpmib.h / udpmib.h (jna-platform's structures cannot be built off Windows: they load
+        // iphlpapi); the double's C structures assert the same sizes at compile time
+        assertEquals(24, SocketTables.TCP4_ROW);
+        assertEquals(56, SocketTables.TCP6_ROW);
+        assertEquals(12, SocketTables.UDP4_ROW);
+        assertEquals(28, SocketTables.UDP6_ROW);
     }
 
     @Test

@@ -6,6 +6,10 @@ import io.github.portreservation.PortReservationProvider;
 import io.github.portreservation.PortReservations;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservationToken;
+import io.github.portreservation.windows.ExcludedRange;
+import io.github.portreservation.windows.ExcludedRange.IpVersion;
+import io.github.portreservation.windows.WindowsPortDoctor;
+import io.github.portreservation.windows.WindowsPortReservationProvider;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,28 +18,37 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Example: a command-line tool for persistent reservations (they outlive the process).
+ * Example: a command-line tool for persistent reservations (they outlive the process), and, on Windows, the port
+ * doctor.
  *
  * <pre>
- *   create tcp|udp FIRST-LAST    reserve the block; prints its token
- *   lookup tcp|udp FIRST-LAST    prints the token of exactly that block (exit 1 when there is none)
- *   delete tcp|udp FIRST-LAST    removes the block (exit 1 when there is none)
- *   list                         what the platform can list
+ *   create tcp|udp FIRST-LAST          reserve the block; prints its token
+ *   lookup tcp|udp FIRST-LAST          prints the token of exactly that block (exit 1 when there is none)
+ *   delete tcp|udp FIRST-LAST          removes the block (exit 1 when there is none)
+ *   list                               what the platform can list
+ *   doctor PORT [tcp|udp] [--protect]  Windows: why PORT cannot be bound (in use by which process, in which excluded
+ *                                      range, or free) and what to do; --protect also makes the one-port persistent
+ *                                      reservation of a free port (elevated)
+ *   excluded [tcp|udp]                 Windows: the excluded port ranges netsh lists (ipv4 and ipv6; both protocols
+ *                                      when none is named)
  * </pre>
  *
  * On Linux a persistent reservation is an entry of {@code net.ipv4.ip_local_reserved_ports} (one list for TCP and
  * UDP, lost at reboot unless also written to /etc/sysctl.d/); {@code list} prints that list. Windows has no call that
  * lists persistent reservations; {@code list} says to use {@code netsh int ipv4 show excludedportrange protocol=tcp},
- * which shows them among the ranges other software excluded. Creating and deleting need root / an elevated
- * administrator. Run it with
+ * which shows them among the ranges other software excluded, and {@code excluded} prints that list as parsed. The
+ * doctor commands need the Windows provider ({@code WindowsPortReservationProvider#doctor()}). Creating and deleting
+ * need root / an elevated administrator. Run it with
  * {@code mvn -q test-compile exec:java -Dexec.mainClass=io.github.portreservation.examples.ReservationTool
  * -Dexec.classpathScope=test -Dexec.args="lookup tcp 40000-40009"}.
  *
- * <p>Exit codes: 0 done, 1 no such reservation, 2 usage error, 3 the reservation operation failed.
+ * <p>Exit codes: 0 done (for {@code doctor}: the diagnosis was printed, whatever it says), 1 no such reservation,
+ * 2 usage error, 3 the reservation operation failed (or the doctor is not available here).
  */
 public final class ReservationTool {
     /** Exit code: the command succeeded. */
@@ -52,7 +65,9 @@ public final class ReservationTool {
 
     private static final String USAGE_TEXT = String.join(System.lineSeparator(),
             "usage: ReservationTool create|lookup|delete tcp|udp FIRST-LAST",
-            "       ReservationTool list");
+            "       ReservationTool list",
+            "       ReservationTool doctor PORT [tcp|udp] [--protect]   (Windows)",
+            "       ReservationTool excluded [tcp|udp]                   (Windows)");
 
     private final PortReservationProvider provider;
     private final PrintStream out;
@@ -69,6 +84,12 @@ public final class ReservationTool {
     public int run(String... args) {
         if (args.length == 1 && args[0].equals("list")) {
             return list();
+        }
+        if (args.length > 0 && args[0].equals("doctor")) {
+            return doctor(args);
+        }
+        if (args.length > 0 && args[0].equals("excluded")) {
+            return excluded(args);
         }
         if (args.length != 3) {
             return usage(args.length == 0 ? "no command given" : "wrong number of arguments for " + args[0]);
@@ -116,13 +137,119 @@ public final class ReservationTool {
         }
     }
 
+    private int doctor(String[] args) {
+        if (args.length < 2 || args.length > 4) {
+            return usage("doctor takes PORT, then optionally tcp|udp and --protect");
+        }
+        int port;
+        try {
+            port = Integer.parseInt(args[1]);
+        } catch (NumberFormatException e) {
+            port = -1;
+        }
+        if (port < PortRange.MIN_PORT || port > PortRange.MAX_PORT) {
+            return usage("port \"" + args[1] + "\" must be a number in " + PortRange.MIN_PORT + ".." + PortRange.MAX_PORT);
+        }
+        Protocol protocol = Protocol.TCP;
+        boolean protect = false;
+        for (int i = 2; i < args.length; i++) {
+            if (args[i].equals("--protect") && !protect) {
+                protect = true;
+            } else if (i == 2 && parseProtocol(args[i]) != null) {
+                protocol = parseProtocol(args[i]);
+            } else {
+                return usage("\"" + args[i] + "\" is neither tcp|udp (after the port) nor --protect");
+            }
+        }
+        WindowsPortDoctor doctor = windowsDoctor();
+        if (doctor == null) {
+            return FAILED;
+        }
+        try {
+            if (protect) {
+                ReservationToken token = doctor.protect(protocol, port);
+                out.println("protected " + name(protocol, PortRange.single(port)) + " with a persistent reservation, "
+                        + "token " + hex(token) + " (it survives reboots; 'delete " + protocol.name().toLowerCase(
+                        Locale.ROOT) + " " + port + "-" + port + "' removes it)");
+            } else {
+                out.println(doctor.diagnose(protocol, port).describe());
+            }
+            return OK;
+        } catch (PortReservationException e) {
+            err.println("doctor " + name(protocol, PortRange.single(port)) + " failed: " + e.getMessage());
+            return FAILED;
+        }
+    }
+
+    private int excluded(String[] args) {
+        if (args.length > 2) {
+            return usage("excluded takes at most tcp|udp");
+        }
+        List<Protocol> protocols = List.of(Protocol.values());
+        if (args.length == 2) {
+            Protocol protocol = parseProtocol(args[1]);
+            if (protocol == null) {
+                return usage("protocol \"" + args[1] + "\" must be tcp or udp");
+            }
+            protocols = List.of(protocol);
+        }
+        WindowsPortDoctor doctor = windowsDoctor();
+        if (doctor == null) {
+            return FAILED;
+        }
+        int code = OK;
+        for (Protocol protocol : protocols) {
+            for (IpVersion version : IpVersion.values()) {
+                String p = protocol.name().toLowerCase(Locale.ROOT);
+                try {
+                    List<ExcludedRange> ranges = doctor.excludedRanges(protocol, version);
+                    out.println(p + " " + version.netshName() + " (netsh interface " + version.netshName()
+                            + " show excludedportrange protocol=" + p + "):");
+                    if (ranges.isEmpty()) {
+                        out.println("  (none)");
+                    }
+                    for (ExcludedRange range : ranges) {
+                        out.println("  " + range.range() + (range.administered() ? " *" : ""));
+                    }
+                } catch (PortReservationException e) {
+                    err.println(p + " " + version.netshName() + ": " + e.getMessage());
+                    code = FAILED;
+                }
+            }
+        }
+        out.println("* = administered port exclusion (added with netsh, or a persistent reservation)");
+        return code;
+    }
+
+    /** The doctor of the Windows provider, or null after saying on {@link #err} that there is none. */
+    private WindowsPortDoctor windowsDoctor() {
+        if (provider instanceof WindowsPortReservationProvider) {
+            return ((WindowsPortReservationProvider) provider).doctor();
+        }
+        err.println("the port doctor is Windows-only (this provider is '" + provider.name() + "'); on Linux, "
+                + "'ss -tanp sport = :PORT' and 'ss -uanp sport = :PORT' show who holds a port");
+        return null;
+    }
+
+    private static Protocol parseProtocol(String text) {
+        switch (text.toLowerCase(Locale.ROOT)) {
+            case "tcp":
+                return Protocol.TCP;
+            case "udp":
+                return Protocol.UDP;
+            default:
+                return null;
+        }
+    }
+
     private int list() {
         if (PortReservations.WINDOWS.equals(provider.name())) {
             out.println("Windows has no call that lists persistent reservations. They appear, among the ranges that "
                     + "Hyper-V, WinNAT, Docker or WSL excluded, in:");
             out.println("  netsh int ipv4 show excludedportrange protocol=tcp");
             out.println("  netsh int ipv4 show excludedportrange protocol=udp");
-            out.println("Use 'lookup tcp|udp FIRST-LAST' to check one block.");
+            out.println("'excluded [tcp|udp]' lists them as parsed here, marking administered ones with *; "
+                    + "'lookup tcp|udp FIRST-LAST' checks one block.");
             return OK;
         }
         String text;
