@@ -68,6 +68,7 @@ final class HeldReservation implements RuntimeReservation {
         if (block.close()) {
             provider.forget(this);
             Placeholders.closeAll(placeholders);
+            provider.released(protocol, range);
         }
     }
 
