@@ -59,10 +59,12 @@ import static io.netty.util.internal.ObjectUtil.checkNotNull;
  *       random start after a collision, rather than just past the port in use, because bound TCP sockets that neither
  *       listen nor connect (another process's placeholders) are not listed there, and stepping would walk through
  *       such a block;</li>
- *   <li>then, if none was held, a sweep of the window from a random start that ignores the hints: it tries every
- *       start in order, goes on just past each port in use, and wraps around once, so it binds each port at most once
- *       (the {@code count - 1} ports after its start twice), at most {@code window + count - 1} bind calls. Only when
- *       it found no run does acquire fail, IN_USE, naming the window, the count and the ports in the way.</li>
+ *   <li>then, if none was held, a sweep of the window that ignores the hints: it tries every start in order,
+ *       downwards from a random one (Linux hands out ephemeral ports upwards, and would chase an upward sweep), goes
+ *       on just below each port in use keeping the ports it already holds there, and wraps around once. It binds each
+ *       port at most once (a few twice), at most {@code window + count - 1} bind calls, and crosses a block held by
+ *       someone else in one bind per {@code count} ports. Only when it found no run does acquire fail, IN_USE, naming
+ *       the window, the count and the ports in the way.</li>
  * </ul>
  */
 public final class LinuxPortReservationProvider implements PortReservationProvider {
@@ -146,7 +148,22 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         DescriptorBudget.ensureHeadroom(count, "holding " + count + " " + protocol + " ports");
         BlockSearch search = new BlockSearch(protocol, count, searchWindow(count), readReservedOrEmpty(), recentlyTaken,
                 into -> BoundPorts.addTo(into, protocol), ThreadLocalRandom.current(),
-                range -> Placeholders.hold(protocol, range));
+                new BlockSearch.Holder() {
+                    @Override
+                    public List<NetworkChannel> hold(PortRange range) throws Placeholders.HoldFailure {
+                        return Placeholders.hold(protocol, range);
+                    }
+
+                    @Override
+                    public NetworkChannel holdOne(int port) throws Placeholders.HoldFailure {
+                        return Placeholders.hold(protocol, PortRange.of(port, 1)).get(0);
+                    }
+
+                    @Override
+                    public void release(List<NetworkChannel> held) {
+                        Placeholders.closeAll(held);
+                    }
+                });
         BlockSearch.Found found;
         try {
             found = search.run();
