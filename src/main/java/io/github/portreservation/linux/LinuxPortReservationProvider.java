@@ -170,11 +170,11 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         } finally {
             if (search.collisions > 0) {
                 searchCollisions.add(search.collisions);
-                if (search.swept) {
-                    searchSweeps.increment();
-                    logger.debug("{} block of {}: {} candidates met a port in use, swept the window", protocol, count,
-                            search.collisions);
-                }
+            }
+            if (search.swept) {
+                searchSweeps.increment();
+                logger.debug("{} block of {}: {} candidates met a port in use, swept the window", protocol, count,
+                        search.collisions);
             }
         }
         return register(protocol, found.range, found.placeholders);
