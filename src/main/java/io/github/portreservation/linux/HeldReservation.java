@@ -66,6 +66,7 @@ final class HeldReservation implements RuntimeReservation {
         if (block.close()) {
             provider.forget(this);
             placeholders.close();
+            provider.released(protocol, range);
         }
     }
 

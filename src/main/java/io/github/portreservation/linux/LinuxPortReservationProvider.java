@@ -23,10 +23,12 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.LongAdder;
 
 import static io.netty.util.internal.ObjectUtil.checkNotNull;
 
@@ -43,22 +45,33 @@ import static io.netty.util.internal.ObjectUtil.checkNotNull;
  * The list is one for TCP and UDP, lasts until reboot (unless also written to /etc/sysctl.d) and is per network
  * namespace. Tokens of persistent reservations are derived from the block, so every process computes the same one.
  *
- * <p><b>Choosing a block</b> ({@link #acquire(Protocol, int)}): a random start inside the ephemeral range
- * ({@code net.ipv4.ip_local_port_range}), moved to the first run of free ports from there: free means not in the
- * administrator's reserved ports and, once a candidate has met a port in use, not bound by a socket listed in
- * {@code /proc/net} (see {@link BoundPorts}). That table is read only after a collision because reading it costs
- * milliseconds even when it is nearly empty (the kernel walks its whole TCP hash table: 3.3 ms per file on the project
- * machine, as much as holding 256 ports), while a collision wastes at most the ports held before it, once. What a
- * search found taken is remembered for a few seconds, so the next searches skip those ports at once
- * ({@link RecentlyTakenPorts}). When a port of the candidate is taken, the next candidate starts at a new random place
- * (stepping past the taken port would walk through a whole block held by someone else). At most
- * {@value #BLOCK_SEARCH_ATTEMPTS} candidates are held, so a request never probes the whole port space.
+ * <p><b>Choosing a block</b> ({@link #acquire(Protocol, int)}, see {@link BlockSearch}): the window is the ephemeral
+ * range ({@code net.ipv4.ip_local_port_range}; 1024-65535 when the block does not fit in it). The administrator's
+ * {@code ip_local_reserved_ports} are never taken, as port 0 never takes them. Everything else known about the ports
+ * is a hint that orders candidates and never excludes one, so acquire fails IN_USE only when no run of free ports
+ * exists:
+ * <ul>
+ *   <li>first, up to {@value BlockSearch#PREFERRED_CANDIDATES} preferred candidates, each from a new random start,
+ *       moved to the first run that avoids the hinted ports: those that searches found taken in the last 10 seconds
+ *       ({@link RecentlyTakenPorts}; forgotten when a reservation of this provider releases them) and, after the first
+ *       collision, those that sockets listed in {@code /proc/net} are bound to ({@link BoundPorts}). That table is
+ *       read only after a collision because reading it costs milliseconds even when it is nearly empty (the kernel
+ *       walks its whole TCP hash table: 3.3 ms per file on the project machine, as much as holding 256 ports). A new
+ *       random start after a collision, rather than just past the port in use, because bound TCP sockets that neither
+ *       listen nor connect (another process's placeholders) are not listed there, and stepping would walk through
+ *       such a block;</li>
+ *   <li>then, if none was held, a sweep of the window that ignores the hints: it tries every start in order,
+ *       downwards from a random one (Linux hands out ephemeral ports upwards, and would chase an upward sweep), goes
+ *       on just below each port in use keeping the ports it already holds there, and wraps around once. It binds each
+ *       port at most once (a few twice), at most {@code window + count - 1} bind calls, and crosses a block held by
+ *       someone else in one bind per {@code count} ports. Only when it found no run does acquire fail, IN_USE, naming
+ *       the window, the count and the ports in the way.</li>
+ * </ul>
  */
 public final class LinuxPortReservationProvider implements PortReservationProvider {
-    /** How many candidate blocks {@link #acquire(Protocol, int)} tries before giving up. */
-    public static final int BLOCK_SEARCH_ATTEMPTS = 32;
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(LinuxPortReservationProvider.class);
     private static final Path LOCAL_PORT_RANGE = Paths.get("/proc/sys/net/ipv4/ip_local_port_range");
+    private static final String LOCAL_PORT_RANGE_SYSCTL = "net.ipv4.ip_local_port_range";
     /** High 32 bits of tokens that name persistent blocks ("PRSV"); runtime tokens never have them. */
     private static final long PERSISTENT_TAG = 0x50525356L << 32;
     private static final long TAG_MASK = 0xFFFFFFFFL << 32;
@@ -73,6 +86,8 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
     private final ReservedPortsFile reservedPorts;
     private final SecureRandom random = new SecureRandom();
     private final RecentlyTakenPorts recentlyTaken = new RecentlyTakenPorts(System::nanoTime);
+    private final LongAdder searchCollisions = new LongAdder();
+    private final LongAdder searchSweeps = new LongAdder();
     private final ConcurrentMap<ReservationToken, HeldReservation> runtime = new ConcurrentHashMap<>();
     private final WeakReference<LinuxPortReservationProvider> self = new WeakReference<>(this);
     private final Map<Protocol, ConcurrentMap<ReservationToken, PortBlock>> persistentBlocks =
@@ -134,82 +149,66 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
 
     @Override
     public RuntimeReservation acquire(Protocol protocol, int count) {
-        checkNotNull(protocol, "protocol");
+        Objects.requireNonNull(protocol, "protocol");
         if (count < 1 || count > PortRange.MAX_PORT) {
             throw PortReservationException.invalidArgument("port count " + count, "must be in 1..65535",
                     "ask for at least one port and at most the whole port space");
         }
         DescriptorBudget.ensureHeadroom(count, "holding " + count + " " + protocol + " ports");
-        int[] window = searchWindow(count);
-        int lo = window[0];
-        int hi = window[1];
-        // Ports not to try: the administrator's reserved ports, the ports recent searches found taken, and, after the
-        // first candidate that met a port in use, the ports other sockets are bound to (see the class comment).
-        BitSet taken = readReservedOrEmpty().toBitSet();
-        recentlyTaken.addTo(taken, protocol);
-        boolean scanned = false;
-        int span = hi - lo - count + 2; // number of possible starts
-        int start = lo + ThreadLocalRandom.current().nextInt(span);
-        Placeholders.HoldFailure lastFailure = null;
-        for (int attempt = 0; attempt < BLOCK_SEARCH_ATTEMPTS; attempt++) {
-            start = firstFreeRun(taken, start, count, lo, hi);
-            if (start < 0) {
-                break;
+        BlockSearch<Placeholders.Held> search = new BlockSearch<>(protocol, count, searchWindow(count),
+                readReservedOrEmpty(), recentlyTaken, into -> BoundPorts.addTo(into, protocol),
+                ThreadLocalRandom.current(), new BlockSearch.Holder<Placeholders.Held>() {
+                    @Override
+                    public List<Placeholders.Held> hold(PortRange range) throws Placeholders.HoldFailure {
+                        return List.of(Placeholders.hold(protocol, range));
+                    }
+
+                    @Override
+                    public Placeholders.Held holdOne(int port) throws Placeholders.HoldFailure {
+                        return Placeholders.hold(protocol, PortRange.single(port));
+                    }
+
+                    @Override
+                    public void release(List<Placeholders.Held> held) {
+                        Placeholders.closeAll(held);
+                    }
+                });
+        BlockSearch.Found<Placeholders.Held> found;
+        try {
+            found = search.run();
+        } finally {
+            if (search.collisions > 0) {
+                searchCollisions.add(search.collisions);
             }
-            PortRange candidate = PortRange.of(start, count);
-            try {
-                return register(protocol, candidate, Placeholders.hold(protocol, candidate));
-            } catch (Placeholders.HoldFailure f) {
-                PortReservationException mapped = SocketErrors.map("reserve " + protocol + " port " + f.port, f.io(), "");
-                if (mapped.reason() != Reason.IN_USE) {
-                    throw mapped;
-                }
-                lastFailure = f;
-                taken.set(f.port);
-                if (!scanned) {
-                    BoundPorts.addTo(taken, protocol);
-                    scanned = true;
-                }
-                recentlyTaken.remember(protocol, taken);
-                // A fresh random start: stepping past the taken port would walk through a whole block held by
-                // someone else (TCP sockets that are bound but neither listen nor connect, such as another process's
-                // placeholders, are not listed in /proc/net/tcp).
-                start = lo + ThreadLocalRandom.current().nextInt(span);
+            if (search.swept) {
+                searchSweeps.increment();
+                logger.debug("{} block of {}: {} candidates met a port in use, swept the window", protocol, count,
+                        search.collisions);
             }
         }
-        throw new PortReservationException(Reason.IN_USE, "no free block of " + count + " consecutive " + protocol
-                + " ports found in " + lo + "-" + hi + (lastFailure == null ? "" : " (the last candidate met port "
-                + lastFailure.port + " in use)") + " (ports in use, or in net.ipv4.ip_local_reserved_ports); ask for "
-                + "fewer ports, or acquire a specific free range",
-                lastFailure == null ? null : lastFailure.getCause());
+        return register(protocol, found.range, Placeholders.all(found.placeholders));
     }
 
-    /**
-     * The first start at or after {@code from} (wrapping around to {@code lo} once) of {@code count} consecutive ports
-     * of {@code lo..hi} that are not in {@code taken}, or -1 when there is none.
-     */
-    static int firstFreeRun(BitSet taken, int from, int count, int lo, int hi) {
-        int run = 0;
-        for (int p = from; p <= hi; p++) {
-            run = taken.get(p) ? 0 : run + 1;
-            if (run == count) {
-                return p - count + 1;
-            }
-        }
-        run = 0;
-        for (int p = lo, last = Math.min(hi, from + count - 2); p <= last; p++) {
-            run = taken.get(p) ? 0 : run + 1;
-            if (run == count) {
-                return p - count + 1;
-            }
-        }
-        return -1;
+    /** Candidates of {@link #acquire(Protocol, int)} that met a port in use, since this provider was created. */
+    long searchCollisions() {
+        return searchCollisions.sum();
     }
 
-    /** The ephemeral range when the block fits in it, else 1024-65535. */
-    private static int[] searchWindow(int count) {
+    /** Searches of {@link #acquire(Protocol, int)} that swept the window, since this provider was created. */
+    long searchSweeps() {
+        return searchSweeps.sum();
+    }
+
+    /** A runtime reservation of this provider released {@code range}: it is no longer a port found taken. */
+    void released(Protocol protocol, PortRange range) {
+        recentlyTaken.forget(protocol, range);
+    }
+
+    /** The ephemeral range when the block fits in it, else 1024-65535 (or 1-65535). */
+    private static BlockSearch.Window searchWindow(int count) {
         int lo = 32768;
         int hi = 60999;
+        String source = LOCAL_PORT_RANGE_SYSCTL;
         try {
             String[] parts = ProcFiles.read(LOCAL_PORT_RANGE)
                     .trim().split("\\s+");
@@ -217,15 +216,18 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
             hi = Integer.parseInt(parts[1]);
         } catch (IOException | RuntimeException e) {
             logger.debug("Cannot read {}, using {}-{}", LOCAL_PORT_RANGE, lo, hi, e);
+            source = "the default ephemeral range: " + LOCAL_PORT_RANGE + " could not be read";
         }
         if (hi - lo + 1 < count) {
+            source = "the ephemeral range " + lo + "-" + hi + " (" + LOCAL_PORT_RANGE_SYSCTL + ") has fewer than "
+                    + count + " ports";
             lo = 1024;
             hi = PortRange.MAX_PORT;
             if (hi - lo + 1 < count) {
                 lo = 1;
             }
         }
-        return new int[] {lo, hi};
+        return new BlockSearch.Window(lo, hi, source);
     }
 
     private ReservedPortSet readReservedOrEmpty() {

@@ -8,6 +8,7 @@ import io.github.portreservation.Protocol;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Paths;
+import java.util.List;
 
 /**
  * Holds reserved ports with placeholder sockets: one per port, on the wildcard address, so that nobody but sockets of
@@ -65,6 +66,22 @@ final class Placeholders {
      */
     static Held hold(Protocol protocol, PortRange range) throws HoldFailure {
         return strategy(protocol).hold(protocol, range);
+    }
+
+    /** One {@link Held} for several, closed in order. */
+    static Held all(List<Held> parts) {
+        if (parts.size() == 1) {
+            return parts.get(0);
+        }
+        List<Held> copy = List.copyOf(parts);
+        return () -> closeAll(copy);
+    }
+
+    /** Closes every one of {@code held}. */
+    static void closeAll(List<Held> held) {
+        for (Held h : held) {
+            h.close();
+        }
     }
 
     /** The strategy for {@code protocol}; see the class comment. */

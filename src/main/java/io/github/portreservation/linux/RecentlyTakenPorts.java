@@ -1,52 +1,125 @@
 package io.github.portreservation.linux;
 
+import io.github.portreservation.PortRange;
 import io.github.portreservation.Protocol;
 
+import java.util.ArrayDeque;
 import java.util.BitSet;
+import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.LongSupplier;
 
 /**
- * The ports that the last block search of each protocol found taken (ports it collided with, the bound ports of
- * {@code /proc/net} it read after the first collision), kept for {@value #TTL_SECONDS} seconds so that the next searches
- * skip them from their first candidate. Without it, every search paid again for the same few ports in use: with a
- * handful of long-lived connections in the ephemeral range, a large block often covers one of them, and each such
- * search paid for the ports held before it plus a read of /proc/net (docs/benchmarks.md, B4). The snapshot is only a
- * hint: a port freed since is skipped for a few seconds, a port taken since is still found by the hold itself.
+ * The ports that block searches of each protocol found taken in the last {@value #TTL_SECONDS} seconds (ports a
+ * candidate collided with, the bound ports of {@code /proc/net} read after a search's first collision), so that the
+ * next searches' preferred candidates avoid them from the start. Without it, every search paid again for the same few
+ * ports in use: with a handful of long-lived connections in the ephemeral range, a large block often covers one of
+ * them, and each such search paid for the ports held before it plus a read of /proc/net (docs/benchmarks.md, B4).
+ *
+ * <p>Only a hint, which orders candidates and never excludes one ({@link BlockSearch}): a port freed since is merely
+ * tried later, a port taken since is still found by the hold itself. Each port lives {@value #TTL_SECONDS} seconds
+ * from the time it was <em>observed</em> taken: observing other ports does not renew it (the ports are kept in
+ * generations of {@value #GENERATION_SECONDS} second; a port observed in a generation that is already open lives up to
+ * that much less). The ports of a reservation of this process are forgotten when it closes ({@link #forget}): they
+ * are free again, and this process's own placeholders (bound but not listed in /proc/net) are what its own searches
+ * collide with most.
  */
 final class RecentlyTakenPorts {
-    /** How long a snapshot is used. */
+    /** How long an observed port is remembered. */
     static final long TTL_SECONDS = 10;
+    /** Width of a generation: ports observed within it share its start time. */
+    static final long GENERATION_SECONDS = 1;
     private static final long TTL_NANOS = TimeUnit.SECONDS.toNanos(TTL_SECONDS);
+    private static final long GENERATION_NANOS = TimeUnit.SECONDS.toNanos(GENERATION_SECONDS);
 
     private final LongSupplier nanoClock;
-    private final AtomicReferenceArray<Snapshot> byProtocol = new AtomicReferenceArray<>(Protocol.values().length);
+    private final Generations[] byProtocol = new Generations[Protocol.values().length];
 
     RecentlyTakenPorts(LongSupplier nanoClock) {
         this.nanoClock = nanoClock;
-    }
-
-    /** Adds to {@code into} the ports of {@code protocol}'s last snapshot, if it is younger than the TTL. */
-    void addTo(BitSet into, Protocol protocol) {
-        Snapshot s = byProtocol.get(protocol.ordinal());
-        if (s != null && nanoClock.getAsLong() - s.takenAtNanos < TTL_NANOS) {
-            into.or(s.ports);
+        for (int i = 0; i < byProtocol.length; i++) {
+            byProtocol[i] = new Generations();
         }
     }
 
-    /** Replaces {@code protocol}'s snapshot by a copy of {@code taken}. */
-    void remember(Protocol protocol, BitSet taken) {
-        byProtocol.set(protocol.ordinal(), new Snapshot((BitSet) taken.clone(), nanoClock.getAsLong()));
+    /** Adds to {@code into} the ports of {@code protocol} observed taken less than the TTL ago. */
+    void addTo(BitSet into, Protocol protocol) {
+        byProtocol[protocol.ordinal()].addTo(into, nanoClock.getAsLong());
     }
 
-    private static final class Snapshot {
-        final BitSet ports;
-        final long takenAtNanos;
+    /** Remembers that {@code port} was found taken now. */
+    void remember(Protocol protocol, int port) {
+        byProtocol[protocol.ordinal()].add(nanoClock.getAsLong(), port, null);
+    }
 
-        Snapshot(BitSet ports, long takenAtNanos) {
-            this.ports = ports;
-            this.takenAtNanos = takenAtNanos;
+    /** Remembers that every port of {@code ports} was found taken now (the caller's set is not kept). */
+    void remember(Protocol protocol, BitSet ports) {
+        if (!ports.isEmpty()) {
+            byProtocol[protocol.ordinal()].add(nanoClock.getAsLong(), -1, ports);
+        }
+    }
+
+    /** Forgets the ports of {@code range}: a reservation of this process released them. */
+    void forget(Protocol protocol, PortRange range) {
+        byProtocol[protocol.ordinal()].clear(range.start(), range.end());
+    }
+
+    /** Generations of one protocol, oldest first; every method holds the monitor. */
+    private static final class Generations {
+        private final ArrayDeque<Generation> generations = new ArrayDeque<>();
+
+        synchronized void addTo(BitSet into, long now) {
+            if (generations.isEmpty()) {
+                return;
+            }
+            dropExpired(now);
+            for (Generation g : generations) {
+                into.or(g.ports);
+            }
+        }
+
+        /** Adds {@code port} (when not negative) and {@code ports} (when not null) to the current generation. */
+        synchronized void add(long now, int port, BitSet ports) {
+            dropExpired(now);
+            Generation newest = generations.peekLast();
+            if (newest == null || now - newest.startNanos >= GENERATION_NANOS) {
+                newest = new Generation(now);
+                generations.addLast(newest);
+            }
+            if (port >= 0) {
+                newest.ports.set(port);
+            }
+            if (ports != null) {
+                newest.ports.or(ports);
+            }
+        }
+
+        synchronized void clear(int first, int last) {
+            for (Iterator<Generation> it = generations.iterator(); it.hasNext();) {
+                BitSet ports = it.next().ports;
+                int p = ports.nextSetBit(first);
+                if (p >= 0 && p <= last) {
+                    ports.clear(first, last + 1);
+                    if (ports.isEmpty()) {
+                        it.remove();
+                    }
+                }
+            }
+        }
+
+        private void dropExpired(long now) {
+            while (!generations.isEmpty() && now - generations.peekFirst().startNanos >= TTL_NANOS) {
+                generations.removeFirst();
+            }
+        }
+    }
+
+    private static final class Generation {
+        final BitSet ports = new BitSet();
+        final long startNanos;
+
+        Generation(long startNanos) {
+            this.startNanos = startNanos;
         }
     }
 }

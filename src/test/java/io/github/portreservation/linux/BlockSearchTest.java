@@ -28,12 +28,12 @@ class BlockSearchTest {
         BitSet taken = new BitSet();
         taken.set(105);
         taken.set(112);
-        assertEquals(100, LinuxPortReservationProvider.firstFreeRun(taken, 100, 5, 100, 130));
-        assertEquals(106, LinuxPortReservationProvider.firstFreeRun(taken, 101, 6, 100, 130));
-        assertEquals(113, LinuxPortReservationProvider.firstFreeRun(taken, 101, 7, 100, 130));
-        assertEquals(100, LinuxPortReservationProvider.firstFreeRun(taken, 127, 5, 100, 130), "wraps to lo");
-        assertEquals(-1, LinuxPortReservationProvider.firstFreeRun(taken, 100, 19, 100, 130), "no run of 19");
-        assertEquals(113, LinuxPortReservationProvider.firstFreeRun(taken, 100, 18, 100, 130));
+        assertEquals(100, BlockSearch.firstFreeRun(taken, 100, 5, 100, 130));
+        assertEquals(106, BlockSearch.firstFreeRun(taken, 101, 6, 100, 130));
+        assertEquals(113, BlockSearch.firstFreeRun(taken, 101, 7, 100, 130));
+        assertEquals(100, BlockSearch.firstFreeRun(taken, 127, 5, 100, 130), "wraps to lo");
+        assertEquals(-1, BlockSearch.firstFreeRun(taken, 100, 19, 100, 130), "no run of 19");
+        assertEquals(113, BlockSearch.firstFreeRun(taken, 100, 18, 100, 130));
     }
 
     @Test
@@ -59,7 +59,7 @@ class BlockSearchTest {
         // one every 70 ports), and a few of them inside the gap would leave no free run of 200 ports at all.
         BitSet boundNow = new BitSet();
         BoundPorts.addTo(boundNow, Protocol.TCP);
-        int gapStart = LinuxPortReservationProvider.firstFreeRun(boundNow, lo + (hi - lo) / 2, 300, lo, hi);
+        int gapStart = BlockSearch.firstFreeRun(boundNow, lo + (hi - lo) / 2, 300, lo, hi);
         assumeTrue(gapStart >= 0, "no run of 300 unbound TCP ports in " + lo + "-" + hi + " right now");
         List<ServerSocketChannel> others = new ArrayList<>();
         try {

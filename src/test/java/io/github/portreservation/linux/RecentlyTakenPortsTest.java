@@ -1,5 +1,6 @@
 package io.github.portreservation.linux;
 
+import io.github.portreservation.PortRange;
 import io.github.portreservation.Protocol;
 import org.junit.jupiter.api.Test;
 
@@ -42,16 +43,60 @@ class RecentlyTakenPortsTest {
         assertTrue(expired.isEmpty(), "expired snapshot still used: " + expired);
     }
 
+    /**
+     * Was "a new snapshot replaces the old one": every collision stored the whole set again with a new time, so ports
+     * seen once were renewed by every later collision and never expired while searches kept colliding (issue
+     * [holding] 5). Now each port lives from the time it was observed.
+     */
     @Test
-    void aNewSnapshotReplacesTheOldOne() {
+    void aNewObservationNeitherReplacesNorRenewsTheOldOnes() {
         BitSet first = new BitSet();
         first.set(33000);
         recent.remember(Protocol.UDP, first);
-        BitSet second = new BitSet();
-        second.set(34000);
-        recent.remember(Protocol.UDP, second);
+        now.addAndGet(TimeUnit.SECONDS.toNanos(5));
+        recent.remember(Protocol.UDP, 34000);
+        assertEquals("{33000, 34000}", hinted(Protocol.UDP));
+
+        now.addAndGet(TimeUnit.SECONDS.toNanos(RecentlyTakenPorts.TTL_SECONDS - 5));
+        assertEquals("{34000}", hinted(Protocol.UDP), "33000 expired 10 s after it was seen, 34000 did not renew it");
+
+        now.addAndGet(TimeUnit.SECONDS.toNanos(5));
+        assertEquals("{}", hinted(Protocol.UDP));
+    }
+
+    @Test
+    void portsSeenWithinOneGenerationExpireTogether() {
+        recent.remember(Protocol.TCP, 40000);
+        now.addAndGet(TimeUnit.SECONDS.toNanos(RecentlyTakenPorts.GENERATION_SECONDS) - 1);
+        recent.remember(Protocol.TCP, 40001); // same generation as 40000
+        now.incrementAndGet();
+        recent.remember(Protocol.TCP, 40002); // a new one
+        now.addAndGet(TimeUnit.SECONDS.toNanos(RecentlyTakenPorts.TTL_SECONDS - RecentlyTakenPorts.GENERATION_SECONDS));
+        assertEquals("{40002}", hinted(Protocol.TCP), "40001 lived up to one generation less than the TTL");
+    }
+
+    @Test
+    void aReleasedRangeIsForgottenInEveryGenerationAndOnlyForItsProtocol() {
+        BitSet seen = new BitSet();
+        seen.set(40000, 40010);
+        recent.remember(Protocol.TCP, seen);
+        recent.remember(Protocol.UDP, seen);
+        now.addAndGet(TimeUnit.SECONDS.toNanos(3));
+        recent.remember(Protocol.TCP, 40005);
+        recent.remember(Protocol.TCP, 40020);
+        recent.forget(Protocol.TCP, PortRange.parse("40003-40007"));
+        assertEquals("{40000, 40001, 40002, 40008, 40009, 40020}", hinted(Protocol.TCP));
+        assertEquals("{40000, 40001, 40002, 40003, 40004, 40005, 40006, 40007, 40008, 40009}", hinted(Protocol.UDP),
+                "UDP keeps its ports");
+    }
+
+    private String hinted(Protocol protocol) {
+        return bitsOf(protocol).toString();
+    }
+
+    private BitSet bitsOf(Protocol protocol) {
         BitSet into = new BitSet();
-        recent.addTo(into, Protocol.UDP);
-        assertEquals("{34000}", into.toString());
+        recent.addTo(into, protocol);
+        return into;
     }
 }
