@@ -20,7 +20,6 @@ import java.nio.file.Paths;
 import java.security.SecureRandom;
 import java.util.BitSet;
 import java.util.EnumMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -291,12 +290,11 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         checkNotNull(protocol, "protocol");
         checkNotNull(range, "range");
         reservedPorts.update(current -> {
-            if (current.touches(range)) {
-                throw new PortReservationException(Reason.IN_USE, "ports " + range + " overlap or adjoin the "
-                        + "net.ipv4.ip_local_reserved_ports entries " + current.entriesTouching(range) + ": the list is "
-                        + "one for TCP and UDP (as ERROR_SHARING_VIOLATION on Windows), and the kernel merges adjacent "
-                        + "entries, after which this block could no longer be found or deleted on its own; leave at "
-                        + "least one port between blocks, create one larger block, or delete that entry first");
+            if (current.overlaps(range)) {
+                throw new PortReservationException(Reason.IN_USE, "ports " + range
+                        + " overlap net.ipv4.ip_local_reserved_ports entries " + current.rangesOverlapping(range)
+                        + " (the list is shared by TCP and UDP, as ERROR_SHARING_VIOLATION on Windows); delete that "
+                        + "reservation first or choose a block outside it");
             }
             return current.with(range);
         });
@@ -304,12 +302,11 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         return persistentToken(range);
     }
 
-    /** The token of {@code range} when it is exactly one entry of the list; a part of an entry is not a block. */
     @Override
     public Optional<ReservationToken> lookupPersistent(Protocol protocol, PortRange range) {
         checkNotNull(protocol, "protocol");
         checkNotNull(range, "range");
-        return reservedPorts.read().hasEntry(range) ? Optional.of(persistentToken(range)) : Optional.empty();
+        return reservedPorts.read().containsAll(range) ? Optional.of(persistentToken(range)) : Optional.empty();
     }
 
     @Override
@@ -317,9 +314,10 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         checkNotNull(protocol, "protocol");
         checkNotNull(range, "range");
         reservedPorts.update(current -> {
-            if (!current.hasEntry(range)) {
-                throw notAnEntry(range, current, "delete exactly an entry that was created, as lookupPersistent() "
-                        + "confirms");
+            if (!current.containsAll(range)) {
+                throw new PortReservationException(Reason.NOT_FOUND, "ports " + range + " are not all in "
+                        + "net.ipv4.ip_local_reserved_ports (now \"" + current.format() + "\"); delete exactly a block "
+                        + "that was created, as lookupPersistent() confirms");
             }
             return current.without(range);
         });
@@ -330,15 +328,6 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
             }
         }
         logger.info("Deleted persistent reservation of ports {} from {}", range, reservedPorts.path());
-    }
-
-    /** NOT_FOUND for a block that is not exactly one entry of {@code list}, naming the entries in its way. */
-    private static PortReservationException notAnEntry(PortRange range, ReservedPortSet list, String fix) {
-        List<PortRange> near = list.entriesTouching(range);
-        return new PortReservationException(Reason.NOT_FOUND, "ports " + range + " are not an entry of "
-                + "net.ipv4.ip_local_reserved_ports (" + (near.isEmpty() ? "no entry there"
-                : "entries there: " + near + "; a part of an entry, or several entries, is not a block someone "
-                + "created") + "); " + fix);
     }
 
     /** The token every process derives for the persistent block {@code range}. */
@@ -375,10 +364,9 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         if (range == null) {
             throw unknownToken(token);
         }
-        ReservedPortSet list = reservedPorts.read();
-        if (!list.hasEntry(range)) {
-            throw notAnEntry(range, list, token + " names that block: create it again, or look up the entry that "
-                    + "holds it now");
+        if (!reservedPorts.read().containsAll(range)) {
+            throw new PortReservationException(Reason.NOT_FOUND, token + " names persistent block " + range
+                    + " which is no longer in net.ipv4.ip_local_reserved_ports; create it again");
         }
         // The sysctl list is one for TCP and UDP; this process tracks its sockets per protocol.
         Protocol protocol = socket.protocol();

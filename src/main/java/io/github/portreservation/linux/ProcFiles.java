@@ -19,30 +19,8 @@ final class ProcFiles {
     private ProcFiles() {
     }
 
-    /** Largest text of ip_local_reserved_ports: 32,768 single ports of up to 5 digits, each with a comma. */
-    static final int SYSCTL_READ_BYTES = 256 * 1024;
-
     /**
-     * The value of the procfs sysctl {@code path}, read with ONE read(): the kernel's handler for port lists
-     * ({@code proc_do_large_bitmap}) prints the whole value into the caller's buffer and answers any read at a nonzero
-     * offset with end-of-file, so a second read of a long list returns nothing and the value would be cut.
-     *
-     * @throws IOException when the value fills the buffer (it could be cut), or the read fails
-     */
-    static String readSysctl(Path path) throws IOException {
-        try (InputStream in = open(path)) {
-            byte[] buf = new byte[SYSCTL_READ_BYTES];
-            int length = Math.max(0, in.read(buf, 0, buf.length)); // FileInputStream: one read(2) of buf.length
-            if (length == buf.length) {
-                throw new IOException(path + " holds more than " + buf.length + " bytes: it cannot be read whole");
-            }
-            return new String(buf, 0, length, StandardCharsets.US_ASCII);
-        }
-    }
-
-    /**
-     * The whole content of {@code path} as ASCII text, read until end-of-file (for seq_file tables such as
-     * /proc/net/tcp, which support reading in pieces; use {@link #readSysctl} for sysctl values).
+     * The whole content of {@code path} as ASCII text.
      *
      * @throws NoSuchFileException when the file does not exist (as {@code Files} reports it)
      */

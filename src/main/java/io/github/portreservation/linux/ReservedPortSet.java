@@ -10,9 +10,8 @@ import java.util.List;
 
 /**
  * The content of {@code net.ipv4.ip_local_reserved_ports}: a set of ports written as a comma-separated list of ports
- * and ranges ({@code "8080,40000-40010"}). Immutable. The kernel keeps only the set and prints it as maximal runs,
- * its <em>entries</em> ({@link #entries()}): adjacent ranges merge into one entry. {@link #with} and {@link #without}
- * change only the ports of their range, so every other entry is kept exactly.
+ * and ranges ({@code "8080,40000-40010"}). Immutable; {@link #with} and {@link #without} merge and split ranges the
+ * way the kernel does, so entries of other owners are kept exactly.
  */
 public final class ReservedPortSet {
     private static final ReservedPortSet EMPTY = new ReservedPortSet(new BitSet());
@@ -87,32 +86,7 @@ public final class ReservedPortSet {
         return new ReservedPortSet(copy);
     }
 
-    /** Whether {@code range} is exactly one entry: all its ports are in the set, and neither neighbour is. */
-    public boolean hasEntry(PortRange range) {
-        return containsAll(range) && !contains(range.start() - 1) && !(range.end() < PortRange.MAX_PORT
-                && contains(range.end() + 1));
-    }
-
-    /** Whether {@code range} shares a port with an entry or lies right next to one (the kernel would merge them). */
-    public boolean touches(PortRange range) {
-        PortRange widened = PortRange.between(Math.max(PortRange.MIN_PORT, range.start() - 1),
-                Math.min(PortRange.MAX_PORT, range.end() + 1));
-        return overlaps(widened);
-    }
-
-    /** The entries that share a port with {@code range} or lie right next to it. */
-    public List<PortRange> entriesTouching(PortRange range) {
-        PortRange widened = PortRange.between(Math.max(PortRange.MIN_PORT, range.start() - 1),
-                Math.min(PortRange.MAX_PORT, range.end() + 1));
-        return rangesOverlapping(widened);
-    }
-
-    /** The entries: the maximal runs of consecutive ports, in increasing order. */
-    public List<PortRange> entries() {
-        return ranges();
-    }
-
-    /** The maximal runs of consecutive ports, in increasing order (the same as {@link #entries()}). */
+    /** The maximal runs of consecutive ports, in increasing order. */
     public List<PortRange> ranges() {
         List<PortRange> out = new ArrayList<>();
         for (int start = ports.nextSetBit(1); start >= 0; ) {

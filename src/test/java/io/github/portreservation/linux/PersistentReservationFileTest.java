@@ -4,7 +4,6 @@ import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.Protocol;
-import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
@@ -38,71 +37,20 @@ class PersistentReservationFileTest {
     }
 
     @Test
-    void createLookupDeleteKeepOtherEntriesExactly() throws Exception {
+    void createLookupDeleteMergeAndSplitKeepingOtherEntries() throws Exception {
         Path f = file("8080,40000-40010\n");
         LinuxPortReservationProvider p = LinuxPortReservationProvider.create(f);
         ReservationToken a = p.createPersistent(Protocol.TCP, PortRange.parse("40020-40029"));
         assertEquals("8080,40000-40010,40020-40029", read(f));
+        ReservationToken b = p.createPersistent(Protocol.UDP, PortRange.parse("40011-40019"));
+        assertEquals("8080,40000-40029", read(f), "adjacent entries merge, as the kernel prints them");
         assertEquals(Optional.of(a), p.lookupPersistent(Protocol.TCP, PortRange.parse("40020-40029")));
-        assertEquals(Optional.of(a), p.lookupPersistent(Protocol.UDP, PortRange.parse("40020-40029")),
-                "the list is one for TCP and UDP");
+        assertEquals(Optional.of(b), p.lookupPersistent(Protocol.UDP, PortRange.parse("40011-40019")));
+        assertEquals(Optional.empty(), p.lookupPersistent(Protocol.TCP, PortRange.parse("40025-40035")));
+        p.deletePersistent(Protocol.UDP, PortRange.parse("40011-40019"));
+        assertEquals("8080,40000-40010,40020-40029", read(f), "delete splits the merged entry");
         p.deletePersistent(Protocol.TCP, PortRange.parse("40020-40029"));
         assertEquals("8080,40000-40010", read(f));
-    }
-
-    @Test
-    void aBlockNextToAnEntryIsRefusedBecauseTheKernelWouldMergeThem() throws Exception {
-        Path f = file("8080,40000-40010\n");
-        LinuxPortReservationProvider p = LinuxPortReservationProvider.create(f);
-        for (String adjacent : new String[] {"40011-40019", "39990-39999", "8081"}) {
-            PortReservationException e = assertThrows(PortReservationException.class,
-                    () -> p.createPersistent(Protocol.TCP, PortRange.parse(adjacent)));
-            assertEquals(Reason.IN_USE, e.reason(), e.getMessage());
-            assertTrue(e.getMessage().contains("ports " + adjacent + " overlap or adjoin"), e.getMessage());
-            assertTrue(e.getMessage().contains("leave at least one port between blocks"), e.getMessage());
-        }
-        assertEquals("8080,40000-40010", read(f));
-        p.createPersistent(Protocol.TCP, PortRange.parse("40012-40019"));
-        assertEquals("8080,40000-40010,40012-40019", read(f), "one port between: two entries");
-    }
-
-    @Test
-    void partsOfAForeignEntryAreNotFound() throws Exception {
-        Path f = file("20000-20009\n");
-        LinuxPortReservationProvider p = LinuxPortReservationProvider.create(f);
-        assertEquals(Optional.empty(), p.lookupPersistent(Protocol.TCP, PortRange.parse("20003-20005")));
-        assertEquals(Optional.empty(), p.lookupPersistent(Protocol.TCP, PortRange.parse("20000-20010")));
-        PortReservationException e = assertThrows(PortReservationException.class,
-                () -> p.deletePersistent(Protocol.TCP, PortRange.parse("20003-20005")));
-        assertEquals(Reason.NOT_FOUND, e.reason());
-        assertTrue(e.getMessage().contains("ports 20003-20005 are not an entry"), e.getMessage());
-        assertTrue(e.getMessage().contains("entries there: [20000-20009]"), e.getMessage());
-        assertEquals("20000-20009", read(f), "the foreign entry is not split");
-        PortReservationException bind = assertThrows(PortReservationException.class, () -> p.bind(
-                LinuxPortReservationProvider.persistentToken(PortRange.parse("20003-20005")),
-                ReservableSocket.of(java.nio.channels.DatagramChannel.open()), null));
-        assertEquals(Reason.NOT_FOUND, bind.reason(), bind.getMessage());
-        assertEquals(Optional.of(LinuxPortReservationProvider.persistentToken(PortRange.parse("20000-20009"))),
-                p.lookupPersistent(Protocol.TCP, PortRange.parse("20000-20009")));
-    }
-
-    @Test
-    void listsLongerThanOneKernelWriteAreWrittenInPiecesEndingAfterAComma() {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 3000; i++) {
-            sb.append(i == 0 ? "" : ",").append(20000 + 3 * i);
-        }
-        byte[] text = sb.toString().getBytes(StandardCharsets.US_ASCII);
-        int offset = 0;
-        int pieces = 0;
-        while (offset < text.length) {
-            int end = ReservedPortsFile.pieceEnd(text, offset);
-            assertTrue(end - offset <= ReservedPortsFile.WRITE_PIECE_BYTES, "piece of " + (end - offset));
-            assertTrue(end == text.length || text[end - 1] == ',', "a piece ends after a comma");
-            offset = end;
-            pieces++;
-        }
-        assertEquals(5, pieces, text.length + " bytes"); // 17,999 bytes, at most 4,095 per piece
     }
 
     @Test
