@@ -272,15 +272,15 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
             if (touching.isEmpty()) {
                 return current.with(range);
             }
-            String entries = ReservedPortSet.describe(touching);
+            String entries = (touching.size() == 1 ? "entry " : "entries ") + ReservedPortSet.describe(touching);
             if (current.overlaps(range)) {
                 throw new PortReservationException(Reason.IN_USE, "ports " + range + " overlap the "
-                        + "net.ipv4.ip_local_reserved_ports entry " + entries + " (the list is shared by TCP and UDP, "
+                        + "net.ipv4.ip_local_reserved_ports " + entries + " (the list is shared by TCP and UDP, "
                         + "as ERROR_SHARING_VIOLATION on Windows); delete that reservation first or choose a block "
                         + "outside it");
             }
             throw new PortReservationException(Reason.IN_USE, "ports " + range + " touch the "
-                    + "net.ipv4.ip_local_reserved_ports entry " + entries + ": the kernel keeps only the set of ports "
+                    + "net.ipv4.ip_local_reserved_ports " + entries + ": the kernel keeps only the set of ports "
                     + "and prints adjacent blocks as one entry (" + current.with(range).entriesOverlapping(range)
                     .get(0) + "), after which neither block could be found or deleted on its own; leave at least one "
                     + "free port between the blocks, or create one block that covers both");

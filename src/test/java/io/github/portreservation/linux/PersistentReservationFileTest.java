@@ -129,6 +129,18 @@ class PersistentReservationFileTest {
     }
 
     @Test
+    void aBlockBetweenTwoEntriesNamesBoth() throws Exception {
+        Path f = file("40000-40009,40020-40029\n");
+        PortReservationException e = assertThrows(PortReservationException.class, () -> LinuxPortReservationProvider
+                .create(f).createPersistent(Protocol.TCP, PortRange.parse("40010-40019")));
+        assertEquals(Reason.IN_USE, e.reason());
+        assertTrue(e.getMessage().startsWith("IN_USE: ports 40010-40019 touch the net.ipv4.ip_local_reserved_ports "
+                + "entries 40000-40009,40020-40029: the kernel keeps only the set of ports and prints adjacent blocks "
+                + "as one entry (40000-40029)"), e.getMessage());
+        assertEquals("40000-40009,40020-40029\n", read(f));
+    }
+
+    @Test
     void aBlockMergedWithAnAdjacentEntryIsNoLongerFound() throws Exception {
         Path f = file("8080\n");
         LinuxPortReservationProvider p = LinuxPortReservationProvider.create(f);
