@@ -29,8 +29,8 @@ import java.util.function.UnaryOperator;
  *
  * <p>A list longer than 4,095 bytes of text is therefore replaced in several steps: between them, for the time of a
  * system call, the entries after the first 4 KiB are briefly missing. Writes by all instances in this JVM are
- * serialized; the kernel offers no lock between processes, so two processes editing the list at the same instant
- * can still lose an update (the read-back then reports it).
+ * serialized; the kernel offers no lock between processes, so a change another process makes between this read and
+ * write is overwritten (one it makes between the write and the read-back is reported).
  */
 public final class ReservedPortsFile {
     /** The sysctl of the current network namespace. */
