@@ -20,6 +20,7 @@ import java.nio.file.Paths;
 import java.security.SecureRandom;
 import java.util.BitSet;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -285,39 +286,69 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
                 + "use the token of an open RuntimeReservation or of lookupPersistent()");
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The block becomes one entry of {@code net.ipv4.ip_local_reserved_ports}. A block that overlaps an entry, or
+     * touches one (ends just below it or starts just above it), is refused: the kernel would print the two as one
+     * entry, and the block could no longer be found or deleted on its own.
+     *
+     * @throws PortReservationException IN_USE naming the entry the block overlaps or touches; see
+     *         {@link ReservedPortsFile#update} for the write's failures
+     */
     @Override
     public ReservationToken createPersistent(Protocol protocol, PortRange range) {
-        checkNotNull(protocol, "protocol");
-        checkNotNull(range, "range");
+        checkPersistentArguments(protocol, range);
         reservedPorts.update(current -> {
-            if (current.overlaps(range)) {
-                throw new PortReservationException(Reason.IN_USE, "ports " + range
-                        + " overlap net.ipv4.ip_local_reserved_ports entries " + current.rangesOverlapping(range)
-                        + " (the list is shared by TCP and UDP, as ERROR_SHARING_VIOLATION on Windows); delete that "
-                        + "reservation first or choose a block outside it");
+            List<String> touching = current.entriesTouching(range);
+            if (touching.isEmpty()) {
+                return current.with(range);
             }
-            return current.with(range);
+            String entries = (touching.size() == 1 ? "entry " : "entries ") + ReservedPortSet.describe(touching);
+            if (current.overlaps(range)) {
+                throw new PortReservationException(Reason.IN_USE, "ports " + range + " overlap the "
+                        + "net.ipv4.ip_local_reserved_ports " + entries + " (the list is shared by TCP and UDP, "
+                        + "as ERROR_SHARING_VIOLATION on Windows); delete that reservation first or choose a block "
+                        + "outside it");
+            }
+            throw new PortReservationException(Reason.IN_USE, "ports " + range + " touch the "
+                    + "net.ipv4.ip_local_reserved_ports " + entries + ": the kernel keeps only the set of ports "
+                    + "and prints adjacent blocks as one entry (" + current.with(range).entriesOverlapping(range)
+                    .get(0) + "), after which neither block could be found or deleted on its own; leave at least one "
+                    + "free port between the blocks, or create one block that covers both");
         });
         logger.info("Created persistent reservation of ports {} in {}", range, reservedPorts.path());
         return persistentToken(range);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Found only when {@code range} is exactly one entry of {@code net.ipv4.ip_local_reserved_ports}: a part of an
+     * entry, or a block merged with an adjacent entry, is not a reservation of its own. Whoever wrote the entry (this
+     * library, an administrator, another program), the token is the same: the list records no owners.
+     */
     @Override
     public Optional<ReservationToken> lookupPersistent(Protocol protocol, PortRange range) {
-        checkNotNull(protocol, "protocol");
-        checkNotNull(range, "range");
-        return reservedPorts.read().containsAll(range) ? Optional.of(persistentToken(range)) : Optional.empty();
+        checkPersistentArguments(protocol, range);
+        return reservedPorts.read().isEntry(range) ? Optional.of(persistentToken(range)) : Optional.empty();
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Deletes only an exact entry of {@code net.ipv4.ip_local_reserved_ports}; every other entry is written back
+     * as it was.
+     *
+     * @throws PortReservationException NOT_FOUND when {@code range} is not exactly one entry, naming the entries that
+     *         overlap it; see {@link ReservedPortsFile#update} for the write's failures
+     */
     @Override
     public void deletePersistent(Protocol protocol, PortRange range) {
-        checkNotNull(protocol, "protocol");
-        checkNotNull(range, "range");
+        checkPersistentArguments(protocol, range);
         reservedPorts.update(current -> {
-            if (!current.containsAll(range)) {
-                throw new PortReservationException(Reason.NOT_FOUND, "ports " + range + " are not all in "
-                        + "net.ipv4.ip_local_reserved_ports (now \"" + current.format() + "\"); delete exactly a block "
-                        + "that was created, as lookupPersistent() confirms");
+            if (!current.isEntry(range)) {
+                throw notAnEntry("ports " + range, range, current);
             }
             return current.without(range);
         });
@@ -328,6 +359,30 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
             }
         }
         logger.info("Deleted persistent reservation of ports {} from {}", range, reservedPorts.path());
+    }
+
+    private static void checkPersistentArguments(Protocol protocol, PortRange range) {
+        if (protocol == null || range == null) {
+            throw PortReservationException.invalidArgument((protocol == null ? "protocol" : "range") + " null",
+                    "must not be null", "pass Protocol.TCP or Protocol.UDP and a block such as "
+                            + "PortRange.parse(\"40000-40009\")");
+        }
+    }
+
+    /** NOT_FOUND for {@code what}, whose block {@code range} is not one entry of {@code current}. */
+    private PortReservationException notAnEntry(String what, PortRange range, ReservedPortSet current) {
+        List<String> overlapping = current.entriesOverlapping(range);
+        if (overlapping.isEmpty()) {
+            return new PortReservationException(Reason.NOT_FOUND, what + ": no entry of "
+                    + "net.ipv4.ip_local_reserved_ports (" + reservedPorts.path() + ") has any port of " + range
+                    + "; create the block first (createPersistent), or check the block with lookupPersistent()");
+        }
+        return new PortReservationException(Reason.NOT_FOUND, what + ": " + range + " is not an entry of "
+                + "net.ipv4.ip_local_reserved_ports (" + reservedPorts.path() + "); the entries overlapping it are "
+                + ReservedPortSet.describe(overlapping) + ". A persistent reservation is one whole entry: the list "
+                + "records no owners, so a part of an entry, or a block the kernel merged with an adjacent entry, is "
+                + "no reservation of its own; use exactly an entry (after checking it is yours), or, if an adjacent "
+                + "block was added to yours, delete the merged entry and create the blocks again one free port apart");
     }
 
     /** The token every process derives for the persistent block {@code range}. */
@@ -364,9 +419,9 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         if (range == null) {
             throw unknownToken(token);
         }
-        if (!reservedPorts.read().containsAll(range)) {
-            throw new PortReservationException(Reason.NOT_FOUND, token + " names persistent block " + range
-                    + " which is no longer in net.ipv4.ip_local_reserved_ports; create it again");
+        ReservedPortSet current = reservedPorts.read();
+        if (!current.isEntry(range)) {
+            throw notAnEntry(token + " names persistent block " + range, range, current);
         }
         // The sysctl list is one for TCP and UDP; this process tracks its sockets per protocol.
         Protocol protocol = socket.protocol();

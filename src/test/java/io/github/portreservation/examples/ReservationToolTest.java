@@ -3,6 +3,8 @@ package io.github.portreservation.examples;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationProvider;
 import io.github.portreservation.Protocol;
+import io.github.portreservation.linux.ReservedPortSet;
+import io.github.portreservation.linux.ReservedPortsFile;
 import io.github.portreservation.testing.ExternalProcess;
 import io.github.portreservation.testing.ExternalProcess.Result;
 import io.github.portreservation.windows.ExcludedRange.IpVersion;
@@ -220,6 +222,51 @@ class ReservationToolTest {
                 + r.output);
         assertEquals(hostBefore, ReservationTool.readProcFile(ReservationTool.LINUX_RESERVED_PORTS),
                 "the host list must not change");
+    }
+
+    @Test
+    void listPrintsALongListWholeAndSubRangesOfAnEntryAreNotFoundInsideANamespace() throws Exception {
+        assumeTrue(ExternalProcess.isRoot(), "needs root for unshare --net and to write the sysctl");
+        assumeTrue(ExternalProcess.isInstalled("unshare"), "needs unshare (util-linux)");
+        String hostBefore = ReservationTool.readProcFile(ReservationTool.LINUX_RESERVED_PORTS);
+        String writer = String.join(" ", quoted(ExternalProcess.javaCommand(LongListWriter.class)));
+        String java = String.join(" ", quoted(ExternalProcess.javaCommand(ReservationTool.class)));
+        String script = String.join("\n",
+                writer,
+                "step() { echo \"== $*\"; " + java + " \"$@\"; echo \"== exit $?\"; }",
+                "step list",
+                "step lookup tcp 30003-30005",
+                "step delete tcp 30003-30005",
+                "step lookup tcp 30000-30009");
+        Result r = ExternalProcess.run(120, "unshare", "--net", "sh", "-c", script);
+        assertEquals(0, r.exitCode, r.output);
+        String[] steps = r.output.split("== ");
+        StringBuilder listed = new StringBuilder("list\nnet.ipv4.ip_local_reserved_ports (one list for TCP and UDP, "
+                + "this network namespace):\n");
+        for (int i = 0; i < 2000; i++) {
+            listed.append("  ").append(20000 + 2 * i).append('\n');
+        }
+        listed.append("  30000-30009\n");
+        assertEquals(listed.toString(), outputOf(steps, "list", 0), "all 2,000 entries of the 12 KB list");
+        assertEquals(ReservationTool.NOT_FOUND, exitOf(steps, "lookup tcp 30003-30005", 0), r.output);
+        assertEquals(ReservationTool.NOT_FOUND, exitOf(steps, "delete tcp 30003-30005", 0), r.output);
+        assertTrue(outputOf(steps, "delete tcp 30003-30005", 0).contains("the entries overlapping it are "
+                + "30000-30009."), r.output);
+        assertStep(steps, "lookup tcp 30000-30009", 0, "tcp 30000-30009 token 0x");
+        assertEquals(hostBefore, ReservationTool.readProcFile(ReservationTool.LINUX_RESERVED_PORTS),
+                "the host list must not change");
+    }
+
+    /** Sets the namespace's list to 2,000 single ports and 30000-30009 (12 KB of text), through the library. */
+    public static final class LongListWriter {
+        public static void main(String[] args) {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < 2000; i++) {
+                sb.append(20000 + 2 * i).append(',');
+            }
+            ReservedPortSet list = ReservedPortSet.parse(sb + "30000-30009");
+            new ReservedPortsFile(ReservedPortsFile.SYSCTL).update(current -> list);
+        }
     }
 
     /** Asserts the first step named {@code command} exited with {@code code} and printed {@code text}. */

@@ -12,13 +12,14 @@ import io.github.portreservation.windows.WindowsPortDoctor;
 import io.github.portreservation.windows.WindowsPortReservationProvider;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
+import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -272,12 +273,23 @@ public final class ReservationTool {
     }
 
     /**
-     * Reads a /proc file through a stream to its end: procfs reports size 0, and {@code Files.readAllBytes} then reads
-     * one byte first; a sysctl list read at a later offset returns nothing more.
+     * Reads a sysctl such as {@code ip_local_reserved_ports} with one read() at offset 0: the kernel formats the value
+     * afresh for each read and answers a read at a nonzero offset with end-of-file, so reading in steps (as
+     * {@code InputStream.readAllBytes} does, 8 KiB at a time) cuts a long list. A read that fills its buffer is
+     * repeated with a larger one (the longest list is 254,738 bytes).
      */
     static String readProcFile(Path path) throws IOException {
-        try (InputStream in = Files.newInputStream(path)) {
-            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            for (int size = 1 << 12; ; size <<= 3) {
+                ByteBuffer buf = ByteBuffer.allocate(size);
+                int n = Math.max(0, ch.read(buf, 0));
+                if (n < size) {
+                    return new String(buf.array(), 0, n, StandardCharsets.US_ASCII);
+                }
+                if (size >= 1 << 21) {
+                    throw new IOException(path + " holds more than " + size + " bytes, which no sysctl value does");
+                }
+            }
         }
     }
 
