@@ -70,6 +70,17 @@ public final class PortReservationException extends RuntimeException {
         this.nativeName = nativeName;
     }
 
+    /**
+     * Returns {@code value}, or throws {@link Reason#INVALID_ARGUMENT} "NAME null is invalid: it must not be null;
+     * pass a NAME" when it is null: every public call of this library refuses a null argument this way.
+     */
+    public static <T> T checkNotNull(T value, String name) {
+        if (value == null) {
+            throw invalidArgument(name + " null", "it must not be null", "pass a " + name);
+        }
+        return value;
+    }
+
     /** Shortcut for {@link Reason#INVALID_ARGUMENT}: "VALUE is invalid: RULE; FIX". */
     public static PortReservationException invalidArgument(String value, String rule, String fix) {
         return new PortReservationException(Reason.INVALID_ARGUMENT, value + " is invalid: " + rule + "; " + fix);

@@ -1,20 +1,20 @@
 package io.github.portreservation;
 
 import io.github.portreservation.PortReservationException.Reason;
-import io.github.portreservation.linux.LinuxPortReservationProvider;
-import io.github.portreservation.windows.WindowsPortReservationProvider;
 
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-import static io.netty.util.internal.ObjectUtil.checkNotNull;
+import static io.github.portreservation.PortReservationException.checkNotNull;
 
 /**
  * Entry point: the port-reservation provider of the running platform, with an availability facade in the style of
  * Netty's {@code Epoll} ({@link #isAvailable()}, {@link #ensureAvailability()}, {@link #unavailabilityCause()}).
  *
- * <p>The default provider is chosen from {@code os.name}; the system property {@value #PROVIDER_PROPERTY}
+ * <p>Providers come from the {@link PortReservationPlatform}s that {@link java.util.ServiceLoader} finds (the jar
+ * registers Linux and Windows). The default provider is chosen from {@code os.name}; the system property
+ * {@value #PROVIDER_PROPERTY}
  * ({@code linux} or {@code windows}) overrides it, and {@link #provider(String)} picks one explicitly. Each named
  * provider is created once per class loader, so tokens acquired through it stay valid for every caller.
  */
@@ -89,33 +89,26 @@ public final class PortReservations {
         if (existing != null) {
             return existing;
         }
-        PortReservationProvider created;
-        switch (key) {
-            case LINUX:
-                created = LinuxPortReservationProvider.create();
-                break;
-            case WINDOWS:
-                created = WindowsPortReservationProvider.create();
-                break;
-            default:
-                throw PortReservationException.invalidArgument("provider name \"" + name + "\"",
-                        "must be \"" + LINUX + "\" or \"" + WINDOWS + "\"",
-                        "fix the name (or the -D" + PROVIDER_PROPERTY + " system property)");
+        PortReservationPlatform platform = ProviderLookup.named(key);
+        if (platform == null) {
+            throw PortReservationException.invalidArgument("provider name \"" + name + "\"",
+                    "the platforms found on the class path are " + ProviderLookup.names(),
+                    "fix the name (or the -D" + PROVIDER_PROPERTY + " system property)");
         }
+        PortReservationProvider created = platform.create();
         PortReservationProvider raced = PROVIDERS.putIfAbsent(key, created);
         return raced != null ? raced : created;
     }
 
     private static String platformName() {
-        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-        if (os.contains("linux")) {
-            return LINUX;
+        String os = System.getProperty("os.name", "");
+        String name = ProviderLookup.defaultFor(os);
+        if (name == null) {
+            throw new PortReservationException(Reason.UNSUPPORTED, "no port-reservation provider for " + os
+                    + ": supported are Linux (held sockets, ip_local_reserved_ports) and Windows "
+                    + "(SIO_ACQUIRE_PORT_RESERVATION, persistent reservations); platforms found: "
+                    + ProviderLookup.names());
         }
-        if (os.contains("windows")) {
-            return WINDOWS;
-        }
-        throw new PortReservationException(Reason.UNSUPPORTED, "no port-reservation provider for "
-                + System.getProperty("os.name") + ": supported are Linux (held sockets, ip_local_reserved_ports) and "
-                + "Windows (SIO_ACQUIRE_PORT_RESERVATION, persistent reservations)");
+        return name;
     }
 }

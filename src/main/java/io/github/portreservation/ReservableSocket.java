@@ -1,7 +1,5 @@
 package io.github.portreservation;
 
-import io.github.portreservation.internal.JdkReservableSocket;
-
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.DatagramChannel;

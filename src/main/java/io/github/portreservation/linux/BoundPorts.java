@@ -1,8 +1,7 @@
 package io.github.portreservation.linux;
 
 import io.github.portreservation.Protocol;
-import io.netty.util.internal.logging.InternalLogger;
-import io.netty.util.internal.logging.InternalLoggerFactory;
+import io.github.portreservation.internal.Log;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -17,7 +16,7 @@ import java.util.BitSet;
  * (docs/benchmarks.md, B4). A snapshot: a port bound after the read is still found by the hold itself.
  */
 final class BoundPorts {
-    private static final InternalLogger logger = InternalLoggerFactory.getInstance(BoundPorts.class);
+    private static final Log logger = Log.of(BoundPorts.class);
     private static final Path[] TCP = {Paths.get("/proc/net/tcp"), Paths.get("/proc/net/tcp6")};
     private static final Path[] UDP = {Paths.get("/proc/net/udp"), Paths.get("/proc/net/udp6")};
 

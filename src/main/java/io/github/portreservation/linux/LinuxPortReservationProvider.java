@@ -9,8 +9,7 @@ import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
 import io.github.portreservation.RuntimeReservation;
-import io.netty.util.internal.logging.InternalLogger;
-import io.netty.util.internal.logging.InternalLoggerFactory;
+import io.github.portreservation.internal.Log;
 
 import java.io.IOException;
 import java.lang.ref.WeakReference;
@@ -30,7 +29,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 
-import static io.netty.util.internal.ObjectUtil.checkNotNull;
+import static io.github.portreservation.PortReservationException.checkNotNull;
 
 /**
  * Port reservations on Linux, which has no reservation system call.
@@ -69,7 +68,7 @@ import static io.netty.util.internal.ObjectUtil.checkNotNull;
  * </ul>
  */
 public final class LinuxPortReservationProvider implements PortReservationProvider {
-    private static final InternalLogger logger = InternalLoggerFactory.getInstance(LinuxPortReservationProvider.class);
+    private static final Log logger = Log.of(LinuxPortReservationProvider.class);
     private static final Path LOCAL_PORT_RANGE = Paths.get("/proc/sys/net/ipv4/ip_local_port_range");
     private static final String LOCAL_PORT_RANGE_SYSCTL = "net.ipv4.ip_local_port_range";
     /** High 32 bits of tokens that name persistent blocks ("PRSV"); runtime tokens never have them. */

@@ -15,7 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 
-import static io.netty.util.internal.ObjectUtil.checkNotNull;
+import static io.github.portreservation.PortReservationException.checkNotNull;
 
 /**
  * The reservation state of one channel: the token its option named, and the {@link PortBinding} it holds once bound.
@@ -66,7 +66,7 @@ final class ChannelReservation {
      * @throws IllegalStateException when the channel is already bound: the token only applies to a coming bind
      */
     boolean setOptionToken(Object value) {
-        checkNotNull(value, "value");
+        checkNotNull(value, "RESERVATION_TOKEN value");
         if (!(value instanceof ReservationToken)) {
             throw new ClassCastException("RESERVATION_TOKEN takes an " + ReservationToken.class.getName()
                     + ", not " + value.getClass().getName());

@@ -7,8 +7,7 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.FutureListener;
 import io.netty.util.concurrent.GlobalEventExecutor;
-import io.netty.util.internal.logging.InternalLogger;
-import io.netty.util.internal.logging.InternalLoggerFactory;
+import io.github.portreservation.internal.Log;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * late release costs a port for a moment, an early one would hand out a port that a socket still holds.
  */
 final class DeferredRelease implements Runnable, FutureListener<Object> {
-    private static final InternalLogger logger = InternalLoggerFactory.getInstance(DeferredRelease.class);
+    private static final Log logger = Log.of(DeferredRelease.class);
     private static final long FIRST_RETRY_MICROS = 200;
     private static final long MAX_DELAY_MICROS = 100_000;
     private static final Runnable NOOP = () -> { };

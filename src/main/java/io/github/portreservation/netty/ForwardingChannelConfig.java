@@ -10,7 +10,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import java.util.Map;
 
 import static io.github.portreservation.netty.ReservationChannelOption.RESERVATION_TOKEN;
-import static io.netty.util.internal.ObjectUtil.checkNotNull;
+import static io.github.portreservation.PortReservationException.checkNotNull;
 
 /**
  * A channel config that forwards everything to the channel's own Netty config, and keeps

@@ -5,7 +5,7 @@ import io.netty.channel.ChannelFactory;
 
 import java.util.function.Supplier;
 
-import static io.netty.util.internal.ObjectUtil.checkNotNull;
+import static io.github.portreservation.PortReservationException.checkNotNull;
 
 /** A channel factory that says what it makes in {@link #toString()}, which Netty prints in bootstrap descriptions. */
 final class NamedChannelFactory<T extends Channel> implements ChannelFactory<T> {

@@ -6,8 +6,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
-import io.netty.util.internal.logging.InternalLogger;
-import io.netty.util.internal.logging.InternalLoggerFactory;
+import io.github.portreservation.internal.Log;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -27,7 +26,7 @@ import java.net.SocketAddress;
 final class PortReservationHandler extends ChannelOutboundHandlerAdapter {
     /** The handler's name in the pipeline. */
     static final String NAME = "portReservation";
-    private static final InternalLogger logger = InternalLoggerFactory.getInstance(PortReservationHandler.class);
+    private static final Log logger = Log.of(PortReservationHandler.class);
 
     private final ChannelReservation reservation;
     private final ChannelSocket.NativeSocket nativeSocket;

@@ -8,7 +8,7 @@ import io.github.portreservation.ReservationToken;
 
 import java.util.function.Supplier;
 
-import static io.netty.util.internal.ObjectUtil.checkNotNull;
+import static io.github.portreservation.PortReservationException.checkNotNull;
 
 /**
  * Where the channels of one factory get their {@link PortBinder}: fixed by the factory, or named per channel by the

@@ -31,7 +31,7 @@ import static io.github.portreservation.windows.WindowsConstants.SIO_RELEASE_POR
 import static io.github.portreservation.windows.WindowsConstants.SOCKET_ERROR;
 import static io.github.portreservation.windows.WindowsConstants.TCP_TABLE_OWNER_PID_ALL;
 import static io.github.portreservation.windows.WindowsConstants.UDP_TABLE_OWNER_PID;
-import static io.netty.util.internal.ObjectUtil.checkNotNull;
+import static io.github.portreservation.PortReservationException.checkNotNull;
 
 /**
  * The loaded Windows reservation functions ({@link Winsock2Library}, {@link IpHelperLibrary}) and typed calls over

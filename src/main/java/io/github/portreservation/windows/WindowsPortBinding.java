@@ -3,8 +3,7 @@ package io.github.portreservation.windows;
 import io.github.portreservation.PortBinding;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
-import io.netty.util.internal.logging.InternalLogger;
-import io.netty.util.internal.logging.InternalLoggerFactory;
+import io.github.portreservation.internal.Log;
 
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -12,7 +11,7 @@ import java.util.function.Consumer;
 
 /** A socket bound from a Windows reservation; closing it gives the port back to the reservation's accounting. */
 final class WindowsPortBinding implements PortBinding {
-    private static final InternalLogger logger = InternalLoggerFactory.getInstance(WindowsPortBinding.class);
+    private static final Log logger = Log.of(WindowsPortBinding.class);
 
     private final ReservationToken token;
     private final InetSocketAddress localAddress;

@@ -5,7 +5,6 @@ import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservationToken;
-import io.github.portreservation.internal.SocketHandles;
 import io.github.portreservation.windows.ExcludedRange.IpVersion;
 import io.github.portreservation.windows.PortDiagnosis.Elevation;
 import io.github.portreservation.windows.PortDiagnosis.Source;
@@ -273,7 +272,7 @@ public final class WindowsPortDoctor {
         }
         long handle = 0;
         try {
-            handle = SocketHandles.handleOf(owner);
+            handle = WindowsRuntimeReservation.handleOf(owner);
             AcquiredBlock block = natives.acquire(handle, protocol, port, 1);
             WindowsRuntimeReservation.releaseAndCloseOwner(natives, owner, handle, protocol, block.token());
             return new Probe(Probe.Outcome.ACQUIRED, what + ": acquired and released (no excluded range or reservation "

@@ -9,7 +9,6 @@ import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
 import io.github.portreservation.RuntimeReservation;
-import io.github.portreservation.internal.SocketHandles;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -115,7 +114,7 @@ public final class WindowsPortReservationProvider implements PortReservationProv
         long acquiredToken = WindowsConstants.INVALID_PORT_RESERVATION_TOKEN;
         boolean done = false;
         try {
-            handle = SocketHandles.handleOf(owner);
+            handle = WindowsRuntimeReservation.handleOf(owner);
             AcquiredBlock block = natives.acquire(handle, protocol, start, count,
                     () -> doctor.acquireFailureDiagnosis(protocol, PortRange.of(start, count)));
             acquiredToken = block.token();

@@ -8,8 +8,7 @@ import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
 import io.github.portreservation.RuntimeReservation;
-import io.netty.util.internal.logging.InternalLogger;
-import io.netty.util.internal.logging.InternalLoggerFactory;
+import io.github.portreservation.internal.Log;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -26,7 +25,7 @@ import java.util.function.Consumer;
  * {@link WindowsPortDoctor} in its message. Thread-safe.
  */
 final class WindowsRuntimeReservation implements RuntimeReservation {
-    private static final InternalLogger logger = InternalLoggerFactory.getInstance(WindowsRuntimeReservation.class);
+    private static final Log logger = Log.of(WindowsRuntimeReservation.class);
 
     private final WindowsNatives natives;
     private final WindowsPortDoctor doctor;
@@ -259,6 +258,14 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
     }
 
     /** RELEASE then close {@code owner}, logging failures; the close always happens. */
+    /** The SOCKET of an owner socket (a JDK SocketChannel or DatagramChannel), as its ReservableSocket reads it. */
+    static long handleOf(NetworkChannel owner) {
+        if (owner instanceof java.nio.channels.SocketChannel) {
+            return ReservableSocket.of((java.nio.channels.SocketChannel) owner).nativeHandle();
+        }
+        return ReservableSocket.of((java.nio.channels.DatagramChannel) owner).nativeHandle();
+    }
+
     static void releaseAndCloseOwner(WindowsNatives natives, NetworkChannel owner, long ownerHandle, Protocol protocol,
                                      long token) {
         try {

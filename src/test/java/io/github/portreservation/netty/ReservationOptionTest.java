@@ -150,7 +150,11 @@ class ReservationOptionTest {
             ChannelFactory<ServerSocketChannel> factory = ReservedChannelFactories.nioServer();
             Channel fresh = factory.newChannel();
             assertThrows(ClassCastException.class, () -> fresh.config().setOption(raw, "not a token"));
-            assertThrows(NullPointerException.class, () -> fresh.config().setOption(RESERVATION_TOKEN, null));
+            PortReservationException nullValue = assertThrows(PortReservationException.class,
+                    () -> fresh.config().setOption(RESERVATION_TOKEN, null));
+            assertEquals(PortReservationException.Reason.INVALID_ARGUMENT, nullValue.reason());
+            assertTrue(nullValue.getMessage().contains("RESERVATION_TOKEN value null is invalid"),
+                    nullValue.getMessage());
             fresh.unsafe().closeForcibly(); // never registered: the only way to close it
             assertFalse(fresh.isOpen());
             server.close().sync();

@@ -9,7 +9,6 @@ import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.Protocol;
-import io.github.portreservation.internal.SocketHandles;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -56,7 +55,14 @@ class WindowsNativesDoubleTest {
     }
 
     private long handle(java.nio.channels.Channel channel) {
-        return SocketHandles.handleOf(channel);
+        if (channel instanceof java.nio.channels.SocketChannel) {
+            return io.github.portreservation.ReservableSocket.of((java.nio.channels.SocketChannel) channel).nativeHandle();
+        }
+        if (channel instanceof java.nio.channels.ServerSocketChannel) {
+            return io.github.portreservation.ReservableSocket.of((java.nio.channels.ServerSocketChannel) channel, 0)
+                    .nativeHandle();
+        }
+        return io.github.portreservation.ReservableSocket.of((java.nio.channels.DatagramChannel) channel).nativeHandle();
     }
 
     @Test

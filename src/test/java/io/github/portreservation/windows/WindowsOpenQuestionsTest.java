@@ -7,7 +7,6 @@ import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
 import io.github.portreservation.RuntimeReservation;
-import io.github.portreservation.internal.SocketHandles;
 import io.github.portreservation.windows.ExcludedRange.IpVersion;
 import io.github.portreservation.windows.PortDiagnosis.Elevation;
 import org.junit.jupiter.api.BeforeEach;
@@ -103,7 +102,14 @@ class WindowsOpenQuestionsTest {
     }
 
     private static long handle(java.nio.channels.Channel channel) {
-        return SocketHandles.handleOf(channel);
+        if (channel instanceof java.nio.channels.SocketChannel) {
+            return io.github.portreservation.ReservableSocket.of((java.nio.channels.SocketChannel) channel).nativeHandle();
+        }
+        if (channel instanceof java.nio.channels.ServerSocketChannel) {
+            return io.github.portreservation.ReservableSocket.of((java.nio.channels.ServerSocketChannel) channel, 0)
+                    .nativeHandle();
+        }
+        return io.github.portreservation.ReservableSocket.of((java.nio.channels.DatagramChannel) channel).nativeHandle();
     }
 
     @Test

@@ -1,6 +1,4 @@
-package io.github.portreservation.internal;
-
-import io.github.portreservation.PortReservationException;
+package io.github.portreservation;
 
 import java.lang.reflect.Field;
 import java.nio.channels.Channel;
@@ -12,9 +10,9 @@ import java.util.concurrent.ConcurrentMap;
  * for it: its channel implementations keep it in a private {@code int fdVal} field, readable only with
  * {@code --add-opens java.base/sun.nio.ch=ALL-UNNAMED} (or the jar manifest's {@code Add-Opens}).
  */
-public final class SocketHandles {
+final class SocketHandles {
     /** The JVM flag that makes the handle readable. */
-    public static final String ADD_OPENS_FLAG = "--add-opens java.base/sun.nio.ch=ALL-UNNAMED";
+    static final String ADD_OPENS_FLAG = "--add-opens java.base/sun.nio.ch=ALL-UNNAMED";
 
     private static final ConcurrentMap<Class<?>, Field> FIELDS = new ConcurrentHashMap<>();
 
@@ -27,7 +25,7 @@ public final class SocketHandles {
      * @throws PortReservationException UNSUPPORTED when the JVM does not open {@code sun.nio.ch}, or the channel
      *         class has no handle field; CLOSED when the channel is closed
      */
-    public static long handleOf(Channel channel) {
+    static long handleOf(Channel channel) {
         if (!channel.isOpen()) {
             throw new PortReservationException(PortReservationException.Reason.CLOSED,
                     "channel " + channel + " is closed: it has no socket handle any more; open a new channel");

@@ -1,7 +1,5 @@
-package io.github.portreservation.internal;
+package io.github.portreservation;
 
-import io.github.portreservation.Protocol;
-import io.github.portreservation.ReservableSocket;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -12,11 +10,10 @@ import java.nio.channels.SelectableChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 
-import static io.netty.util.internal.ObjectUtil.checkNotNull;
-import static io.netty.util.internal.ObjectUtil.checkPositiveOrZero;
+import static io.github.portreservation.PortReservationException.checkNotNull;
 
-/** {@link ReservableSocket} over a JDK NIO channel. */
-public final class JdkReservableSocket implements ReservableSocket {
+/** {@link ReservableSocket} over a JDK NIO channel; made by {@link ReservableSocket#of}. */
+final class JdkReservableSocket implements ReservableSocket {
     private final NetworkChannel channel;
     private final Protocol protocol;
     private final int backlog;
@@ -28,23 +25,31 @@ public final class JdkReservableSocket implements ReservableSocket {
     }
 
     /** Adapter for a server socket channel. */
-    public static JdkReservableSocket server(ServerSocketChannel channel, int backlog) {
+    static JdkReservableSocket server(ServerSocketChannel channel, int backlog) {
         return new JdkReservableSocket(checkNotNull(channel, "channel"), Protocol.TCP,
-                checkPositiveOrZero(backlog, "backlog"));
+                checkBacklog(backlog));
+    }
+
+    private static int checkBacklog(int backlog) {
+        if (backlog < 0) {
+            throw PortReservationException.invalidArgument("backlog " + backlog, "must be 0 (the JDK's default) or "
+                    + "positive", "pass the listen backlog, or 0");
+        }
+        return backlog;
     }
 
     /** Adapter for a client socket channel. */
-    public static JdkReservableSocket client(SocketChannel channel) {
+    static JdkReservableSocket client(SocketChannel channel) {
         return new JdkReservableSocket(checkNotNull(channel, "channel"), Protocol.TCP, 0);
     }
 
     /** Adapter for a datagram channel. */
-    public static JdkReservableSocket datagram(DatagramChannel channel) {
+    static JdkReservableSocket datagram(DatagramChannel channel) {
         return new JdkReservableSocket(checkNotNull(channel, "channel"), Protocol.UDP, 0);
     }
 
     /** The wrapped channel. */
-    public NetworkChannel channel() {
+    NetworkChannel channel() {
         return channel;
     }
 
