@@ -88,7 +88,7 @@ final class JdkReservableSocket implements ReservableSocket {
      * is the port free for another socket.
      */
     @Override
-    public boolean isOpen() {
+    public boolean socketExists() {
         return channel.isOpen()
                 || channel instanceof SelectableChannel && ((SelectableChannel) channel).isRegistered();
     }

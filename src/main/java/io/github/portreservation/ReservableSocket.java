@@ -39,8 +39,12 @@ public interface ReservableSocket {
     /** The address the socket is bound to, or null when it is not bound. */
     InetSocketAddress localAddress() throws IOException;
 
-    /** Whether the socket is still open; a closed socket no longer uses its port. */
-    boolean isOpen();
+    /**
+     * Whether the kernel socket still exists: it is open, or closed but not yet released by the operating system's
+     * selector (a JDK channel closed while registered with a selector keeps its socket, still bound, until the
+     * selector's next select). A reserved port is free for another socket only once this is false.
+     */
+    boolean socketExists();
 
     /** Adapter for a JDK server socket channel; {@code backlog} is passed to its bind (0 = JDK default). */
     static ReservableSocket of(ServerSocketChannel channel, int backlog) {

@@ -8,6 +8,7 @@ import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
 import io.github.portreservation.internal.BindErrors;
+import io.github.portreservation.internal.BindRequest;
 import io.github.portreservation.internal.PortFifo;
 
 import java.io.IOException;
@@ -85,37 +86,9 @@ final class PortBlock {
 
     /** Binds {@code socket} to a port of the block; see {@link io.github.portreservation.PortBinder#bind}. */
     PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
-        if (socket == null) {
-            throw PortReservationException.invalidArgument("socket null", "must not be null",
-                    "pass an open " + protocol + " socket that is not bound yet");
-        }
-        if (socket.protocol() != protocol) {
-            throw PortReservationException.invalidArgument(socket.protocol() + " socket " + socket,
-                    "the " + description + " holds " + protocol + " ports only",
-                    "bind " + protocol + " sockets from it, and acquire a " + socket.protocol()
-                            + " reservation for the other");
-        }
-        if (!socket.isOpen()) {
-            throw new PortReservationException(Reason.CLOSED, "socket " + socket + " is closed; bind an open socket "
-                    + "from the " + description);
-        }
-        BindErrors.checkUnbound(socket);
-        InetAddress address = null;
-        int port = 0;
-        if (requested != null) {
-            if (requested.isUnresolved()) {
-                throw PortReservationException.invalidArgument("local address " + requested,
-                        "it is unresolved", "pass a resolved address such as new InetSocketAddress(\"127.0.0.1\", 0)");
-            }
-            address = requested.getAddress().isAnyLocalAddress() ? null : requested.getAddress();
-            BindErrors.checkFamily(address, socket);
-            port = requested.getPort();
-            if (port != 0 && !range.contains(port)) {
-                throw new PortReservationException(Reason.OUTSIDE_RESERVATION, "port " + port + " is outside the "
-                        + description + " (ports " + range + "); request port 0 for any free port of the block, "
-                        + "or a port in " + range);
-            }
-        }
+        BindRequest request = BindRequest.check("the " + description, protocol, range, socket, requested);
+        InetAddress address = request.address();
+        int port = request.port();
         // A persistent block has no placeholders: another process may have taken a port; try the next ones.
         int attempts = port == 0 && !shared ? range.count() : 1;
         PortReservationException last = null;
@@ -187,14 +160,14 @@ final class PortBlock {
                 index = port - range.start();
                 if (!free.remove(index)) {
                     LinuxPortBinding holder = bindings[index];
-                    if (holder != null && !holder.isActive() && holder.socket().isOpen()) {
+                    if (holder != null && !holder.isActive() && holder.socket().socketExists()) {
                         throw new PortReservationException(Reason.IN_USE, "port " + port + " of the " + description
                                 + " is still used by " + holder.socket() + ", whose PortBinding was closed before the "
                                 + "socket: the port stays held by that socket (a second socket on it would share its "
                                 + "connections) until it is closed; close that socket first, or request port 0 for "
                                 + "any free port");
                     }
-                    if (holder == null || holder.socket().isOpen()) {
+                    if (holder == null || holder.socket().socketExists()) {
                         throw new PortReservationException(Reason.IN_USE, "port " + port + " of the " + description
                                 + " is already bound by " + (holder == null ? "a socket" : holder.socket())
                                 + " of this process; close that socket first, or request port 0 for any free port");
@@ -227,7 +200,7 @@ final class PortBlock {
         boolean any = false;
         for (int i = 0; i < bindings.length; i++) {
             LinuxPortBinding b = bindings[i];
-            if (b != null && !b.socket().isOpen()) {
+            if (b != null && !b.socket().socketExists()) {
                 bindings[i] = null;
                 free.addLast(i);
                 any = true;
@@ -243,7 +216,7 @@ final class PortBlock {
     void release(LinuxPortBinding binding) {
         synchronized (lock) {
             int index = binding.index();
-            if (bindings[index] == binding && !(binding.wasBound() && binding.socket().isOpen())) {
+            if (bindings[index] == binding && !(binding.wasBound() && binding.socket().socketExists())) {
                 bindings[index] = null;
                 free.addLast(index);
             }

@@ -130,7 +130,7 @@ final class ChannelReservation {
         if (trackClosed) {
             UNOBSERVED_CLOSES.add(this);
         }
-        if (!socket.isOpen()) {
+        if (!socket.socketExists()) {
             release(); // closed while binding: the close may have run before the binding was published
         }
         return true;
@@ -182,7 +182,7 @@ final class ChannelReservation {
                 UNOBSERVED_CLOSES.remove(this);
             }
             ReservableSocket bound = socket;
-            if (bound != null && bound.isOpen() && !channel.isOpen()) {
+            if (bound != null && bound.socketExists() && !channel.isOpen()) {
                 DeferredRelease.whenClosed(channel, bound, held);
             } else {
                 held.close();

@@ -26,11 +26,11 @@ final class ChannelSocket implements ReservableSocket {
         long handle();
 
         /**
-         * Whether the kernel socket outlives the closed channel: a JDK channel closed while registered with a
+         * Whether the kernel socket exists, whatever the channel says: a JDK channel closed while registered with a
          * selector keeps its socket (bound, maybe listening) until the selector deregisters it. Epoll closes its
-         * descriptor in {@code doClose}, so by default nothing outlives the channel.
+         * descriptor in {@code doClose}, so by default the socket is gone once the channel is closed.
          */
-        default boolean outlivesChannel() {
+        default boolean socketExists() {
             return false;
         }
     }
@@ -69,8 +69,8 @@ final class ChannelSocket implements ReservableSocket {
             }
 
             @Override
-            public boolean outlivesChannel() {
-                return jdkSocket.isOpen();
+            public boolean socketExists() {
+                return jdkSocket.socketExists();
             }
         };
     }
@@ -109,8 +109,8 @@ final class ChannelSocket implements ReservableSocket {
 
     /** Whether the kernel socket still exists: the channel is open, or its closed JDK socket awaits deregistration. */
     @Override
-    public boolean isOpen() {
-        return channel.isOpen() || nativeSocket.outlivesChannel();
+    public boolean socketExists() {
+        return channel.isOpen() || nativeSocket.socketExists();
     }
 
     @Override

@@ -84,7 +84,7 @@ final class DeferredRelease implements Runnable, FutureListener<Object> {
     }
 
     private boolean tryComplete() {
-        if (socket.isOpen() || !PENDING.remove(this)) {
+        if (socket.socketExists() || !PENDING.remove(this)) {
             return false;
         }
         binding.close();

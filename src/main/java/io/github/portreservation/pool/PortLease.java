@@ -88,7 +88,7 @@ public final class PortLease implements PortBinding, PortBinder {
 
     /** Whether a socket was bound through this lease and has been closed while the lease is still open. */
     boolean isAbandoned() {
-        return state == BOUND && !socket.isOpen();
+        return state == BOUND && !socket.socketExists();
     }
 
     /**
@@ -162,7 +162,7 @@ public final class PortLease implements PortBinding, PortBinder {
     }
 
     private void bindFailed(ReservableSocket socket, PortReservationException e) {
-        boolean notOurFault = e != null && ReservationPool.isPortFault(e) && socket.isOpen();
+        boolean notOurFault = e != null && ReservationPool.isPortFault(e) && socket.socketExists();
         if (notOurFault) {
             // Someone else holds this port: never hand it out again while the block is held.
             STATE.set(this, CLOSED);
@@ -204,7 +204,7 @@ public final class PortLease implements PortBinding, PortBinder {
             } catch (RuntimeException e) {
                 logger.warn("Closing the binding of port {} failed", port(), e);
             }
-            stillUsed = socket.isOpen();
+            stillUsed = socket.socketExists();
             if (stillUsed) {
                 quarantined = true;
                 logger.warn("The lease of port {} was closed while its socket {} is still open: the port is "

@@ -7,6 +7,7 @@ import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
 import io.github.portreservation.internal.BindErrors;
+import io.github.portreservation.internal.BindRequest;
 
 import java.io.IOException;
 import java.net.BindException;
@@ -30,44 +31,17 @@ final class AssociatedBind {
     }
 
     /**
-     * Checks everything that can be checked before any native call.
+     * Checks everything that can be checked before any native call ({@link BindRequest}); returns the address to
+     * bind (the wildcard address for a null request).
      *
      * @throws PortReservationException INVALID_ARGUMENT (null, wrong protocol, unresolved or already bound socket),
      *         OUTSIDE_RESERVATION, CLOSED (socket closed)
      */
-    static void validate(Protocol protocol, PortRange range, ReservationToken token, ReservableSocket socket,
-                         InetSocketAddress requested) {
-        present(socket, "socket");
-        present(requested, "requested address");
-        if (socket.protocol() != protocol) {
-            throw PortReservationException.invalidArgument(socket.protocol() + " socket " + socket,
-                    "the reservation " + token + " is for " + protocol + " ports",
-                    "bind a " + protocol + " socket from it, or use a " + socket.protocol() + " reservation");
-        }
-        if (requested.isUnresolved()) {
-            throw PortReservationException.invalidArgument("address " + requested, "is unresolved",
-                    "pass a resolved local address such as new InetSocketAddress(\"127.0.0.1\", 0)");
-        }
-        BindErrors.checkFamily(requested.getAddress(), socket);
-        int port = requested.getPort();
-        if (port != 0 && !range.contains(port)) {
-            throw new PortReservationException(Reason.OUTSIDE_RESERVATION, "port " + port + " is outside the block "
-                    + range + " of " + token + "; request port 0 for any port of the block, or a port in " + range);
-        }
-        if (!socket.isOpen()) {
-            throw new PortReservationException(Reason.CLOSED, "socket " + socket + " is closed; open a new one");
-        }
-        InetSocketAddress bound;
-        try {
-            bound = socket.localAddress();
-        } catch (IOException e) {
-            throw new PortReservationException(Reason.CLOSED, "cannot read the local address of socket " + socket
-                    + ": " + e.getMessage() + "; open a new socket", e);
-        }
-        if (bound != null) {
-            throw PortReservationException.invalidArgument("socket " + socket, "is already bound to " + bound
-                    + ", and Windows applies a reservation only at a socket's first bind", "bind a new socket");
-        }
+    static InetSocketAddress validate(Protocol protocol, PortRange range, ReservationToken token,
+                                      ReservableSocket socket, InetSocketAddress requested) {
+        BindRequest request = BindRequest.check("the " + protocol + " reservation " + token, protocol, range, socket,
+                requested);
+        return request.local(request.port());
     }
 
     /**

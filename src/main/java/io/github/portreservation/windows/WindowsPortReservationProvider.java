@@ -224,9 +224,9 @@ public final class WindowsPortReservationProvider implements PortReservationProv
         if (known.runtime != null) {
             return known.runtime.bind(socket, requested);
         }
-        AssociatedBind.validate(known.protocol, known.range, token, socket, requested);
+        InetSocketAddress checked = AssociatedBind.validate(known.protocol, known.range, token, socket, requested);
         InetSocketAddress local = AssociatedBind.associateAndBind(natives, doctor, known.protocol, known.range, token,
-                socket, requested);
+                socket, checked);
         return new WindowsPortBinding(token, local, socket, binding -> { });
     }
 

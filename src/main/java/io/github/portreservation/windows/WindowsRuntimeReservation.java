@@ -100,13 +100,13 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
 
     @Override
     public PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
-        AssociatedBind.validate(protocol, range, token, socket, requested);
-        int port = requested.getPort();
+        InetSocketAddress checked = AssociatedBind.validate(protocol, range, token, socket, requested);
+        int port = checked.getPort();
         Object claim = claim(port);
         boolean committed = false;
         try {
             InetSocketAddress local = AssociatedBind.associateAndBind(natives, doctor, protocol, range, token, socket,
-                    requested);
+                    checked);
             WindowsPortBinding binding = new WindowsPortBinding(token, local, socket, this::giveBack);
             commit(claim, port, binding);
             committed = true;
@@ -144,7 +144,7 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
             }
             int slot = port - range.start();
             Object occupant = slots[slot];
-            if (occupant instanceof WindowsPortBinding && !((WindowsPortBinding) occupant).socket().isOpen()) {
+            if (occupant instanceof WindowsPortBinding && !((WindowsPortBinding) occupant).socket().socketExists()) {
                 reclaim(slot);
                 occupant = null;
             }
@@ -199,7 +199,7 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
     private void giveBack(WindowsPortBinding binding) {
         synchronized (lock) {
             int slot = binding.port() - range.start();
-            if (slots[slot] == binding && !binding.socket().isOpen()) {
+            if (slots[slot] == binding && !binding.socket().socketExists()) {
                 slots[slot] = null;
                 bound--;
             }
@@ -224,7 +224,7 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
     private int reclaimClosedSockets() {
         int reclaimed = 0;
         for (int slot = 0; slot < slots.length; slot++) {
-            if (slots[slot] instanceof WindowsPortBinding && !((WindowsPortBinding) slots[slot]).socket().isOpen()) {
+            if (slots[slot] instanceof WindowsPortBinding && !((WindowsPortBinding) slots[slot]).socket().socketExists()) {
                 reclaim(slot);
                 reclaimed++;
             }

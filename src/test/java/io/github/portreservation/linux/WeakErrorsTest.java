@@ -270,8 +270,8 @@ class WeakErrorsTest {
         }
 
         @Override
-        public boolean isOpen() {
-            return delegate.isOpen();
+        public boolean socketExists() {
+            return delegate.socketExists();
         }
 
         @Override

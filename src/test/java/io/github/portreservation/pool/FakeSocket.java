@@ -40,7 +40,7 @@ final class FakeSocket implements ReservableSocket {
     }
 
     @Override
-    public boolean isOpen() {
+    public boolean socketExists() {
         return open;
     }
 

@@ -57,8 +57,8 @@ final class DoubleSocket implements ReservableSocket {
     }
 
     @Override
-    public boolean isOpen() {
-        return delegate.isOpen();
+    public boolean socketExists() {
+        return delegate.socketExists();
     }
 
     @Override

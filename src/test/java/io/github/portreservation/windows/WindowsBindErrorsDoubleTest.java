@@ -119,8 +119,8 @@ class WindowsBindErrorsDoubleTest {
             }
 
             @Override
-            public boolean isOpen() {
-                return plain.isOpen();
+            public boolean socketExists() {
+                return plain.socketExists();
             }
 
             @Override

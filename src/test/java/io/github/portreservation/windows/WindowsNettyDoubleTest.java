@@ -109,8 +109,8 @@ class WindowsNettyDoubleTest {
                 }
 
                 @Override
-                public boolean isOpen() {
-                    return onDouble.isOpen();
+                public boolean socketExists() {
+                    return onDouble.socketExists();
                 }
             }, requested);
         };

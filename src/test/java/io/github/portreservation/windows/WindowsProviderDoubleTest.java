@@ -163,7 +163,6 @@ class WindowsProviderDoubleTest {
                 () -> reservation.bind(datagram(), loopback(0)));
         assertTrue(wrongProtocol.getMessage().contains("UDP socket"), wrongProtocol.getMessage());
         fails(Reason.INVALID_ARGUMENT, () -> reservation.bind(server(), InetSocketAddress.createUnresolved("x", 0)));
-        fails(Reason.INVALID_ARGUMENT, () -> reservation.bind(server(), null));
         fails(Reason.INVALID_ARGUMENT, () -> reservation.bind(null, loopback(0)));
 
         ServerSocketChannel bound = track(ServerSocketChannel.open());
@@ -179,6 +178,16 @@ class WindowsProviderDoubleTest {
         assertEquals(before, associateCalls());
         assertEquals(0, reservation.boundPorts());
         assertEquals(4, reservation.availablePorts());
+    }
+
+    @Test
+    void aNullAddressIsTheWildcardWithAnyPortOfTheBlock() throws IOException {
+        PortRange range = FreePorts.block(2);
+        RuntimeReservation reservation = acquire(Protocol.TCP, range);
+        PortBinding binding = reservation.bind(server(), null);
+        assertTrue(range.contains(binding.port()), binding.toString());
+        assertTrue(binding.localAddress().getAddress().isAnyLocalAddress(), binding.localAddress().toString());
+        assertEquals(1, reservation.boundPorts());
     }
 
     @Test
