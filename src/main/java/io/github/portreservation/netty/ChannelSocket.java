@@ -26,6 +26,13 @@ final class ChannelSocket implements ReservableSocket {
         long handle();
 
         /**
+         * The address the socket is bound to, read from the socket itself, or null. Never through
+         * {@code Channel.localAddress()}: Netty caches the first answer, so a client bound to the wildcard before its
+         * connect would report the wildcard for its whole life instead of the address the connect gave it.
+         */
+        InetSocketAddress localAddress() throws IOException;
+
+        /**
          * Whether the kernel socket exists, whatever the channel says: a JDK channel closed while registered with a
          * selector keeps its socket (bound, maybe listening) until the selector deregisters it. Epoll closes its
          * descriptor in {@code doClose}, so by default the socket is gone once the channel is closed.
@@ -69,6 +76,11 @@ final class ChannelSocket implements ReservableSocket {
             }
 
             @Override
+            public InetSocketAddress localAddress() throws IOException {
+                return jdkSocket.localAddress();
+            }
+
+            @Override
             public boolean socketExists() {
                 return jdkSocket.socketExists();
             }
@@ -102,9 +114,8 @@ final class ChannelSocket implements ReservableSocket {
     }
 
     @Override
-    public InetSocketAddress localAddress() {
-        SocketAddress local = channel.localAddress();
-        return local instanceof InetSocketAddress ? (InetSocketAddress) local : null;
+    public InetSocketAddress localAddress() throws IOException {
+        return nativeSocket.localAddress();
     }
 
     /** Whether the kernel socket still exists: the channel is open, or its closed JDK socket awaits deregistration. */
