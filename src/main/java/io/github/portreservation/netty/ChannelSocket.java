@@ -25,6 +25,9 @@ final class ChannelSocket implements ReservableSocket {
         /** The fd or SOCKET. */
         long handle();
 
+        /** SO_REUSEPORT as the application set it (for UDP, SO_REUSEADDR as well); see ReservableSocket. */
+        boolean portSharingRequested(Protocol protocol) throws IOException;
+
         /**
          * The address the socket is bound to, read from the socket itself, or null. Never through
          * {@code Channel.localAddress()}: Netty caches the first answer, so a client bound to the wildcard before its
@@ -76,6 +79,11 @@ final class ChannelSocket implements ReservableSocket {
             }
 
             @Override
+            public boolean portSharingRequested(Protocol protocol) throws IOException {
+                return jdkSocket.portSharingRequested();
+            }
+
+            @Override
             public InetSocketAddress localAddress() throws IOException {
                 return jdkSocket.localAddress();
             }
@@ -100,6 +108,11 @@ final class ChannelSocket implements ReservableSocket {
     @Override
     public long nativeHandle() {
         return nativeSocket.handle();
+    }
+
+    @Override
+    public boolean portSharingRequested() throws IOException {
+        return nativeSocket.portSharingRequested(protocol);
     }
 
     @Override

@@ -79,6 +79,16 @@ final class EpollChannelFactories {
             }
 
             @Override
+            public boolean portSharingRequested(Protocol protocol) throws IOException {
+                FileDescriptor fd = channel.fd();
+                if (!(fd instanceof Socket)) {
+                    return false;
+                }
+                Socket socket = (Socket) fd;
+                return socket.isReusePort() || protocol == Protocol.UDP && socket.isReuseAddress();
+            }
+
+            @Override
             public InetSocketAddress localAddress() throws IOException {
                 FileDescriptor fd = channel.fd();
                 if (!(fd instanceof Socket)) {
