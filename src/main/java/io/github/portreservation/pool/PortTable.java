@@ -1,30 +1,41 @@
 package io.github.portreservation.pool;
 
 import io.github.portreservation.PortRange;
+import io.github.portreservation.RuntimeReservation;
+import io.github.portreservation.internal.PortFifo;
 
+import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The ports of a {@link ReservationPool}: its blocks by slot (a lower slot is preferred), one bit per slot whose block
- * has a free port, the block of each port number, and the gauges. Taking and giving back a port is O(1) in the
- * occupancy (a scan of one bit per slot) and allocates only the lease. Not thread-safe: the pool's lock guards it.
+ * The ports of a pool and the only class that changes block state: the blocks by slot (a lower slot is preferred),
+ * each block's FIFO of free ports, one bit per slot whose block has a free port, the block of each port number, the
+ * lease holding each port, and the gauges. Taking and giving back a port is O(1) in the occupancy (a scan of one bit
+ * per slot) and allocates only the lease.
+ *
+ * <p>Not thread-safe: the pool's lock guards it, and nothing else in it may be called without that lock, except the
+ * immutable parts of a {@link Block} and {@link Block#isRemoved()}.
  */
 final class PortTable {
-    private final ReservationPool owner;
-    private final PoolBlock[] blocks;
+    private static final System.Logger LOG = System.getLogger(ReservationPool.class.getName());
+
+    private final PortReturns returns;
+    private final PoolCounters counters;
+    private final Block[] blocks;
     private final long[] slotsWithFreePorts;
-    private final PoolBlock[] blockByPort = new PoolBlock[PortRange.MAX_PORT + 1];
+    private final Block[] blockByPort = new Block[PortRange.MAX_PORT + 1];
     private int blockCount;
     private int heldPorts;
     private int leased;
     private int free;
     private int quarantined;
-    private long granted;
+    private boolean closed;
 
-    PortTable(ReservationPool owner, int slots) {
-        this.owner = owner;
-        this.blocks = new PoolBlock[slots];
+    PortTable(int slots, PortReturns returns, PoolCounters counters) {
+        this.returns = returns;
+        this.counters = counters;
+        this.blocks = new Block[slots];
         this.slotsWithFreePorts = new long[(slots + 63) >>> 6];
     }
 
@@ -33,13 +44,8 @@ final class PortTable {
     }
 
     /** The block in {@code slot}, or null. */
-    PoolBlock block(int slot) {
+    Block block(int slot) {
         return blocks[slot];
-    }
-
-    /** The block holding {@code port}, or null. */
-    PoolBlock blockOf(int port) {
-        return blockByPort[port];
     }
 
     int blockCount() {
@@ -68,54 +74,96 @@ final class PortTable {
         return quarantined;
     }
 
-    long granted() {
-        return granted;
+    /** Whether the pool is closed: the table grants no port any more. */
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** Grants no port from now on. */
+    void close() {
+        closed = true;
     }
 
     /**
-     * Leases the oldest returned port of the oldest block whose oldest port is past {@code cooldownNanos}; null when
-     * there is none. Each block's queue is in return order, so only its head needs checking.
+     * Leases the oldest returned port of the oldest block whose oldest port is past {@code cooldownNanos} at
+     * {@code now}; null when there is none or the table is closed. Each block's queue is in return order, so only its
+     * head needs checking.
      */
     PortLease takeReady(long now, long cooldownNanos) {
+        if (closed) {
+            return null;
+        }
         long[] mask = slotsWithFreePorts;
         for (int w = 0; w < mask.length; w++) {
-            long bits = mask[w];
-            while (bits != 0) {
-                PoolBlock b = blocks[(w << 6) + Long.numberOfTrailingZeros(bits)];
+            for (long bits = mask[w]; bits != 0; bits &= bits - 1) {
+                Block b = blocks[(w << 6) + Long.numberOfTrailingZeros(bits)];
                 int index = b.free.peekFirst();
                 if (cooldownNanos == 0 || now - b.returnedAt[index] >= cooldownNanos) {
                     return take(b, index);
                 }
-                bits &= bits - 1;
             }
         }
         return null;
     }
 
-    /** Leases port {@code index} of {@code b}, which must be free. */
-    PortLease take(PoolBlock b, int index) {
+    /** Leases the first free port of a block just added (all its ports are free). */
+    PortLease takeFirst(Block b) {
+        return take(b, b.free.peekFirst());
+    }
+
+    /**
+     * Leases exactly {@code port} when it is a free port of a block, past its cooldown at {@code now}.
+     *
+     * @throws io.github.portreservation.PortReservationException OUTSIDE_RESERVATION or IN_USE (leased, quarantined,
+     *         cooling down), worded by {@code errors}
+     */
+    PortLease takeExplicit(int port, long now, long cooldownNanos, PoolErrors errors) {
+        Block b = blockByPort[port];
+        if (b == null) {
+            throw errors.notInPool(port, toString());
+        }
+        int index = port - b.range.start();
+        if (b.owners[index] != null) {
+            throw errors.leasedBy(port, b.owners[index]);
+        }
+        if (!b.free.contains(index)) {
+            throw errors.quarantined(port);
+        }
+        long coolFor = cooldownNanos - (now - b.returnedAt[index]);
+        if (cooldownNanos > 0 && coolFor > 0) {
+            throw errors.coolingDown(port, cooldownNanos, coolFor);
+        }
+        return take(b, index);
+    }
+
+    private PortLease take(Block b, int index) {
         b.free.remove(index);
         if (b.free.isEmpty()) {
-            clearSlotBit(b.slot);
+            slotsWithFreePorts[b.slot >>> 6] &= ~(1L << b.slot);
         }
-        PortLease lease = new PortLease(owner, b, index);
+        PortLease lease = new PortLease(returns, b, index);
         b.owners[index] = lease;
         b.leased++;
         leased++;
         free--;
-        granted++;
+        counters.leaseGranted();
         return lease;
     }
 
     /** Whether {@code lease} still holds its port (false once returned, or when its block was dropped). */
     boolean holds(PortLease lease) {
-        return !lease.block.removed && lease.block.owners[lease.index] == lease;
+        Block b = lease.block();
+        return !b.removed && b.owners[lease.index()] == lease;
     }
 
-    /** Gives a held port back: to the back of its block's queue, returned at {@code returnedAt}, or into quarantine. */
-    void giveBack(PortLease lease, boolean quarantine, long returnedAt) {
-        PoolBlock b = lease.block;
-        int index = lease.index;
+    /**
+     * Gives a held port back: to the back of its block's queue, returned at {@code returnedAt}, or into quarantine.
+     *
+     * @return whether its block has no lease left
+     */
+    boolean giveBack(PortLease lease, boolean quarantine, long returnedAt) {
+        Block b = lease.block();
+        int index = lease.index();
         b.owners[index] = null;
         b.leased--;
         leased--;
@@ -125,11 +173,22 @@ final class PortTable {
         } else {
             b.returnedAt[index] = returnedAt;
             if (b.free.isEmpty()) {
-                setSlotBit(b.slot);
+                slotsWithFreePorts[b.slot >>> 6] |= 1L << b.slot;
             }
             b.free.addLast(index);
             free++;
         }
+        return b.leased == 0;
+    }
+
+    /** Whether {@code b} has leased ports. */
+    boolean hasLeases(Block b) {
+        return b.leased > 0;
+    }
+
+    /** Whether every port of {@code b} that is not leased is quarantined. */
+    boolean hasNoFreePort(Block b) {
+        return b.free.isEmpty();
     }
 
     /** Whether a port of {@code range} already belongs to a block. */
@@ -142,23 +201,24 @@ final class PortTable {
         return false;
     }
 
-    /** Adds a new block whose ports are all free. */
-    void add(PoolBlock b) {
+    /** Adds a new block whose ports are all free, without lease since {@code now}. */
+    void add(Block b, long now) {
         blocks[b.slot] = b;
         for (int p = b.range.start(); p <= b.range.end(); p++) {
             blockByPort[p] = b;
         }
-        setSlotBit(b.slot);
+        slotsWithFreePorts[b.slot >>> 6] |= 1L << b.slot;
+        b.idleSince = now;
         blockCount++;
         heldPorts += b.range.count();
         free += b.range.count();
     }
 
     /** Drops a block; its leases, if any, no longer count (a forced close). */
-    void remove(PoolBlock b) {
+    void remove(Block b) {
         b.removed = true;
         blocks[b.slot] = null;
-        clearSlotBit(b.slot);
+        slotsWithFreePorts[b.slot >>> 6] &= ~(1L << b.slot);
         for (int p = b.range.start(); p <= b.range.end(); p++) {
             blockByPort[p] = null;
         }
@@ -170,9 +230,9 @@ final class PortTable {
     }
 
     /** The blocks, lowest slot first. */
-    List<PoolBlock> blocks() {
-        List<PoolBlock> list = new ArrayList<>(blockCount);
-        for (PoolBlock b : blocks) {
+    List<Block> blocks() {
+        List<Block> list = new ArrayList<>(blockCount);
+        for (Block b : blocks) {
             if (b != null) {
                 list.add(b);
             }
@@ -180,10 +240,45 @@ final class PortTable {
         return list;
     }
 
-    /** When the first port in cooldown becomes ready, or {@link ReservationPool#NEVER} when no port is free. */
+    /** The ranges of the blocks, lowest slot first. */
+    List<PortRange> ranges() {
+        List<PortRange> list = new ArrayList<>(blockCount);
+        for (Block b : blocks) {
+            if (b != null) {
+                list.add(b.range);
+            }
+        }
+        return list;
+    }
+
+    /** Notes that {@code b} has had no lease since {@code now}. */
+    void markIdle(Block b, long now) {
+        b.idleSince = now;
+    }
+
+    /** Since when {@code b} has had no lease (meaningful while it has none). */
+    long idleSince(Block b) {
+        return b.idleSince;
+    }
+
+    /** Marks an idle check of {@code b} as scheduled; false when one already is. */
+    boolean claimIdleCheck(Block b) {
+        if (b.idleCheckPending) {
+            return false;
+        }
+        b.idleCheckPending = true;
+        return true;
+    }
+
+    /** The scheduled idle check of {@code b} ran, or could not be scheduled. */
+    void endIdleCheck(Block b) {
+        b.idleCheckPending = false;
+    }
+
+    /** When the first port in cooldown becomes ready, or {@link PoolSettings#NEVER} when no port is free. */
     long earliestReady(long cooldownNanos) {
-        long earliest = ReservationPool.NEVER;
-        for (PoolBlock b : blocks) {
+        long earliest = PoolSettings.NEVER;
+        for (Block b : blocks) {
             if (b != null && !b.free.isEmpty()) {
                 earliest = Math.min(earliest, b.returnedAt[b.free.peekFirst()] + cooldownNanos);
             }
@@ -192,22 +287,17 @@ final class PortTable {
     }
 
     /**
-     * Leases whose socket was closed but not the lease, seen so for at least {@code graceNanos} (the first sighting is
-     * noted now); null when none. O(capacity).
+     * Leases whose socket was closed but not the lease, seen so for at least {@code graceNanos} (a first sighting is
+     * noted at {@code now}); null when none. O(capacity).
      */
-    ArrayList<PortLease> abandoned(long now, long graceNanos) {
-        ArrayList<PortLease> out = null;
-        for (PoolBlock b : blocks) {
+    List<PortLease> abandoned(long now, long graceNanos) {
+        List<PortLease> out = null;
+        for (Block b : blocks) {
             if (b == null || b.leased == 0) {
                 continue;
             }
             for (PortLease lease : b.owners) {
-                if (lease == null || !lease.isAbandoned()) {
-                    continue;
-                }
-                if (lease.abandonedSeenAt == 0) {
-                    lease.abandonedSeenAt = now | 1;
-                } else if (now - lease.abandonedSeenAt >= graceNanos) {
+                if (lease != null && lease.abandonedFor(now, graceNanos)) {
                     out = out != null ? out : new ArrayList<>();
                     out.add(lease);
                 }
@@ -216,22 +306,85 @@ final class PortTable {
         return out;
     }
 
-    private void setSlotBit(int slot) {
-        slotsWithFreePorts[slot >>> 6] |= 1L << slot;
-    }
-
-    private void clearSlotBit(int slot) {
-        slotsWithFreePorts[slot >>> 6] &= ~(1L << slot);
-    }
-
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder();
-        for (PoolBlock b : blocks) {
+        for (Block b : blocks) {
             if (b != null) {
                 sb.append(sb.length() == 0 ? "" : ", ").append(b.range);
             }
         }
         return sb.length() == 0 ? "none" : sb.toString();
+    }
+
+    /**
+     * One block of the table: its runtime reservation, the FIFO of its free ports (index = port - start, the oldest
+     * returned first), when each port was returned (for the cooldown), and the lease holding each port. Only
+     * {@link PortTable} changes it; the reservation, range and slot never change.
+     */
+    static final class Block {
+        private final int slot;
+        private final RuntimeReservation reservation;
+        private final PortRange range;
+        private final PortFifo free;
+        private final long[] returnedAt;
+        private final PortLease[] owners;
+        private int leased;
+        private int quarantined;
+        private long idleSince;
+        private boolean idleCheckPending;
+        /** Set once, when the table drops the block; read without the lock by leases. */
+        private volatile boolean removed;
+
+        /** A block for {@code slot} whose ports are all free and past their cooldown at {@code readySince}. */
+        Block(int slot, RuntimeReservation reservation, long readySince) {
+            this.slot = slot;
+            this.reservation = reservation;
+            this.range = reservation.range();
+            int count = range.count();
+            this.free = new PortFifo(count);
+            this.returnedAt = new long[count];
+            this.owners = new PortLease[count];
+            for (int i = 0; i < count; i++) {
+                free.addLast(i);
+                returnedAt[i] = readySince;
+            }
+        }
+
+        int slot() {
+            return slot;
+        }
+
+        RuntimeReservation reservation() {
+            return reservation;
+        }
+
+        PortRange range() {
+            return range;
+        }
+
+        /** Whether the pool dropped the block (its leases are inactive); safe without the lock. */
+        boolean isRemoved() {
+            return removed;
+        }
+
+        /** Closes the block's reservation (call without the pool's lock); a failure is logged, never thrown. */
+        void releaseReservation() {
+            release(reservation);
+        }
+
+        /** Closes {@code reservation} (call without the pool's lock); a failure is logged, never thrown. */
+        static void release(RuntimeReservation reservation) {
+            try {
+                reservation.close();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, () -> "Releasing " + reservation + " failed", e);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return range.format();
+        }
     }
 }
