@@ -26,6 +26,8 @@ final class FakeProvider implements PortReservationProvider {
     final AtomicInteger openReservations = new AtomicInteger();
     final AtomicInteger acquireCalls = new AtomicInteger();
     volatile int failAcquires;
+    /** The reason of the failed acquisitions. */
+    volatile Reason failReason = Reason.IN_USE;
     private final AtomicInteger nextStart;
     private final AtomicLong tokens = new AtomicLong();
 
@@ -43,7 +45,7 @@ final class FakeProvider implements PortReservationProvider {
         acquireCalls.incrementAndGet();
         if (failAcquires > 0) {
             failAcquires--;
-            throw new PortReservationException(Reason.IN_USE, "fake: block " + range + " is taken");
+            throw new PortReservationException(failReason, "fake: block " + range + " is taken");
         }
         openReservations.incrementAndGet();
         return new FakeReservation(protocol, range, ReservationToken.of(tokens.incrementAndGet()));
