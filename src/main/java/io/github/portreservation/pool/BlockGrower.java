@@ -210,11 +210,13 @@ final class BlockGrower {
         rollBackLocked(acquired.slot());
         PortTable.Block block = acquired.block();
         if (block != null && !table.isClosed() && !table.overlaps(block.range())) {
-            table.add(block, settings.clock().getAsLong());
+            PortLease first = table.add(block, forCaller);
             counters.blockAcquired();
             lastFailure = null;
-            reaper.wentIdleLocked(block);
-            return new Commit(forCaller ? table.takeFirst(block) : null, null, -1, null);
+            if (!forCaller) {
+                reaper.wentIdle(block);
+            }
+            return new Commit(first, null, -1, null);
         }
         PortReservationException failure = block == null ? acquired.failure()
                 : table.isClosed() ? errors.closed() : errors.overlappingBlock(settings.provider().name(), block.range());

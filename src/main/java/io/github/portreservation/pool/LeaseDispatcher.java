@@ -11,15 +11,19 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The pool's lock and every decision taken under it: what a lease request gets ({@link #decide}), which waiters get
- * the ports that come back, the return path of leases, and closing. It owns the parts that hold state (the
- * {@link PortTable}, the {@link WaiterQueue}, the {@link BlockGrower}'s counts, the {@link IdleReaper}'s checks, the
- * {@link PoolCounters}), all guarded by {@link #lock}.
+ * The pool's lock and every decision: what a lease request gets ({@link #decide}), which waiters get the ports that
+ * come back, the return path of leases, and closing. It owns the parts that hold state (the {@link PortTable}, the
+ * {@link WaiterQueue}, the {@link BlockGrower}'s counts, the {@link IdleReaper}, the {@link PoolCounters}).
  *
- * <p>Rules that make the lock safe: nothing under it blocks, calls the provider, closes a socket or reservation, or
- * completes a future (decided waiters are completed after it, see {@link Handoff}); a request that finds no port
- * either takes one, grows, waits in the queue, or fails in the same locked section in which it looked, so that no
- * returned port can be missed; and every section that grants a port serves the queued waiters first.
+ * <h2>Concurrency argument</h2>
+ * The common lease and return take no lock: {@link #leaseReady()} polls the table when no request waits, and a
+ * return offers its port to its block's queue (both lock-free, see {@link PortTable}). Everything else runs under
+ * {@link #lock}: decisions with no port ready, waits, growth, quarantine, explicit leases, idle release and closing.
+ * Under it nothing blocks, calls the provider, closes a socket or reservation, or completes a future (decided waiters
+ * are completed after it, see {@link Handoff}); the scheduler is only handed tasks. A return never misses a waiter:
+ * the waiter first makes itself counted (a volatile write) and then looks at the queues again, while the return first
+ * offers its port (a volatile write) and then reads the count; whichever comes second sees the other. Closing and the
+ * last return of a block meet the same way on the closed flag, so the block is released by one of them.
  */
 final class LeaseDispatcher implements PortReturns {
     private static final System.Logger LOG = System.getLogger(ReservationPool.class.getName());
@@ -54,21 +58,14 @@ final class LeaseDispatcher implements PortReturns {
     }
 
     /**
-     * The first rule of {@link #decide} alone, for the common case: after serving the waiters, the next ready port;
-     * null when there is none or the pool is closed. Allocates only the lease.
+     * The ready-port rule of {@link #decide} alone, for the common case, without the lock: the next ready port when no
+     * request waits; null when there is none, a request waits, or the pool is closed. Allocates only the lease.
      */
     PortLease leaseReady() {
-        List<Waiter> handoff = null;
-        PortLease lease;
-        synchronized (lock) {
-            if (!waiters.isEmpty()) {
-                handoff = serveLocked(null);
-            }
-            lease = table.takeReady(settings.hasCooldown() ? settings.clock().getAsLong() : 0,
-                    settings.cooldownNanos());
+        if (!waiters.isEmpty()) {
+            return null; // they come first: decide() serves them
         }
-        Handoff.deliver(handoff);
-        return lease;
+        return table.takeReady(settings.hasCooldown() ? settings.clock().getAsLong() : 0, settings.cooldownNanos());
     }
 
     /**
@@ -91,7 +88,11 @@ final class LeaseDispatcher implements PortReturns {
                 if (lease != null) {
                     return a.ready(lease);
                 }
-                return noPortReadyLocked(a, now);
+                LeaseAttempt.Step step = noPortReadyLocked(a, now);
+                if (step == LeaseAttempt.Step.WAIT) {
+                    handoff = serveLocked(handoff); // a port returned since the look above: now counted, served
+                }
+                return step;
             }
         } finally {
             Handoff.deliver(handoff);
@@ -240,27 +241,47 @@ final class LeaseDispatcher implements PortReturns {
 
     @Override
     public void giveBack(PortLease lease, boolean quarantine, boolean bindFailure) {
+        if (quarantine || bindFailure) {
+            giveBackToQuarantine(lease, bindFailure);
+            return;
+        }
         PortTable.Block b = lease.block();
-        List<Waiter> handoff = null;
-        boolean released = false;
-        try {
-            synchronized (lock) {
-                if (bindFailure) {
-                    counters.failure();
-                }
-                if (!table.holds(lease)) {
-                    return; // the pool was closed forcibly: the block is gone
-                }
-                long returnedAt = settings.hasCooldown() ? lease.returnTime(settings.clock().getAsLong()) : 0;
-                if (table.giveBack(lease, quarantine, returnedAt)) {
-                    released = blockWithoutLeaseLocked(b);
-                }
-                if (!released && !waiters.isEmpty()) {
-                    handoff = serveLocked(null);
-                }
+        boolean cooldown = settings.hasCooldown();
+        long returnedAt = cooldown ? lease.returnTime(settings.clock().getAsLong()) : 0;
+        if (!table.giveBack(lease, cooldown, returnedAt)) {
+            synchronized (lock) { // the queue was frozen by an explicit lease or a release: done by now
+                table.giveBack(lease, cooldown, returnedAt);
             }
-        } finally {
-            Handoff.deliver(handoff);
+        }
+        if (!waiters.isEmpty()) {
+            serveWaiters();
+        }
+        if (table.isClosed()) {
+            releaseIfWithoutLease(b);
+        } else if (settings.releasesIdleBlocks() && table.isWithoutLease(b)) {
+            reaper.wentIdle(b);
+        }
+    }
+
+    /** A return quarantines its port (a bind failed, or the lease was closed before its socket); under the lock. */
+    private void giveBackToQuarantine(PortLease lease, boolean bindFailure) {
+        PortTable.Block b = lease.block();
+        boolean released = false;
+        synchronized (lock) {
+            if (bindFailure) {
+                counters.failure();
+            }
+            if (!table.holds(lease)) {
+                return; // the pool was closed forcibly: the block is gone
+            }
+            if (table.quarantine(lease) || table.isClosed()) {
+                released = table.retireIfWithoutLease(b); // every port quarantined, or closing: of no use any more
+                if (released) {
+                    counters.blockReleased();
+                }
+            } else if (table.isWithoutLease(b)) {
+                reaper.wentIdle(b);
+            }
         }
         if (bindFailure) {
             LOG.log(Level.WARNING, () -> "Port " + lease.port() + " of " + errors + " is quarantined until its block "
@@ -268,19 +289,38 @@ final class LeaseDispatcher implements PortReturns {
         }
         if (released) {
             b.releaseReservation();
-            capacityChanged(); // serves the waiters once the block is gone (a fixed range may be acquired again)
+        }
+        capacityChanged(); // serves the waiters (after a release: a fixed range may be acquired again)
+    }
+
+    /** A closing pool releases a block whose last lease came back. */
+    private void releaseIfWithoutLease(PortTable.Block b) {
+        boolean released;
+        synchronized (lock) {
+            released = !b.isRemoved() && table.retireIfWithoutLease(b);
+            if (released) {
+                counters.blockReleased();
+            }
+        }
+        if (released) {
+            b.releaseReservation();
+            capacityChanged();
         }
     }
 
-    /** {@code b} lost its last lease: dropped when closing or when all its ports are quarantined, else idle. */
-    private boolean blockWithoutLeaseLocked(PortTable.Block b) {
-        if (table.isClosed() || table.hasNoFreePort(b)) {
-            table.remove(b);
-            counters.blockReleased();
-            return true;
+    private void serveWaiters() {
+        List<Waiter> handoff = null;
+        synchronized (lock) {
+            if (!waiters.isEmpty()) {
+                handoff = serveLocked(null);
+            }
         }
-        reaper.wentIdleLocked(b);
-        return false;
+        Handoff.deliver(handoff);
+    }
+
+    @Override
+    public void bound(PortLease lease) {
+        table.track(lease);
     }
 
     @Override
@@ -319,11 +359,13 @@ final class LeaseDispatcher implements PortReturns {
                 failed = waiters.failAll(errors.closed(), null);
             }
             for (PortTable.Block b : table.blocks()) {
-                if (force || !table.hasLeases(b)) {
+                if (force) {
                     table.remove(b);
-                    counters.blockReleased();
-                    released.add(b);
+                } else if (!table.retireIfWithoutLease(b)) {
+                    continue; // released by its last return
                 }
+                counters.blockReleased();
+                released.add(b);
             }
         }
         Handoff.deliver(failed);

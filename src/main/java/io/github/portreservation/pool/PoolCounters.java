@@ -1,20 +1,23 @@
 package io.github.portreservation.pool;
 
+import java.util.concurrent.atomic.LongAdder;
+
 /**
- * The counters of one pool since it was built, the only place they change. Not thread-safe: the pool's lock guards
- * them, so that {@link #snapshot} reads them together with the gauges in one consistent state.
+ * The counters of one pool since it was built, the only place they change. The pool's lock guards them, so that
+ * {@link #snapshot} reads them together with the gauges in one state; only {@link #leaseGranted()}, bumped by leases
+ * taken without the lock, is a {@link LongAdder}.
  */
 final class PoolCounters {
-    private long leasesGranted;
+    private final LongAdder leasesGranted = new LongAdder();
     private long failures;
     private long exhaustions;
     private long timeouts;
     private long blocksAcquired;
     private long blocksReleased;
 
-    /** A port was leased. */
+    /** A port was leased; thread-safe. */
     void leaseGranted() {
-        leasesGranted++;
+        leasesGranted.increment();
     }
 
     /** A bind failed, or a block could not be acquired. */
@@ -42,10 +45,15 @@ final class PoolCounters {
         blocksReleased++;
     }
 
-    /** These counters with the gauges of {@code table} and {@code waiters}; call under the pool's lock. */
+    /**
+     * These counters with the gauges of {@code table} and {@code waiters}; call under the pool's lock. Leased is
+     * capacity minus free, so the two always add up; with leases and returns under way they are those of an instant
+     * during the call.
+     */
     PoolStatistics snapshot(PortTable table, int waiters) {
-        return new PoolStatistics(table.capacity(), table.leased(), table.free(), table.quarantined(),
-                table.blockCount(), waiters, leasesGranted, failures, exhaustions, timeouts, blocksAcquired,
-                blocksReleased);
+        int capacity = table.capacity();
+        int free = table.free();
+        return new PoolStatistics(capacity, capacity - free, free, table.quarantined(), table.blockCount(), waiters,
+                leasesGranted.sum(), failures, exhaustions, timeouts, blocksAcquired, blocksReleased);
     }
 }

@@ -165,6 +165,7 @@ public final class PortLease implements PortBinding, PortBinder {
         }
         this.binding = b;
         this.socket = socket;
+        returns.bound(this); // before BOUND: a close that wins the race below finds it and clears it
         if (!STATE.compareAndSet(this, BINDING, BOUND)) {
             // close() ran while we were binding: it left the work to us.
             STATE.set(this, CLOSED);

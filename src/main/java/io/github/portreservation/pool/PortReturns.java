@@ -12,4 +12,7 @@ interface PortReturns {
 
     /** Counts a bind failure that leaves the port leasable. */
     void countBindFailure();
+
+    /** {@code lease} bound a socket: the pool keeps it in view, to take it back if the socket closes alone. */
+    void bound(PortLease lease);
 }

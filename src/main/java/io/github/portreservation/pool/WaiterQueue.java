@@ -7,11 +7,13 @@ import java.util.List;
 
 /**
  * The lease requests waiting for a port, in arrival order. A withdrawn request stays in the deque, marked, until it
- * reaches the head; {@link #size()} counts only those still queued. Not thread-safe: the pool's lock guards it.
+ * reaches the head; {@link #size()} counts only those still queued. The pool's lock guards it; {@link #isEmpty()} and
+ * {@link #size()} may be read without it.
  */
 final class WaiterQueue {
     private final ArrayDeque<Waiter> queue = new ArrayDeque<>();
-    private int live;
+    /** Written under the pool's lock, read without it by returns (is anyone waiting?). */
+    private volatile int live;
 
     /** A new request at the back of the queue. */
     Waiter add() {

@@ -17,7 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The idle reaper on a manual clock: the tests call its check directly (the scheduled copies would run in an hour,
- * after the test): a block is released after the idle timeout, not before, not while leased, not below the minimum.
+ * after the test): a block is released after the idle timeout, not before, not while leased, never when it was
+ * leased since the note it acts on, and not below the minimum.
  */
 class IdleReaperTest {
     private static final long IDLE = TimeUnit.HOURS.toNanos(1);
@@ -36,36 +37,34 @@ class IdleReaperTest {
         return parts;
     }
 
-    /** A block of the provider in {@code slot}, added to the table and gone idle, as the grower does. */
+    /** A block of the provider in {@code slot}, added to the table and noted idle, as the grower does. */
     private PortTable.Block addIdle(PoolParts p, int slot) {
         RuntimeReservation r = provider.acquire(Protocol.TCP, 2);
         PortTable.Block b = new PortTable.Block(slot, r, 0);
         synchronized (p.lock) {
-            p.table.add(b, now.get());
-            p.reaper.wentIdleLocked(b);
+            p.table.add(b, false);
         }
+        p.reaper.wentIdle(b);
         return b;
     }
 
-    private boolean checkPending(PoolParts p, PortTable.Block b) {
-        synchronized (p.lock) {
-            boolean claimed = p.table.claimIdleCheck(b);
-            if (claimed) {
-                p.table.endIdleCheck(b);
-            }
-            return !claimed;
+    private static boolean checkPending(PortTable.Block b) {
+        if (b.claimIdleCheck()) {
+            b.endIdleCheck();
+            return false;
         }
+        return true;
     }
 
     @Test
     void anIdleBlockIsReleasedAfterTheTimeoutAndNotBefore() {
         PoolParts p = parts(0);
         PortTable.Block b = addIdle(p, 0);
-        assertTrue(checkPending(p, b));
+        assertTrue(checkPending(b));
         now.addAndGet(IDLE - 1);
         p.reaper.check(b);
         assertEquals(List.of(PortRange.of(30000, 2)), p.table.ranges());
-        assertTrue(checkPending(p, b)); // checked again for the rest of the timeout
+        assertTrue(checkPending(b)); // checked again for the rest of the timeout
         assertEquals(0, p.releases.get());
         now.addAndGet(1);
         p.reaper.check(b);
@@ -78,27 +77,52 @@ class IdleReaperTest {
     }
 
     @Test
-    void aBlockLeasedMeanwhileIsKeptAndItsIdleTimeRestarts() {
+    void aBlockLeasedMeanwhileIsKeptAndItsIdleTimeRestartsWithItsReturn() {
         PoolParts p = parts(0);
         PortTable.Block b = addIdle(p, 0);
-        PortLease lease;
-        synchronized (p.lock) {
-            lease = p.table.takeFirst(b);
-        }
+        PortLease lease = p.table.takeReady(0, 0);
         now.addAndGet(IDLE);
         p.reaper.check(b);
         assertFalse(b.isRemoved());
-        assertFalse(checkPending(p, b)); // no check while leased: the next idle period schedules one
-        synchronized (p.lock) {
-            p.table.giveBack(lease, false, now.get());
-            p.reaper.wentIdleLocked(b);
-        }
+        assertFalse(checkPending(b)); // no check while leased: the return that frees it schedules one
+        assertTrue(p.table.giveBack(lease, false, 0));
+        assertTrue(p.table.isWithoutLease(b));
+        p.reaper.wentIdle(b);
         now.addAndGet(IDLE - 1);
         p.reaper.check(b);
         assertFalse(b.isRemoved());
         now.addAndGet(1);
         p.reaper.check(b);
         assertTrue(b.isRemoved());
+    }
+
+    @Test
+    void aBlockLeasedAndFreedSinceTheNoteItActsOnIsKept() {
+        PoolParts p = parts(0);
+        PortTable.Block b = addIdle(p, 0);
+        now.addAndGet(IDLE / 2);
+        assertTrue(p.table.giveBack(p.table.takeReady(0, 0), false, 0)); // its note is still on the way
+        now.addAndGet(IDLE / 2);
+        p.reaper.check(b);
+        assertFalse(b.isRemoved());
+        p.reaper.wentIdle(b); // the note arrives
+        now.addAndGet(IDLE);
+        p.reaper.check(b);
+        assertTrue(b.isRemoved());
+    }
+
+    @Test
+    void anExplicitLeaseCountsAsALeaseToo() {
+        PoolParts p = parts(0);
+        PortTable.Block b = addIdle(p, 0);
+        PortLease lease;
+        synchronized (p.lock) {
+            lease = p.table.takeExplicit(30001, now.get(), 0, p.errors);
+        }
+        assertTrue(p.table.giveBack(lease, false, 0));
+        now.addAndGet(IDLE);
+        p.reaper.check(b);
+        assertFalse(b.isRemoved());
     }
 
     @Test
@@ -120,9 +144,7 @@ class IdleReaperTest {
         parts = new PoolParts(ReservationPool.builder(provider, Protocol.TCP).blockSize(2).keepIdleBlocks()
                 .clock(now::get));
         PortTable.Block b = addIdle(parts, 0);
-        assertFalse(checkPending(parts, b));
-        now.addAndGet(Long.MAX_VALUE / 2);
-        parts.reaper.check(b); // a check run by hand keeps it too: the idle timeout never ends
-        assertFalse(b.isRemoved());
+        assertFalse(checkPending(b));
+        assertEquals(null, b.idleMark());
     }
 }

@@ -7,7 +7,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The parts of a pool built one by one around a {@link PortTable}, for the unit tests of the grower and the reaper:
  * the same wiring as {@link LeaseDispatcher}, with a scheduler whose tasks the tests never wait for (they call the
- * duties directly) and counters of the notifications.
+ * duties directly) and counters of the notifications. Leases taken here are given back with
+ * {@link PortTable#giveBack} directly: closing them would call {@link #NO_RETURNS}.
  */
 final class PoolParts implements AutoCloseable {
     static final PortReturns NO_RETURNS = new PortReturns() {
@@ -18,6 +19,11 @@ final class PoolParts implements AutoCloseable {
 
         @Override
         public void countBindFailure() {
+            throw new AssertionError("no lease is bound in these tests");
+        }
+
+        @Override
+        public void bound(PortLease lease) {
             throw new AssertionError("no lease is bound in these tests");
         }
     };

@@ -70,6 +70,100 @@ class ReservationPoolConcurrencyTest {
         assertEquals(0, provider.openReservations.get());
     }
 
+    /** With a cooldown, a port handed out again was returned at least that long before (checked against the clock). */
+    @Test
+    void withACooldownNoPortIsLeasedAgainInsideIt() throws Exception {
+        FakeProvider provider = new FakeProvider(31000);
+        long cooldown = TimeUnit.MICROSECONDS.toNanos(200);
+        ReservationPool pool = ReservationPool.builder(provider, Protocol.TCP).blockSize(4).maxBlocks(2)
+                .keepIdleBlocks().waitWhenExhausted(Duration.ofSeconds(20)).cooldown(Duration.ofNanos(cooldown))
+                .nonBlockingThreads(thread -> false).build();
+        ConcurrentMap<Integer, Long> returnedAt = new ConcurrentHashMap<>();
+        ConcurrentMap<Integer, Thread> owners = new ConcurrentHashMap<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < THREADS; t++) {
+            workers.add(new Thread(() -> {
+                try {
+                    for (int i = 0; i < 5_000; i++) {
+                        PortLease lease = pool.lease();
+                        long leasedAt = System.nanoTime();
+                        assertNull(owners.putIfAbsent(lease.port(), Thread.currentThread()), "leased twice");
+                        Long returned = returnedAt.get(lease.port());
+                        if (returned != null) {
+                            assertTrue(leasedAt - returned >= cooldown, () -> "port " + lease.port() + " leased "
+                                    + (leasedAt - returned) + " ns after its return");
+                        }
+                        owners.remove(lease.port());
+                        returnedAt.put(lease.port(), System.nanoTime()); // before the pool notes its return
+                        lease.close();
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        workers.forEach(Thread::start);
+        for (Thread worker : workers) {
+            worker.join(TimeUnit.SECONDS.toMillis(120));
+            assertTrue(!worker.isAlive(), worker.getName() + " is stuck: " + pool.statistics());
+        }
+        if (failure.get() != null) {
+            throw new AssertionError("a worker failed", failure.get());
+        }
+        PoolStatistics s = pool.statistics();
+        assertEquals(THREADS * 5_000L, s.leasesGranted(), s.toString());
+        assertEquals(0, s.leased(), s.toString());
+        assertEquals(0, s.timeouts(), s.toString());
+        pool.closeForcibly();
+        assertEquals(0, provider.openReservations.get());
+    }
+
+    /** A forced close in the middle of leases and returns: every request after it fails CLOSED, nothing stays held. */
+    @Test
+    void aForcedCloseMidwayLeavesNothingReserved() throws Exception {
+        FakeProvider provider = new FakeProvider(32000);
+        ReservationPool pool = ReservationPool.builder(provider, Protocol.TCP).blockSize(2).maxBlocks(3)
+                .idleTimeout(Duration.ZERO).waitWhenExhausted(Duration.ofSeconds(20))
+                .nonBlockingThreads(thread -> false).build();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicLong closedFailures = new AtomicLong();
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < THREADS; t++) {
+            workers.add(new Thread(() -> {
+                try {
+                    for (;;) {
+                        PortLease lease;
+                        try {
+                            lease = pool.lease();
+                        } catch (PortReservationException e) {
+                            assertEquals(Reason.CLOSED, e.reason(), e.getMessage());
+                            closedFailures.incrementAndGet();
+                            return;
+                        }
+                        lease.close();
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        workers.forEach(Thread::start);
+        Thread.sleep(200);
+        pool.closeForcibly();
+        for (Thread worker : workers) {
+            worker.join(TimeUnit.SECONDS.toMillis(60));
+            assertTrue(!worker.isAlive(), worker.getName() + " is stuck: " + pool.statistics());
+        }
+        if (failure.get() != null) {
+            throw new AssertionError("a worker failed", failure.get());
+        }
+        assertEquals(THREADS, closedFailures.get());
+        pool.terminationFuture().get(5, TimeUnit.SECONDS);
+        assertEquals(0, provider.openReservations.get());
+        assertEquals(0, pool.statistics().blocks());
+    }
+
     /** Holds up to two leases at a time, taken in one of four ways; sockets are closed before their leases. */
     private static void work(ReservationPool pool, ConcurrentMap<Integer, Thread> owners, AtomicLong granted)
             throws Exception {
