@@ -60,9 +60,11 @@ final class PoolErrors {
                 + "these blocks");
     }
 
+    /** IN_USE: {@code port} is leased, by {@code owner} when it is known (bound to a socket), else null. */
     PortReservationException leasedBy(int port, PortLease owner) {
-        return new PortReservationException(Reason.IN_USE, "port " + port + " of " + pool + " is leased by " + owner
-                + "; wait until it is closed or request port 0");
+        return new PortReservationException(Reason.IN_USE, "port " + port + " of " + pool + " is leased by "
+                + (owner != null ? owner : "a lease not bound to a socket") + "; wait until it is closed or request "
+                + "port 0");
     }
 
     PortReservationException quarantined(int port) {

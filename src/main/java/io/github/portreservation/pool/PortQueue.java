@@ -1,6 +1,5 @@
 package io.github.portreservation.pool;
 
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -10,15 +9,17 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *
  * <h2>Concurrency argument</h2>
  * <ul>
- *   <li>Each cell has a sequence number. A cell holds the entry of position {@code p} when its sequence is
- *       {@code p + 1}; it is free for the entry of position {@code p} when its sequence is {@code p}. A poller claims
- *       position {@code p} by moving {@code head} from {@code p} to {@code p + 1} with a CAS, so exactly one poller
- *       gets each entry; an offerer claims position {@code p} by moving {@code tail} the same way, so no two entries
- *       share a cell. The value is written before the sequence (a volatile store) and read after it.</li>
+ *   <li>Each cell is one {@code long}: a sequence number (48 bits, compared modulo 2<sup>48</sup>) and a port index
+ *       (16 bits), so that one volatile store publishes both. A cell holds the entry of position {@code p} when its
+ *       sequence is {@code p + 1}; it is free for the entry of position {@code p} when its sequence is {@code p}. A
+ *       poller claims position {@code p} by moving {@code head} from {@code p} to {@code p + 1} with a CAS, so exactly
+ *       one poller gets each entry; an offerer claims position {@code p} by moving {@code tail} the same way, so no two
+ *       entries share a cell.</li>
  *   <li>A port is offered only by the lease that held it, once, and polled once: so each index is at most once in the
- *       ring, the ring never holds more than {@code ports} entries, and it is never full. An offer that finds its cell
- *       not yet released waits for the poll of the cell's previous entry to end (a few instructions, unless that
- *       thread was descheduled); a poll that finds the head claimed but not yet written waits for that offer.</li>
+ *       ring, the ring (twice as many cells as ports, so that the head and the tail are half a ring apart and rarely
+ *       share a cache line) is never more than half full. An offer that finds its cell not yet released waits for the
+ *       poll of the cell's previous entry to end (a few instructions, unless that thread was descheduled); a poll that
+ *       finds the head claimed but not yet written waits for that offer.</li>
  *   <li>{@link #poll} checks the head's cooldown before it claims it, and claims it only if the head did not move:
  *       the port it returns is the oldest in the ring at the instant of its CAS.</li>
  *   <li>{@link #freeze} (called only under the pool's lock) sets a flag in {@code head} and in {@code tail}, which
@@ -35,32 +36,43 @@ final class PortQueue {
     /** {@link #poll}: the ring is frozen by the pool's lock. */
     static final int FROZEN = -3;
     private static final long FROZEN_BIT = 1L << 62;
+    private static final int PORT_BITS = 16;
+    private static final long PORT_MASK = (1L << PORT_BITS) - 1;
+    /** Head at {@link #HEAD}, tail at {@link #TAIL}: cache lines apart, and apart from other objects. */
+    private static final int HEAD = 8;
+    private static final int TAIL = 16;
 
     private final int capacity;
     private final int mask;
-    private final AtomicLongArray sequence;
-    private final int[] ports;
-    private final AtomicLong head = new AtomicLong();
-    private final AtomicLong tail = new AtomicLong();
+    /** Per cell: sequence (48 bits) and port index (16 bits). */
+    private final AtomicLongArray cells;
+    private final AtomicLongArray positions = new AtomicLongArray(TAIL + 8);
     /** Positions while frozen; read and written by the freezer only. */
     private long frozenHead;
     private long frozenTail;
 
-    /** A ring holding ports {@code 0..ports-1} in order. */
+    /** A ring holding ports {@code 0..ports-1} (at most 65,536) in order. */
     PortQueue(int ports) {
-        int c = 1;
-        while (c < ports) {
+        int c = 2;
+        while (c < 2 * ports) {
             c <<= 1;
         }
         this.capacity = c;
         this.mask = c - 1;
-        this.sequence = new AtomicLongArray(c);
-        this.ports = new int[c];
+        this.cells = new AtomicLongArray(c);
         for (int i = 0; i < c; i++) {
-            sequence.set(i, i < ports ? i + 1 : i);
-            this.ports[i] = i;
+            cells.set(i, i < ports ? cell(i + 1, i) : cell(i, 0));
         }
-        tail.set(ports);
+        positions.set(TAIL, ports);
+    }
+
+    private static long cell(long sequence, int port) {
+        return sequence << PORT_BITS | port;
+    }
+
+    /** The cell's sequence minus {@code position}, as a signed number (both taken modulo 2<sup>48</sup>). */
+    private static long distance(long cell, long position) {
+        return ((cell >>> PORT_BITS) - position) << PORT_BITS >> PORT_BITS;
     }
 
     /**
@@ -70,23 +82,24 @@ final class PortQueue {
      */
     int poll(long now, long cooldownNanos, long[] returnedAt) {
         for (int spins = 0;; spins++) {
-            long h = head.get();
+            long h = positions.get(HEAD);
             if ((h & FROZEN_BIT) != 0) {
                 return FROZEN;
             }
-            int cell = (int) (h & mask);
-            long s = sequence.get(cell);
-            if (s == h + 1) {
-                int port = ports[cell];
+            int index = (int) (h & mask);
+            long c = cells.get(index);
+            long d = distance(c, h + 1);
+            if (d == 0) {
+                int port = (int) (c & PORT_MASK);
                 if (cooldownNanos > 0 && now - returnedAt[port] < cooldownNanos) {
                     return NOT_READY;
                 }
-                if (head.compareAndSet(h, h + 1)) {
-                    sequence.lazySet(cell, h + capacity);
+                if (positions.compareAndSet(HEAD, h, h + 1)) {
+                    cells.lazySet(index, cell(h + capacity, 0));
                     return port;
                 }
-            } else if (s <= h) {
-                if ((tail.get() & ~FROZEN_BIT) == h) {
+            } else if (d < 0) {
+                if ((positions.get(TAIL) & ~FROZEN_BIT) == h) {
                     return EMPTY;
                 }
                 backOff(spins); // an offer claimed position h and is writing it
@@ -97,20 +110,19 @@ final class PortQueue {
     /** Appends {@code port}, which must not be in the ring; false when the ring is frozen. */
     boolean offer(int port) {
         for (int spins = 0;; spins++) {
-            long t = tail.get();
+            long t = positions.get(TAIL);
             if ((t & FROZEN_BIT) != 0) {
                 return false;
             }
-            int cell = (int) (t & mask);
-            long s = sequence.get(cell);
-            if (s == t) {
-                if (tail.compareAndSet(t, t + 1)) {
-                    ports[cell] = port;
-                    sequence.set(cell, t + 1);
+            int index = (int) (t & mask);
+            long d = distance(cells.get(index), t);
+            if (d == 0) {
+                if (positions.compareAndSet(TAIL, t, t + 1)) {
+                    cells.set(index, cell(t + 1, port));
                     return true;
                 }
-            } else if (s < t) {
-                if (t - (head.get() & ~FROZEN_BIT) >= capacity) {
+            } else if (d < 0) {
+                if (t - (positions.get(HEAD) & ~FROZEN_BIT) >= capacity / 2) {
                     throw new IllegalStateException("port " + port + " offered to a full ring: it is there twice");
                 }
                 backOff(spins); // the poll of this cell's previous entry is finishing
@@ -120,32 +132,32 @@ final class PortQueue {
 
     /** Ports in the ring; exact only while frozen or quiescent. */
     int size() {
-        long h = head.get() & ~FROZEN_BIT;
-        long t = tail.get() & ~FROZEN_BIT;
+        long h = positions.get(HEAD) & ~FROZEN_BIT;
+        long t = positions.get(TAIL) & ~FROZEN_BIT;
         return (int) Math.max(0, Math.min(capacity, t - h));
     }
 
     /** The oldest port, or -1; a hint (it may be taken at once). */
     int peek() {
-        long h = head.get() & ~FROZEN_BIT;
-        int cell = (int) (h & mask);
-        return sequence.get(cell) == h + 1 ? ports[cell] : -1;
+        long h = positions.get(HEAD) & ~FROZEN_BIT;
+        long c = cells.get((int) (h & mask));
+        return distance(c, h + 1) == 0 ? (int) (c & PORT_MASK) : -1;
     }
 
     /** Position of the head: it moves with every poll. */
     long headPosition() {
-        return head.get() & ~FROZEN_BIT;
+        return positions.get(HEAD) & ~FROZEN_BIT;
     }
 
     /** Stops every poll and offer from now on and waits for those under way. Only under the pool's lock. */
     void freeze() {
-        long h = setFrozen(head);
-        long t = setFrozen(tail);
+        long h = setFrozen(HEAD);
+        long t = setFrozen(TAIL);
         for (long p = h; p < t; p++) {
-            await((int) (p & mask), p + 1); // an offer of position p is writing it
+            await(p, p + 1); // an offer of position p is writing it
         }
         for (long q = t; q < h + capacity; q++) {
-            await((int) (q & mask), q); // the poll of position q - capacity is releasing it
+            await(q, q); // the poll of position q - capacity is releasing it
         }
         frozenHead = h;
         frozenTail = t;
@@ -153,8 +165,8 @@ final class PortQueue {
 
     /** Lets polls and offers run again. Only by the freezer. */
     void unfreeze() {
-        tail.set(frozenTail);
-        head.set(frozenHead);
+        positions.set(TAIL, frozenTail);
+        positions.set(HEAD, frozenHead);
     }
 
     /** Whether the frozen ring holds {@code port}. */
@@ -174,32 +186,37 @@ final class PortQueue {
             return false;
         }
         for (long q = p; q < frozenTail - 1; q++) {
-            ports[(int) (q & mask)] = ports[(int) ((q + 1) & mask)];
+            cells.set((int) (q & mask), cell(q + 1, portAt(q + 1)));
         }
         frozenTail--;
-        sequence.set((int) (frozenTail & mask), frozenTail); // free again for the next offer
+        cells.set((int) (frozenTail & mask), cell(frozenTail, 0)); // free again for the next offer
         return true;
+    }
+
+    private int portAt(long position) {
+        return (int) (cells.get((int) (position & mask)) & PORT_MASK);
     }
 
     private long indexFrozen(int port) {
         for (long p = frozenHead; p < frozenTail; p++) {
-            if (ports[(int) (p & mask)] == port) {
+            if (portAt(p) == port) {
                 return p;
             }
         }
         return -1;
     }
 
-    private static long setFrozen(AtomicLong position) {
-        long v = position.get();
-        while (!position.compareAndSet(v, v | FROZEN_BIT)) {
-            v = position.get();
+    private long setFrozen(int position) {
+        long v = positions.get(position);
+        while (!positions.compareAndSet(position, v, v | FROZEN_BIT)) {
+            v = positions.get(position);
         }
         return v & ~FROZEN_BIT;
     }
 
-    private void await(int cell, long expected) {
-        for (int spins = 0; sequence.get(cell) != expected; spins++) {
+    private void await(long position, long sequence) {
+        int index = (int) (position & mask);
+        for (int spins = 0; distance(cells.get(index), sequence) != 0; spins++) {
             backOff(spins);
         }
     }

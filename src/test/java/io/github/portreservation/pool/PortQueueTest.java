@@ -84,9 +84,13 @@ class PortQueueTest {
         assertEquals(List.of(0, 1, 3, 2), drain(q));
     }
 
+    /** A bug that offers ports twice fills the ring (twice as many cells as ports): the next offer throws, not spins. */
     @Test
-    void aPortOfferedTwiceIsRefusedOnceTheRingIsFull() {
-        PortQueue q = new PortQueue(4);
+    void aRingOfferedMorePortsThanItHasCellsForThrows() {
+        PortQueue q = new PortQueue(4); // 8 cells
+        for (int port = 0; port < 4; port++) {
+            assertTrue(q.offer(port)); // each a second time: not detected until the ring is full
+        }
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> q.offer(0));
         assertEquals("port 0 offered to a full ring: it is there twice", e.getMessage());
     }

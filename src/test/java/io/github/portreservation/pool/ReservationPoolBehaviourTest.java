@@ -83,6 +83,24 @@ class ReservationPoolBehaviourTest {
     }
 
     @Test
+    void anExplicitRequestForALeasedPortNamesItsLeaseWhenBound() {
+        ReservationPool pool = builder().minBlocks(1).build();
+        PortLease unbound = pool.lease(30001);
+        assertEquals("IN_USE: port 30001 of ReservationPool[TCP, blocks of 4 from fake] is leased by a lease not "
+                + "bound to a socket; wait until it is closed or request port 0",
+                expect(Reason.IN_USE, () -> pool.lease(30001)).getMessage());
+        FakeSocket socket = new FakeSocket(Protocol.TCP);
+        unbound.bind(socket, null);
+        assertEquals("IN_USE: port 30001 of ReservationPool[TCP, blocks of 4 from fake] is leased by PortLease[30001 "
+                + "of 30000-30003, bound to FakeSocket[30001]]; wait until it is closed or request port 0",
+                expect(Reason.IN_USE, () -> pool.lease(30001)).getMessage());
+        socket.open = false;
+        unbound.close();
+        assertEquals(30001, pool.lease(30001).port());
+        pool.closeForcibly();
+    }
+
+    @Test
     void aPortWhoseBindFailsIsQuarantinedAndTheNextOneIsTried() {
         ReservationPool pool = builder().maxBlocks(1).maxBindAttempts(3).build();
         provider.failingPorts.add(30000);
