@@ -136,7 +136,11 @@ class PooledChannelTest {
         Await.assertEventually(PORTS, () -> pool.statistics().leased(), "pool.statistics().leased()");
         ChannelFuture full = kind.open(transport, group, pool, any, peer).await();
         assertFalse(full.isSuccess(), "a full pool fails the bind");
-        assertInstanceOf(PortReservationException.class, full.cause());
+        PortReservationException e = assertInstanceOf(PortReservationException.class, full.cause());
+        assertEquals(PortReservationException.Reason.EXHAUSTED, e.reason(), e.getMessage());
+        assertEquals("EXHAUSTED: no free port in " + pool + ": " + PORTS + " of " + PORTS + " ports leased in 1 of "
+                + "at most 1 blocks; close leases sooner, raise maxBlocks(...)/maxPorts(...), or use "
+                + "waitWhenExhausted(timeout)", e.getMessage());
         for (Channel c : channels) {
             c.close().sync();
         }
