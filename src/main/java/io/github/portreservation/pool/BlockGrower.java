@@ -65,6 +65,11 @@ final class BlockGrower {
         return lastFailure != null && now - retryAt < 0;
     }
 
+    /** Nanoseconds from {@code now} until growth is tried again after a failure (0 when not backing off). */
+    long retryInNanos(long now) {
+        return backingOff(now) ? retryAt - now : 0;
+    }
+
     /** When growth may be tried again, if the pool is backing off and has room for a block; else NEVER. */
     long retryTimeLocked() {
         boolean room = !table.isClosed() && table.blockCount() + growing < settings.maxBlocks();

@@ -136,10 +136,12 @@ final class LeaseDispatcher implements PortReturns {
 
     /** The error for a request whose growth on its own thread failed with {@code cause} (counted as exhausted). */
     PortReservationException growthFailed(PortReservationException cause) {
+        PoolSnapshot snapshot;
         synchronized (lock) {
             counters.exhaustions(1);
+            snapshot = snapshotLocked(settings.clock().getAsLong());
         }
-        return errors.growthFailed(cause);
+        return errors.growthFailed(cause, snapshot);
     }
 
     /**
@@ -399,7 +401,8 @@ final class LeaseDispatcher implements PortReturns {
 
     private PoolSnapshot snapshotLocked(long now) {
         return new PoolSnapshot(counters.snapshot(table, waiters.size()), settings.maxBlocks(), grower.growing(),
-                settings.hasCooldown() ? table.free() : 0, grower.lastFailure(), grower.backingOff(now));
+                settings.hasCooldown() ? table.free() : 0, grower.lastFailure(), grower.backingOff(now),
+                grower.retryInNanos(now));
     }
 
     private PortReservationException exhaustedLocked(long now, Thread refusedWait) {

@@ -1,5 +1,6 @@
 package io.github.portreservation.pool;
 
+import java.util.concurrent.TimeUnit;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
@@ -110,25 +111,39 @@ final class PoolErrors {
         if (s.growing() > 0) {
             sb.append(", a block being acquired");
         } else if (growthFailed) {
-            sb.append(", the last block acquisition failed (").append(s.lastGrowthFailure().getMessage()).append(')');
+            sb.append(", and growing by a block failed less than ")
+                    .append(TimeUnit.NANOSECONDS.toMillis(BlockGrower.BACKOFF_NANOS)).append(" ms ago, so the pool "
+                    + "tries again in ").append(Math.max(1, TimeUnit.NANOSECONDS.toMillis(s.retryInNanos())))
+                    .append(" ms (").append(s.lastGrowthFailure().getMessage()).append(')');
         }
         if (refusedWait != null) {
             sb.append("; waiting refused: thread ").append(refusedWait.getName()).append(" must never block (an "
                     + "event loop thread, says ").append(policy).append("). Use leaseAsync() there, or bind from "
                     + "another thread");
+        } else if (growthFailed) {
+            sb.append("; remove the cause of the growth failure, close leases sooner, or use "
+                    + "waitWhenExhausted(timeout) to wait for the next attempt");
         } else {
             sb.append("; close leases sooner, raise maxBlocks(...)/maxPorts(...), or use waitWhenExhausted(timeout)");
         }
-        Reason reason = growthFailed && s.lastGrowthFailure().reason() == Reason.RESOURCE_LIMIT
-                ? Reason.RESOURCE_LIMIT : Reason.EXHAUSTED;
+        // When only the backoff after a failed growth keeps the pool from growing, that failure says why.
+        Reason reason = growthFailed ? s.lastGrowthFailure().reason() : Reason.EXHAUSTED;
         return new PortReservationException(reason, sb.toString(), s.lastGrowthFailure());
     }
 
-    /** No port is ready and growing by a block failed with {@code cause}: RESOURCE_LIMIT stays on top, else EXHAUSTED. */
-    PortReservationException growthFailed(PortReservationException cause) {
-        Reason reason = cause.reason() == Reason.RESOURCE_LIMIT ? Reason.RESOURCE_LIMIT : Reason.EXHAUSTED;
-        return new PortReservationException(reason, "no free port in " + pool + " and growing by a block failed: "
-                + cause.getMessage(), cause);
+    /**
+     * No port is ready and growing by a block failed with {@code cause}: the failure's reason stays on top
+     * (RESOURCE_LIMIT, ACCESS_DENIED...: EXHAUSTED would hide it), with the pool's state; CLOSED passes through.
+     */
+    PortReservationException growthFailed(PortReservationException cause, PoolSnapshot s) {
+        if (cause.reason() == Reason.CLOSED) {
+            return cause;
+        }
+        PoolStatistics st = s.statistics();
+        return new PortReservationException(cause.reason(), "no free port in " + pool + " (" + st.leased() + " of "
+                + st.capacity() + " ports leased in " + st.blocks() + " of at most " + s.maxBlocks() + " blocks) and "
+                + "growing it by a block failed: " + cause.getMessage() + "; the pool tries to grow again after "
+                + TimeUnit.NANOSECONDS.toMillis(BlockGrower.BACKOFF_NANOS) + " ms", cause);
     }
 
     PortReservationException timedOut(PoolSnapshot s, long waitNanos) {

@@ -11,7 +11,8 @@ import io.github.portreservation.PortReservationException;
  * @param cooling           free ports still in their cooldown
  * @param lastGrowthFailure why the last block acquisition failed, or null after a success
  * @param backingOff        whether growth is not tried again yet after that failure
+ * @param retryInNanos      how long until growth is tried again (when backing off)
  */
 record PoolSnapshot(PoolStatistics statistics, int maxBlocks, int growing, int cooling,
-                    PortReservationException lastGrowthFailure, boolean backingOff) {
+                    PortReservationException lastGrowthFailure, boolean backingOff, long retryInNanos) {
 }

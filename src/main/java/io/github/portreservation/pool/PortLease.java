@@ -1,5 +1,7 @@
 package io.github.portreservation.pool;
 
+import io.github.portreservation.internal.BindErrors;
+import io.github.portreservation.internal.BindRequest;
 import io.github.portreservation.PortBinder;
 import io.github.portreservation.PortBinding;
 import io.github.portreservation.PortRange;
@@ -137,8 +139,9 @@ public final class PortLease implements PortBinding, PortBinder {
      */
     @Override
     public PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
-        PoolErrors.requireNonNull(socket, "socket", "pass the socket to bind to the leased port");
         int port = port();
+        BindRequest.check("port " + port + " leased from the pool's block " + block.range(), block.reservation()
+                .protocol(), PortRange.single(port), socket, requested);
         InetSocketAddress local = localAddressFor(requested, port);
         if (!STATE.compareAndSet(this, UNBOUND, BINDING)) {
             if (state >= CLOSE_PENDING) {
@@ -161,7 +164,8 @@ public final class PortLease implements PortBinding, PortBinder {
             throw e;
         } catch (RuntimeException e) {
             bindFailed(socket, null);
-            throw e;
+            throw BindErrors.map(e, socket, local, "from port " + port + " leased from the pool's block "
+                    + block.range());
         }
         this.binding = b;
         this.socket = socket;

@@ -105,7 +105,8 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
      * Netty event loop): there it fails at once (EXHAUSTED) instead; use {@link #leaseAsync()} there.
      *
      * @throws PortReservationException EXHAUSTED, TIMEOUT (also when interrupted, with the interrupt status kept),
-     *         CLOSED, or the provider's error when a needed block could not be acquired (RESOURCE_LIMIT stays on top)
+     *         CLOSED, or, when growing by a block failed (now, or less than the growth backoff ago), that failure's
+     *         reason (RESOURCE_LIMIT, ACCESS_DENIED, IN_USE, SYSTEM_ERROR...) with the pool's state
      */
     public PortLease lease() {
         PortLease ready = dispatcher.leaseReady();

@@ -67,16 +67,19 @@ public final class ReservationPoolBuilder {
      * must not overlap.
      */
     public ReservationPoolBuilder fixedRanges(List<PortRange> ranges) {
-        PoolErrors.requireNonNull(ranges, "list of fixed ranges", "pass ranges such as PortRange.parse(\"40000-40063\")");
+        PoolErrors.requireNonNull(ranges, "list of fixed ranges", "pass ranges such as PortRange.parse(\"40000-40063\"), "
+                + "or call anyBlocks()");
         if (ranges.isEmpty()) {
             throw PortReservationException.invalidArgument("empty list of fixed ranges", "needs at least one range",
                     "pass ranges such as PortRange.parse(\"40000-40063\"), or call anyBlocks()");
         }
-        PortRange[] copy = ranges.toArray(new PortRange[0]);
+        PortRange[] copy = new PortRange[ranges.size()];
         for (int i = 0; i < copy.length; i++) {
+            copy[i] = ranges.get(i); // not toArray(): some lists refuse nulls only there
             if (copy[i] == null) {
-                throw PortReservationException.invalidArgument("fixed range #" + i + " null", "must not be null",
-                        "remove it from the list");
+                throw PortReservationException.invalidArgument("fixed range at index " + i + " (of " + copy.length
+                        + ") null", "every fixed range must be a PortRange",
+                        "remove the null or pass a range such as PortRange.parse(\"40000-40063\")");
             }
             for (int j = 0; j < i; j++) {
                 if (copy[i].overlaps(copy[j])) {
@@ -91,7 +94,8 @@ public final class ReservationPoolBuilder {
 
     /** Same as {@link #fixedRanges(List)}. */
     public ReservationPoolBuilder fixedRanges(PortRange... ranges) {
-        PoolErrors.requireNonNull(ranges, "array of fixed ranges", "pass ranges such as PortRange.parse(\"40000-40063\")");
+        PoolErrors.requireNonNull(ranges, "list of fixed ranges", "pass ranges such as PortRange.parse(\"40000-40063\"), "
+                + "or call anyBlocks()");
         return fixedRanges(Arrays.asList(ranges));
     }
 

@@ -156,8 +156,10 @@ class ReservationPoolBehaviourTest {
     void aLeaseBindsOneSocketOnItsOwnPortOnly() {
         ReservationPool pool = builder().build();
         PortLease lease = pool.lease();
-        expect(Reason.INVALID_ARGUMENT, () -> lease.bind(new FakeSocket(Protocol.TCP),
-                new java.net.InetSocketAddress(lease.port() + 1)));
+        PortReservationException other = expect(Reason.OUTSIDE_RESERVATION, () -> lease.bind(
+                new FakeSocket(Protocol.TCP), new java.net.InetSocketAddress(lease.port() + 1)));
+        assertTrue(other.getMessage().contains("port " + (lease.port() + 1) + " is outside port " + lease.port()
+                + " leased from the pool's block"), other.getMessage());
         assertEquals(lease, lease.bind(new FakeSocket(Protocol.TCP), null));
         expect(Reason.IN_USE, () -> lease.bind(new FakeSocket(Protocol.TCP), null));
         pool.closeForcibly();
@@ -347,13 +349,16 @@ class ReservationPoolBehaviourTest {
         provider.failAcquires = 1;
         provider.failReason = Reason.RESOURCE_LIMIT;
         PortReservationException e = expect(Reason.RESOURCE_LIMIT, pool::lease);
-        assertTrue(e.getMessage().contains("no free port in ReservationPool[TCP, blocks of 4 from fake] and growing "
-                + "by a block failed: RESOURCE_LIMIT: fake: block 30000-30003 is taken"), e.getMessage());
+        assertTrue(e.getMessage().contains("no free port in ReservationPool[TCP, blocks of 4 from fake] (0 of 0 ports "
+                + "leased in 0 of at most 1 blocks) and growing it by a block failed: RESOURCE_LIMIT: fake: block "
+                + "30000-30003 failed with RESOURCE_LIMIT"), e.getMessage());
         assertEquals(Reason.RESOURCE_LIMIT, ((PortReservationException) e.getCause()).reason());
         // While the pool backs off after that failure, the next request says the same reason.
         PortReservationException backingOff = expect(Reason.RESOURCE_LIMIT, pool::lease);
-        assertTrue(backingOff.getMessage().contains("the last block acquisition failed (RESOURCE_LIMIT: fake"),
-                backingOff.getMessage());
+        assertTrue(backingOff.getMessage().contains("growing by a block failed less than 500 ms ago, so the pool "
+                + "tries again in"), backingOff.getMessage());
+        assertTrue(backingOff.getMessage().contains("(RESOURCE_LIMIT: fake: block 30000-30003 failed with "
+                + "RESOURCE_LIMIT)"), backingOff.getMessage());
         assertEquals(2, pool.statistics().exhaustions());
         assertEquals(1, pool.statistics().failures());
         pool.closeForcibly();
@@ -398,8 +403,8 @@ class ReservationPoolBehaviourTest {
     void aNullFixedRangeIsRefusedByItsIndex() {
         PortRange a = PortRange.parse("31000-31001");
         PortReservationException e = expect(Reason.INVALID_ARGUMENT, () -> builder().anyBlocks().fixedRanges(a, null));
-        assertEquals("INVALID_ARGUMENT: fixed range #1 null is invalid: must not be null; remove it from the list",
-                e.getMessage());
+        assertEquals("INVALID_ARGUMENT: fixed range at index 1 (of 2) null is invalid: every fixed range must be a "
+                + "PortRange; remove the null or pass a range such as PortRange.parse(\"40000-40063\")", e.getMessage());
         expect(Reason.INVALID_ARGUMENT, () -> builder().fixedRanges((PortRange[]) null));
         expect(Reason.INVALID_ARGUMENT, () -> builder().fixedRanges((List<PortRange>) null));
     }
