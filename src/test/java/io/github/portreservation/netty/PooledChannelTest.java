@@ -1,5 +1,6 @@
 package io.github.portreservation.netty;
 
+import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservations;
@@ -25,7 +26,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
 import static io.github.portreservation.netty.NettyTestSupport.awaitEquals;
-import static io.github.portreservation.netty.NettyTestSupport.awaitNoNewFds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -58,7 +58,7 @@ class PooledChannelTest {
                     .blockSize(PORTS).maxBlocks(1).failWhenExhausted().build()) {
                 useThePool(transport, kind, group, pool, peer);
             }
-            awaitNoNewFds(fds);
+            Descriptors.awaitNoneOpenedSince(fds);
         } finally {
             group.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         }

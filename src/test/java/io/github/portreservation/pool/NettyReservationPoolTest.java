@@ -1,5 +1,6 @@
 package io.github.portreservation.pool;
 
+import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
@@ -47,8 +48,6 @@ import java.util.concurrent.TimeUnit;
 import static io.github.portreservation.pool.LinuxPools.assertHeld;
 import static io.github.portreservation.pool.LinuxPools.assertInside;
 import static io.github.portreservation.pool.LinuxPools.await;
-import static io.github.portreservation.pool.LinuxPools.awaitNoNewDescriptors;
-import static io.github.portreservation.pool.LinuxPools.descriptorSet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -132,7 +131,7 @@ class NettyReservationPoolTest {
 
     @Test
     void serversGrowThePoolByBlocksAndTheirCloseShrinksIt() throws Exception {
-        Set<String> baseline = descriptorSet();
+        Set<String> baseline = Descriptors.snapshot();
         ReservationPool pool = ReservationPool.builder(provider, Protocol.TCP).blockSize(2).maxBlocks(3)
                 .idleTimeout(Duration.ofMillis(100)).cooldown(Duration.ofMillis(500)).build();
         List<Channel> servers = new ArrayList<>();
@@ -177,12 +176,12 @@ class NettyReservationPoolTest {
         await("blocks", 0, () -> pool.statistics().blocks());
         pool.close();
         pool.terminationFuture().get(5, TimeUnit.SECONDS);
-        awaitNoNewDescriptors(baseline);
+        Descriptors.awaitNoneOpenedSince(baseline);
     }
 
     @Test
     void clientSourcePortsAndDatagramChannelsComeFromThePool() throws Exception {
-        Set<String> baseline = descriptorSet();
+        Set<String> baseline = Descriptors.snapshot();
         ReservationPool tcp = ReservationPool.builder(provider, Protocol.TCP).blockSize(2).build();
         try (ServerSocket peer = new ServerSocket(0, 50, LOOPBACK)) {
             Channel client = new Bootstrap().group(group).channelFactory(ReservedChannelFactories.nioClient(tcp))
@@ -227,7 +226,7 @@ class NettyReservationPoolTest {
         udp.close();
         tcp.terminationFuture().get(5, TimeUnit.SECONDS);
         udp.terminationFuture().get(5, TimeUnit.SECONDS);
-        awaitNoNewDescriptors(baseline);
+        Descriptors.awaitNoneOpenedSince(baseline);
     }
 
     @Test
@@ -293,7 +292,7 @@ class NettyReservationPoolTest {
 
     @Test
     void closingThePoolKeepsServingChannelsAndReleasesEachBlockWithItsLastChannel() throws Exception {
-        Set<String> baseline = descriptorSet();
+        Set<String> baseline = Descriptors.snapshot();
         ReservationPool pool = ReservationPool.builder(provider, Protocol.TCP).blockSize(2).maxBlocks(2).build();
         List<Channel> servers = new ArrayList<>();
         List<PortLease> leases = new ArrayList<>();
@@ -321,7 +320,7 @@ class NettyReservationPoolTest {
         echo(port(servers.get(1)));
         servers.get(1).close().sync();
         terminated.get(5, TimeUnit.SECONDS);
-        awaitNoNewDescriptors(baseline);
+        Descriptors.awaitNoneOpenedSince(baseline);
     }
 
     @Test
