@@ -61,6 +61,11 @@ final class LinuxPortBinding implements PortBinding {
     }
 
     @Override
+    public boolean holdsPort() {
+        return wasBound() ? user.socket().socketExists() : !closed.get();
+    }
+
+    @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
             block.release(this);

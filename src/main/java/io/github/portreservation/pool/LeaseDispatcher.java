@@ -30,6 +30,8 @@ final class LeaseDispatcher implements PortReturns {
     /** How long a lease must be seen with its socket closed before an exhausted pool takes its port back. */
     static final long ABANDONED_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
+    /** Leases closed while their sockets still existed; guarded by the lock. */
+    private final java.util.ArrayList<PortLease> lingering = new java.util.ArrayList<>();
     private final Object lock = new Object();
     private final PoolSettings settings;
     private final PoolErrors errors;
@@ -85,6 +87,9 @@ final class LeaseDispatcher implements PortReturns {
                 }
                 long now = settings.clock().getAsLong();
                 PortLease lease = table.takeReady(now, settings.cooldownNanos());
+                if (lease == null && !lingering.isEmpty() && endLingeringLocked()) {
+                    lease = table.takeReady(now, settings.cooldownNanos());
+                }
                 if (lease != null) {
                     return a.ready(lease);
                 }
@@ -242,6 +247,30 @@ final class LeaseDispatcher implements PortReturns {
     }
 
     @Override
+    public void linger(PortLease lease) {
+        synchronized (lock) {
+            lingering.add(lease);
+        }
+    }
+
+    /**
+     * Gives back the ports of lingering leases whose sockets are gone (see {@link PortLease}); under the lock, where a
+     * request finds no ready port and before {@link #statistics()}. Returns whether any came back.
+     */
+    private boolean endLingeringLocked() {
+        boolean any = false;
+        for (java.util.Iterator<PortLease> it = lingering.iterator(); it.hasNext();) {
+            PortLease lease = it.next();
+            if (lease.lingeredLongEnough()) {
+                it.remove();
+                lease.endLingering();
+                any = true;
+            }
+        }
+        return any;
+    }
+
+    @Override
     public void giveBack(PortLease lease, boolean quarantine, boolean bindFailure) {
         if (quarantine || bindFailure) {
             giveBackToQuarantine(lease, bindFailure);
@@ -389,6 +418,9 @@ final class LeaseDispatcher implements PortReturns {
 
     PoolStatistics statistics() {
         synchronized (lock) {
+            if (!lingering.isEmpty()) {
+                endLingeringLocked();
+            }
             return counters.snapshot(table, waiters.size());
         }
     }

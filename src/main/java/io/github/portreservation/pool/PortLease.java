@@ -29,7 +29,9 @@ public final class PortLease implements PortBinding, PortBinder {
     private static final int BINDING = 1;
     private static final int BOUND = 2;
     private static final int CLOSE_PENDING = 3;
-    private static final int CLOSED = 4;
+    /** Closed while its socket still existed: the port stays leased until the socket is gone. */
+    private static final int LINGERING = 4;
+    private static final int CLOSED = 5;
     private static final AtomicIntegerFieldUpdater<PortLease> STATE =
             AtomicIntegerFieldUpdater.newUpdater(PortLease.class, "state");
 
@@ -98,7 +100,19 @@ public final class PortLease implements PortBinding, PortBinder {
 
     /** Whether a socket was bound through this lease and has been closed while the lease is still open. */
     boolean isAbandoned() {
-        return state == BOUND && !socket.socketExists();
+        return state == BOUND && !binding.holdsPort();
+    }
+
+    /** Whether the lease was closed while its socket existed, and that socket is gone now: its port is free. */
+    boolean lingeredLongEnough() {
+        return state == LINGERING && !binding.holdsPort();
+    }
+
+    /** Gives the port of a lease that lingered back (its socket is gone); once. */
+    void endLingering() {
+        if (STATE.compareAndSet(this, LINGERING, CLOSED)) {
+            returns.giveBack(this, false, false);
+        }
     }
 
     /**
@@ -237,23 +251,25 @@ public final class PortLease implements PortBinding, PortBinder {
         }
     }
 
+    /**
+     * Closes the socket's binding; the port goes back to the pool now, or, when the socket still exists (a JDK socket
+     * closed while registered with a selector lives until the next select), once the pool sees it gone: until then
+     * the lease lingers, still holding its port, so that no second socket joins the old one on it.
+     */
     private void finishClose(boolean bound) {
-        boolean stillUsed = false;
         if (bound) {
             try {
                 binding.close();
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, () -> "Closing the binding of port " + port() + " failed", e);
             }
-            stillUsed = socket.socketExists();
-            if (stillUsed) {
-                quarantined = true;
-                LOG.log(Level.WARNING, () -> "The lease of port " + port() + " was closed while its socket " + socket
-                        + " is still open: the port is quarantined until its block is released. Close the socket "
-                        + "before its lease.");
+            if (binding.holdsPort()) {
+                state = LINGERING;
+                returns.linger(this);
+                return;
             }
         }
-        returns.giveBack(this, stillUsed, false);
+        returns.giveBack(this, false, false);
     }
 
     @Override

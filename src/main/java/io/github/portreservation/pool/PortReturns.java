@@ -10,6 +10,9 @@ interface PortReturns {
      */
     void giveBack(PortLease lease, boolean quarantine, boolean bindFailure);
 
+    /** {@code lease} was closed while its socket still exists: its port comes back once the socket is gone. */
+    void linger(PortLease lease);
+
     /** Counts a bind failure that leaves the port leasable. */
     void countBindFailure();
 

@@ -18,6 +18,11 @@ final class PoolParts implements AutoCloseable {
         }
 
         @Override
+        public void linger(PortLease lease) {
+            throw new AssertionError("no lease is bound in these tests");
+        }
+
+        @Override
         public void countBindFailure() {
             throw new AssertionError("no lease is bound in these tests");
         }

@@ -141,14 +141,18 @@ class ReservationPoolBehaviourTest {
     }
 
     @Test
-    void aLeaseClosedBeforeItsSocketQuarantinesThePort() {
+    void aLeaseClosedBeforeItsSocketKeepsThePortUntilTheSocketIsGone() {
         ReservationPool pool = builder().build();
         FakeSocket socket = new FakeSocket(Protocol.TCP);
         PortLease lease = (PortLease) pool.bind(socket, null);
         lease.close();
-        assertTrue(lease.isQuarantined());
+        assertFalse(lease.isQuarantined());
         assertFalse(lease.isActive());
-        assertEquals(1, pool.statistics().quarantined());
+        assertEquals(1, pool.statistics().leased(), "the socket still exists: the port is still held");
+        assertEquals(0, pool.statistics().quarantined());
+        socket.open = false;
+        assertEquals(0, pool.statistics().leased(), "the socket is gone: the port is back");
+        assertEquals(4, pool.statistics().free());
         pool.closeForcibly();
     }
 
