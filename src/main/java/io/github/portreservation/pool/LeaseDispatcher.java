@@ -107,12 +107,16 @@ final class LeaseDispatcher implements PortReturns {
     /** The rest of the decision, when no port is ready: grow, take back abandoned leases, fail, or wait. */
     private LeaseAttempt.Step noPortReadyLocked(LeaseAttempt a, long now) {
         int growing = grower.growing();
-        int slot = a.mayGrow(growing) ? grower.reserveLocked(false) : -1;
+        boolean offThread = a.growsOffThread(settings.provider().acquireMayBlock());
+        int slot = a.mayGrow(growing, offThread) ? grower.reserveLocked(false) : -1;
         if (slot < 0 && a.claimReclaim(growing)) {
             List<PortLease> abandoned = table.abandoned(now, ABANDONED_GRACE_NANOS);
             if (abandoned != null) {
                 return a.reclaim(abandoned);
             }
+        }
+        if (offThread && (slot >= 0 || growing > 0)) {
+            return a.fail(growingOffThreadLocked(slot, now));
         }
         if (slot >= 0 && a.mode() != LeaseMode.ASYNC) {
             return a.grow(slot);
@@ -435,6 +439,19 @@ final class LeaseDispatcher implements PortReturns {
         return new PoolSnapshot(counters.snapshot(table, waiters.size()), settings.maxBlocks(), grower.growing(),
                 settings.hasCooldown() ? table.free() : 0, grower.lastFailure(), grower.backingOff(now),
                 grower.retryInNanos(now));
+    }
+
+    /**
+     * A request on a thread that must never block found no port while the pool can grow, but the provider's acquire
+     * blocks: the block ({@code slot}, or one under way) is acquired on the scheduler, and the request fails now.
+     */
+    private PortReservationException growingOffThreadLocked(int slot, long now) {
+        if (slot >= 0) {
+            grower.launchLocked(slot);
+        }
+        counters.exhaustions(1);
+        return errors.growingOffThread(snapshotLocked(now), Thread.currentThread(), settings.nonBlocking(),
+                settings.provider().name());
     }
 
     private PortReservationException exhaustedLocked(long now, Thread refusedWait) {

@@ -132,6 +132,21 @@ final class PoolErrors {
     }
 
     /**
+     * EXHAUSTED for a request on {@code caller}, a thread that must never block, while the pool grows on its scheduler
+     * because the {@code provider}'s acquire blocks its caller.
+     */
+    PortReservationException growingOffThread(PoolSnapshot s, Thread caller, NonBlockingThreads policy,
+                                              String provider) {
+        PoolStatistics st = s.statistics();
+        return new PortReservationException(Reason.EXHAUSTED, "no free port in " + pool + " yet: " + st.leased()
+                + " of " + st.capacity() + " ports leased in " + st.blocks() + " blocks, and thread "
+                + caller.getName() + " must never block (an event loop thread, says " + policy + "), while the "
+                + provider + " provider's acquire blocks its caller: the next block is acquired on the pool's "
+                + "scheduler instead. Bind again once it is held (statistics().blocks()), use leaseAsync() on that "
+                + "thread, or keep blocks ready with minBlocks(n)", s.lastGrowthFailure());
+    }
+
+    /**
      * No port is ready and growing by a block failed with {@code cause}: the failure's reason stays on top
      * (RESOURCE_LIMIT, ACCESS_DENIED...: EXHAUSTED would hide it), with the pool's state; CLOSED passes through.
      */
