@@ -42,7 +42,7 @@ final class PortReservationHandler extends ChannelOutboundHandlerAdapter {
     /** Makes the new, unregistered {@code channel} bind from {@code source}; returns the channel. */
     static <C extends Channel> C install(C channel, ReservationSource source, Protocol protocol,
                                          ChannelSocket.NativeSocket nativeSocket) {
-        ChannelReservation reservation = new ChannelReservation(channel, source, true);
+        ChannelReservation reservation = new ChannelReservation(channel, source);
         channel.closeFuture().addListener((ChannelFutureListener) future -> reservation.release());
         channel.pipeline().addFirst(NAME, new PortReservationHandler(reservation, protocol, nativeSocket));
         return channel;

@@ -27,7 +27,7 @@ public final class ReservedNioServerSocketChannel extends NioServerSocketChannel
     }
 
     ReservedNioServerSocketChannel(ReservationSource source) {
-        reservation = new ChannelReservation(this, source, false);
+        reservation = new ChannelReservation(this, source);
         config = new ReservedServerSocketChannelConfig(super.config(), reservation);
         socket = new ChannelSocket(this, Protocol.TCP, ChannelSocket.jdk(ReservableSocket.of(javaChannel(), 0)),
                 super::doBind);

@@ -27,7 +27,7 @@ public final class ReservedNioSocketChannel extends NioSocketChannel {
     }
 
     ReservedNioSocketChannel(ReservationSource source) {
-        reservation = new ChannelReservation(this, source, false);
+        reservation = new ChannelReservation(this, source);
         config = new ReservedSocketChannelConfig(super.config(), reservation);
         socket = new ChannelSocket(this, Protocol.TCP, ChannelSocket.jdk(ReservableSocket.of(javaChannel())),
                 super::doBind);

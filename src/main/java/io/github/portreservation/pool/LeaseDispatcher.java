@@ -3,7 +3,6 @@ package io.github.portreservation.pool;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
 
-import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -12,8 +11,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The pool's lock and every decision: what a lease request gets ({@link #decide}), which waiters get the ports that
- * come back, the return path of leases, and closing. It owns the parts that hold state (the {@link PortTable}, the
- * {@link WaiterQueue}, the {@link BlockGrower}'s counts, the {@link IdleReaper}, the {@link PoolCounters}).
+ * come back, and closing; the return path of leases is its {@link ReturnPath}. It owns the parts that hold state (the
+ * {@link PortTable}, the {@link WaiterQueue}, the {@link BlockGrower}'s counts, the {@link IdleReaper}, the
+ * {@link PoolCounters}, the {@link LingeringLeases}).
  *
  * <h2>Concurrency argument</h2>
  * The common lease and return take no lock: {@link #leaseReady()} polls the table when no request waits, and a
@@ -26,12 +26,9 @@ import java.util.concurrent.TimeUnit;
  * last return of a block meet the same way on the closed flag, so the block is released by one of them.
  */
 final class LeaseDispatcher implements PortReturns {
-    private static final System.Logger LOG = System.getLogger(ReservationPool.class.getName());
     /** How long a lease must be seen with its socket closed before an exhausted pool takes its port back. */
     static final long ABANDONED_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    /** Leases closed while their sockets still existed; guarded by the lock. */
-    private final java.util.ArrayList<PortLease> lingering = new java.util.ArrayList<>();
     private final Object lock = new Object();
     private final PoolSettings settings;
     private final PoolErrors errors;
@@ -42,6 +39,8 @@ final class LeaseDispatcher implements PortReturns {
     private final IdleReaper reaper;
     private final BlockGrower grower;
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
+    private final LingeringLeases lingering;
+    private final ReturnPath returns;
     private boolean wakeUpPending;
     private long wakeUpAt;
 
@@ -50,9 +49,12 @@ final class LeaseDispatcher implements PortReturns {
         this.errors = errors;
         this.scheduler = new PoolScheduler(settings.scheduler(), errors.toString());
         this.table = new PortTable(settings.slots(), this, counters);
+        this.lingering = new LingeringLeases(scheduler);
         this.reaper = new IdleReaper(lock, settings, table, counters, scheduler, this::capacityChanged);
         this.grower = new BlockGrower(lock, settings, table, counters, errors, scheduler, reaper,
                 this::capacityChanged);
+        this.returns = new ReturnPath(lock, settings, errors, table, counters, reaper, lingering, waiters,
+                this::serveWaiters, this::capacityChanged);
     }
 
     BlockGrower grower() {
@@ -77,6 +79,9 @@ final class LeaseDispatcher implements PortReturns {
      */
     LeaseAttempt.Step decide(LeaseAttempt a) {
         List<Waiter> handoff = null;
+        if (!lingering.isEmpty()) {
+            lingering.endGone(); // before the lock: a return may release a block
+        }
         try {
             synchronized (lock) {
                 if (table.isClosed()) {
@@ -87,9 +92,6 @@ final class LeaseDispatcher implements PortReturns {
                 }
                 long now = settings.clock().getAsLong();
                 PortLease lease = table.takeReady(now, settings.cooldownNanos());
-                if (lease == null && !lingering.isEmpty() && endLingeringLocked()) {
-                    lease = table.takeReady(now, settings.cooldownNanos());
-                }
                 if (lease != null) {
                     return a.ready(lease);
                 }
@@ -252,97 +254,25 @@ final class LeaseDispatcher implements PortReturns {
 
     @Override
     public void linger(PortLease lease) {
-        synchronized (lock) {
-            lingering.add(lease);
-        }
-    }
-
-    /**
-     * Gives back the ports of lingering leases whose sockets are gone (see {@link PortLease}); under the lock, where a
-     * request finds no ready port and before {@link #statistics()}. Returns whether any came back.
-     */
-    private boolean endLingeringLocked() {
-        boolean any = false;
-        for (java.util.Iterator<PortLease> it = lingering.iterator(); it.hasNext();) {
-            PortLease lease = it.next();
-            if (lease.lingeredLongEnough()) {
-                it.remove();
-                lease.endLingering();
-                any = true;
-            }
-        }
-        return any;
+        returns.linger(lease);
     }
 
     @Override
     public void giveBack(PortLease lease, boolean quarantine, boolean bindFailure) {
-        if (quarantine || bindFailure) {
-            giveBackToQuarantine(lease, bindFailure);
-            return;
-        }
-        PortTable.Block b = lease.block();
-        boolean cooldown = settings.hasCooldown();
-        long returnedAt = cooldown ? lease.returnTime(settings.clock().getAsLong()) : 0;
-        if (!table.giveBack(lease, cooldown, returnedAt)) {
-            synchronized (lock) { // the queue was frozen by an explicit lease or a release: done by now
-                table.giveBack(lease, cooldown, returnedAt);
-            }
-        }
-        if (!waiters.isEmpty()) {
-            serveWaiters();
-        }
-        if (table.isClosed()) {
-            releaseIfWithoutLease(b);
-        } else if (settings.releasesIdleBlocks() && table.isWithoutLease(b)) {
-            reaper.wentIdle(b);
-        }
+        returns.giveBack(lease, quarantine, bindFailure);
     }
 
-    /** A return quarantines its port (a bind failed, or the lease was closed before its socket); under the lock. */
-    private void giveBackToQuarantine(PortLease lease, boolean bindFailure) {
-        PortTable.Block b = lease.block();
-        boolean released = false;
-        synchronized (lock) {
-            if (bindFailure) {
-                counters.failure();
-            }
-            if (!table.holds(lease)) {
-                return; // the pool was closed forcibly: the block is gone
-            }
-            if (table.quarantine(lease) || table.isClosed()) {
-                released = table.retireIfWithoutLease(b); // every port quarantined, or closing: of no use any more
-                if (released) {
-                    counters.blockReleased();
-                }
-            } else if (table.isWithoutLease(b)) {
-                reaper.wentIdle(b);
-            }
-        }
-        if (bindFailure) {
-            LOG.log(Level.WARNING, () -> "Port " + lease.port() + " of " + errors + " is quarantined until its block "
-                    + b.range() + " is released: another socket holds it");
-        }
-        if (released) {
-            b.releaseReservation();
-        }
-        capacityChanged(); // serves the waiters (after a release: a fixed range may be acquired again)
+    @Override
+    public void bound(PortLease lease) {
+        returns.bound(lease);
     }
 
-    /** A closing pool releases a block whose last lease came back. */
-    private void releaseIfWithoutLease(PortTable.Block b) {
-        boolean released;
-        synchronized (lock) {
-            released = !b.isRemoved() && table.retireIfWithoutLease(b);
-            if (released) {
-                counters.blockReleased();
-            }
-        }
-        if (released) {
-            b.releaseReservation();
-            capacityChanged();
-        }
+    @Override
+    public void countBindFailure() {
+        returns.countBindFailure();
     }
 
+    /** Serves the waiters with the ready ports (a return's part); call without the lock. */
     private void serveWaiters() {
         List<Waiter> handoff = null;
         synchronized (lock) {
@@ -351,18 +281,6 @@ final class LeaseDispatcher implements PortReturns {
             }
         }
         Handoff.deliver(handoff);
-    }
-
-    @Override
-    public void bound(PortLease lease) {
-        table.track(lease);
-    }
-
-    @Override
-    public void countBindFailure() {
-        synchronized (lock) {
-            counters.failure();
-        }
     }
 
     /**
@@ -421,10 +339,10 @@ final class LeaseDispatcher implements PortReturns {
     }
 
     PoolStatistics statistics() {
+        if (!lingering.isEmpty()) {
+            lingering.endGone();
+        }
         synchronized (lock) {
-            if (!lingering.isEmpty()) {
-                endLingeringLocked();
-            }
             return counters.snapshot(table, waiters.size());
         }
     }

@@ -40,6 +40,8 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
     /** Per port of the block: null (free), a WindowsPortBinding (bound), or a claim object (explicit bind running). */
     private final Object[] slots;
     private int bound;
+    /** Bindings closed while their socket was open, still counted in {@link #bound} (see {@link #giveBack}). */
+    private int lingering;
     private int claimed;
     private int pendingAny;
     private boolean closed;
@@ -83,6 +85,7 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
     @Override
     public int boundPorts() {
         synchronized (lock) {
+            endLingeringLocked();
             return bound;
         }
     }
@@ -90,6 +93,7 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
     @Override
     public int availablePorts() {
         synchronized (lock) {
+            endLingeringLocked();
             return closed ? 0 : free();
         }
     }
@@ -174,8 +178,7 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
                 // Windows handed out the port again, so the socket of the old binding is closed but its binding was not.
                 logger.debug("Port {} of {} was bound again; the previous binding had not been closed", binding.port(),
                         this);
-                ((WindowsPortBinding) occupant).deactivate();
-                bound--;
+                reclaim(slot);
             } else if (occupant != null) {
                 claimed--; // another thread's explicit claim of this port: its bind cannot succeed any more
             }
@@ -202,6 +205,18 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
             if (slots[slot] == binding && !binding.socket().socketExists()) {
                 slots[slot] = null;
                 bound--;
+            } else if (slots[slot] == binding) {
+                lingering++;
+            }
+        }
+    }
+
+    /** Frees the slots of closed bindings whose socket is gone now, so that counts settle without a bind. */
+    private void endLingeringLocked() {
+        for (int slot = 0; lingering > 0 && slot < slots.length; slot++) {
+            if (slots[slot] instanceof WindowsPortBinding && !((WindowsPortBinding) slots[slot]).isActive()
+                    && !((WindowsPortBinding) slots[slot]).socket().socketExists()) {
+                reclaim(slot);
             }
         }
     }
@@ -233,7 +248,11 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
     }
 
     private void reclaim(int slot) {
-        ((WindowsPortBinding) slots[slot]).deactivate();
+        WindowsPortBinding binding = (WindowsPortBinding) slots[slot];
+        if (!binding.isActive() && lingering > 0) {
+            lingering--;
+        }
+        binding.deactivate();
         slots[slot] = null;
         bound--;
     }
