@@ -87,9 +87,9 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
     private final RecentlyTakenPorts recentlyTaken = new RecentlyTakenPorts(System::nanoTime);
     private final LongAdder searchCollisions = new LongAdder();
     private final LongAdder searchSweeps = new LongAdder();
-    private final ConcurrentMap<ReservationToken, HeldReservation> runtime = new ConcurrentHashMap<>();
+    private final ConcurrentMap<ReservationToken, LinuxRuntimeReservation> runtime = new ConcurrentHashMap<>();
     private final WeakReference<LinuxPortReservationProvider> self = new WeakReference<>(this);
-    private final Map<Protocol, ConcurrentMap<ReservationToken, PortBlock>> persistentBlocks =
+    private final Map<Protocol, ConcurrentMap<ReservationToken, LinuxBlockBinder>> persistentBlocks =
             new EnumMap<>(Protocol.class);
 
     private LinuxPortReservationProvider(ReservedPortsFile reservedPorts) {
@@ -238,9 +238,9 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         }
     }
 
-    private HeldReservation register(Protocol protocol, PortRange range, Placeholders.Held placeholders) {
+    private LinuxRuntimeReservation register(Protocol protocol, PortRange range, Placeholders.Held placeholders) {
         ReservationToken token = newRuntimeToken();
-        HeldReservation reservation = new HeldReservation(this, protocol, range, token, placeholders);
+        LinuxRuntimeReservation reservation = new LinuxRuntimeReservation(this, protocol, range, token, placeholders);
         runtime.put(token, reservation);
         logger.debug("Reserved {} ports {} ({})", protocol, range, token);
         return reservation;
@@ -259,7 +259,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         }
     }
 
-    void forget(HeldReservation reservation) {
+    void forget(LinuxRuntimeReservation reservation) {
         if (runtime.remove(reservation.token(), reservation)) {
             OPEN_TOKENS.remove(reservation.token(), self);
         }
@@ -351,8 +351,8 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
             }
             return current.without(range);
         });
-        for (ConcurrentMap<ReservationToken, PortBlock> blocks : persistentBlocks.values()) {
-            PortBlock block = blocks.remove(persistentToken(range));
+        for (ConcurrentMap<ReservationToken, LinuxBlockBinder> blocks : persistentBlocks.values()) {
+            LinuxBlockBinder block = blocks.remove(persistentToken(range));
             if (block != null) {
                 block.close();
             }
@@ -410,7 +410,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
             throw PortReservationException.invalidArgument((token == null ? "token" : "socket") + " null",
                     "must not be null", "pass the token of an open reservation and an open, unbound socket");
         }
-        HeldReservation held = runtime.get(token);
+        LinuxRuntimeReservation held = runtime.get(token);
         if (held != null) {
             return held.bind(socket, requested);
         }
@@ -424,14 +424,14 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         }
         // The sysctl list is one for TCP and UDP; this process tracks its sockets per protocol.
         Protocol protocol = socket.protocol();
-        PortBlock block = persistentBlocks.get(protocol).computeIfAbsent(token, t -> new PortBlock(
+        LinuxBlockBinder block = persistentBlocks.get(protocol).computeIfAbsent(token, t -> new LinuxBlockBinder(
                 "persistent " + protocol + " reservation " + range, protocol, range, t, false));
         return block.bind(socket, requested);
     }
 
     /** Ports of the persistent block of {@code token} that {@code protocol} sockets of this process can still bind. */
     int persistentAvailablePorts(Protocol protocol, ReservationToken token) {
-        PortBlock block = persistentBlocks.get(protocol).get(token);
+        LinuxBlockBinder block = persistentBlocks.get(protocol).get(token);
         if (block != null) {
             return block.availablePorts();
         }

@@ -137,6 +137,9 @@ final class LeaseDispatcher implements PortReturns {
 
     /** Leases exactly {@code port} (see {@link ReservationPool#lease(int)}); never waits. */
     PortLease leaseExplicit(int port) {
+        if (!lingering.isEmpty()) {
+            lingering.endGone(); // the port asked for may be one whose socket is gone by now
+        }
         synchronized (lock) {
             if (table.isClosed()) {
                 throw errors.closed();

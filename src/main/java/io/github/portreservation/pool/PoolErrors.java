@@ -7,6 +7,7 @@ import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.RuntimeReservation;
+import io.github.portreservation.internal.BindRequest;
 
 import java.time.Duration;
 
@@ -80,8 +81,7 @@ final class PoolErrors {
     }
 
     PortReservationException wrongProtocol(ReservableSocket socket, Protocol protocol) {
-        return invalid(socket.protocol() + " socket " + socket, pool + " leases " + protocol + " ports only",
-                "bind it from a pool built for " + socket.protocol());
+        return BindRequest.wrongProtocol(pool, protocol, socket);
     }
 
     PortReservationException bindAttemptsExhausted(int attempts, PortReservationException last) {

@@ -182,7 +182,7 @@ class ReservationOptionTest {
             ChannelFactory<DatagramChannel> factory = transport.datagram(reservation);
             Channel channel = factory.newChannel();
             loops.register(channel).sync();
-            channel.eventLoop().submit(() -> channel.pipeline().remove(PortReservationHandler.NAME)).sync();
+            channel.eventLoop().submit(() -> channel.pipeline().remove(ReservedBindInterceptor.NAME)).sync();
             assertTrue(channel.closeFuture().await(NettyTestSupport.TIMEOUT.toMillis()),
                     "a reserved channel never binds as a plain one");
             Await.assertEventually(1, reservation::availablePorts, "reservation.availablePorts()");

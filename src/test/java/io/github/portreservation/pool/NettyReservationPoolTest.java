@@ -349,10 +349,10 @@ class NettyReservationPoolTest {
                 .channelFactory(ReservedChannelFactories.nioDatagram(tcp)).handler(new ChannelInboundHandlerAdapter())
                 .bind(new InetSocketAddress(LOOPBACK, 0)));
         assertEquals(Reason.INVALID_ARGUMENT, datagram.reason(), datagram.getMessage());
-        assertTrue(datagram.getMessage().contains("leases TCP ports only"), datagram.getMessage());
+        assertTrue(datagram.getMessage().contains("binds TCP sockets only"), datagram.getMessage());
         PortReservationException server = bindFailure(bindEchoServer(ReservedChannelFactories.nioServer(udp), 0));
         assertEquals(Reason.INVALID_ARGUMENT, server.reason(), server.getMessage());
-        assertTrue(server.getMessage().contains("leases UDP ports only"), server.getMessage());
+        assertTrue(server.getMessage().contains("binds UDP sockets only"), server.getMessage());
         assertEquals(0, tcp.statistics().leasesGranted());
         assertEquals(0, udp.statistics().leasesGranted());
         tcp.close();

@@ -29,7 +29,7 @@ import static io.github.portreservation.PortReservationException.checkNotNull;
  * {@code Unsafe.closeForcibly()} never triggers) gives its port back once its binder sees the socket gone (see
  * {@link PortBinding#holdsPort()}).
  */
-final class ChannelReservation {
+final class ChannelBindState {
     private static final InetAddress IPV4_ANY = anyAddress(new byte[4]);
     private static final InetAddress IPV6_ANY = anyAddress(new byte[16]);
 
@@ -38,7 +38,7 @@ final class ChannelReservation {
     private final AtomicReference<PortBinding> binding = new AtomicReference<>();
     private volatile ReservationToken optionToken;
 
-    ChannelReservation(Channel channel, ReservationSource source) {
+    ChannelBindState(Channel channel, ReservationSource source) {
         this.channel = checkNotNull(channel, "channel");
         this.source = checkNotNull(source, "source");
     }
@@ -159,6 +159,6 @@ final class ChannelReservation {
     @Override
     public String toString() {
         PortBinding held = binding.get();
-        return "ChannelReservation[" + source + (held == null ? "" : ", port " + held.port()) + "]";
+        return "ChannelBindState[" + source + (held == null ? "" : ", port " + held.port()) + "]";
     }
 }
