@@ -1,5 +1,6 @@
 package io.github.portreservation.examples;
 
+import io.github.portreservation.testing.RequiresProvider;
 import io.github.portreservation.testing.ExternalProcess;
 import org.junit.jupiter.api.Test;
 
@@ -16,12 +17,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The main job, run in this JVM for one second with each kind of intruder. */
+@RequiresProvider
 class DemoTest {
     private static final Pattern ROW = Pattern.compile(
             "(?m)^(TCP|UDP)\\s+(\\d+)\\s+(\\d+)\\s+([\\d,]+)\\s+([\\d,]+)\\s+([\\d.]+)\\s+([\\d.]+)\\s+(\\d+)$");
 
     private static String runDemo(String... args) throws Exception {
-        ExampleTestSupport.provider();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         int code = Demo.run(Demo.Options.parse(args), new PrintStream(bytes, true, StandardCharsets.UTF_8), false);
         String out = bytes.toString(StandardCharsets.UTF_8);

@@ -1,5 +1,6 @@
 package io.github.portreservation.linux;
 
+import io.github.portreservation.testing.ForwardingSocket;
 import io.github.portreservation.PortBinding;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
@@ -236,47 +237,4 @@ class WeakErrorsTest {
         assertFalse(e.getMessage().contains("TIME_WAIT"), e.getMessage());
     }
 
-    /** A socket that forwards everything; tests override one call. */
-    private static class ForwardingSocket implements ReservableSocket {
-        private final ReservableSocket delegate;
-
-        ForwardingSocket(ReservableSocket delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public Protocol protocol() {
-            return delegate.protocol();
-        }
-
-        @Override
-        public void enablePortSharing() throws IOException {
-            delegate.enablePortSharing();
-        }
-
-        @Override
-        public long nativeHandle() {
-            return delegate.nativeHandle();
-        }
-
-        @Override
-        public void bind(InetSocketAddress localAddress) throws IOException {
-            delegate.bind(localAddress);
-        }
-
-        @Override
-        public InetSocketAddress localAddress() throws IOException {
-            return delegate.localAddress();
-        }
-
-        @Override
-        public boolean socketExists() {
-            return delegate.socketExists();
-        }
-
-        @Override
-        public String toString() {
-            return "forwarding " + delegate;
-        }
-    }
 }

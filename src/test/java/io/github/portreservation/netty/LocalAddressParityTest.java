@@ -1,11 +1,11 @@
 package io.github.portreservation.netty;
 
+import io.github.portreservation.testing.RequiresProvider;
 import io.github.portreservation.PortReservations;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.RuntimeReservation;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -27,13 +27,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * address the connect gave it (Netty's {@code SocketConnectTest.testLocalAddressAfterConnect}), not the wildcard.
  */
 @Tag("netty")
+@RequiresProvider
 class LocalAddressParityTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
-
-    @BeforeAll
-    static void available() {
-        assumeTrue(PortReservations.isAvailable(), "no provider here");
-    }
 
     @ParameterizedTest
     @EnumSource(Transport.class)

@@ -1,5 +1,6 @@
 package io.github.portreservation.netty;
 
+import io.github.portreservation.testing.RequiresProvider;
 import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservations;
@@ -52,6 +53,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * token given wrongly fails loudly instead of being ignored.
  */
 @Tag("netty")
+@RequiresProvider
 class ReservationOptionTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
     private static final InetSocketAddress ANY = new InetSocketAddress(LOOPBACK, 0);
@@ -59,7 +61,6 @@ class ReservationOptionTest {
 
     @BeforeAll
     static void start() {
-        assumeTrue(PortReservations.isAvailable(), () -> "no provider: " + PortReservations.unavailabilityCause());
         group = Transport.NIO.newGroup(2);
     }
 

@@ -1,5 +1,6 @@
 package io.github.portreservation.netty;
 
+import io.github.portreservation.testing.RequiresProvider;
 import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortReservationException;
@@ -8,7 +9,6 @@ import io.github.portreservation.RuntimeReservation;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -26,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
-import static io.github.portreservation.netty.NettyTestSupport.awaitEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -40,17 +39,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * (TCP clients) the SO_LINGER close that Netty runs on GlobalEventExecutor.
  */
 @Tag("netty")
+@RequiresProvider
 class ReservedChannelClosePathTest {
     private static final int BLOCK = 3;
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
     enum ClosePath { CLOSE, CLOSE_FROM_OTHER_THREAD, BIND_FAILURE, FAILED_REGISTRATION, CLOSE_FORCIBLY,
         EVENT_LOOP_SHUTDOWN, CLOSE_THEN_SHUTDOWN, LINGER_CLOSE }
-
-    @BeforeAll
-    static void provider() {
-        assumeTrue(PortReservations.isAvailable(), () -> "no provider: " + PortReservations.unavailabilityCause());
-    }
 
     static Stream<Arguments> paths() {
         List<Arguments> all = new ArrayList<>();
@@ -156,7 +151,7 @@ class ReservedChannelClosePathTest {
                 default:
                     throw new AssertionError(path);
             }
-            awaitEquals("free ports after " + path, free, reservation::availablePorts);
+            Await.assertEventually(free, reservation::availablePorts, "free ports after " + path);
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
             Descriptors.awaitNoneOpenedSince(fds);
         } finally {
@@ -191,7 +186,7 @@ class ReservedChannelClosePathTest {
                 }
             }
             assertTrue(boundThenClosed > 0, "some channels were closed after their bind");
-            awaitEquals("free ports after racing closes", free, reservation::availablePorts);
+            Await.assertEventually(free, reservation::availablePorts, "free ports after racing closes");
             Descriptors.awaitNoneOpenedSince(fds);
         } finally {
             group.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();

@@ -1,5 +1,6 @@
 package io.github.portreservation.netty;
 
+import io.github.portreservation.testing.RequiresProvider;
 import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortReservationException;
@@ -8,7 +9,6 @@ import io.github.portreservation.RuntimeReservation;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -25,7 +25,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import static io.github.portreservation.netty.NettyTestSupport.awaitEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -37,14 +36,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * distinct ports of the block; channel N+1 fails EXHAUSTED; once they are closed, N new binds succeed again.
  */
 @Tag("netty")
+@RequiresProvider
 class ReservedChannelConcurrencyTest {
     private static final int N = 16;
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
-
-    @BeforeAll
-    static void provider() {
-        assumeTrue(PortReservations.isAvailable(), () -> "no provider: " + PortReservations.unavailabilityCause());
-    }
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("io.github.portreservation.netty.Kind#everyTransport")
@@ -82,7 +77,7 @@ class ReservedChannelConcurrencyTest {
                 for (Channel c : channels) {
                     c.close().sync();
                 }
-                awaitEquals("free ports after round " + round, N, reservation::availablePorts);
+                Await.assertEventually(N, reservation::availablePorts, "free ports after round " + round);
             }
             Descriptors.awaitNoneOpenedSince(fds);
         } finally {

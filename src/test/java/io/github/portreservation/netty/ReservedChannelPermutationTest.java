@@ -1,5 +1,7 @@
 package io.github.portreservation.netty;
 
+import io.github.portreservation.testing.RequiresProvider;
+import io.github.portreservation.testing.Await;
 import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
@@ -32,7 +34,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 
-import static io.github.portreservation.netty.NettyTestSupport.awaitEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -47,6 +48,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * descriptors are back where they were.
  */
 @Tag("netty")
+@RequiresProvider
 class ReservedChannelPermutationTest {
     private static final int BLOCK = 4;
     private static final Map<Transport, EventLoopGroup> GROUPS = new EnumMap<>(Transport.class);
@@ -57,7 +59,6 @@ class ReservedChannelPermutationTest {
 
     @BeforeAll
     static void groups() {
-        assumeTrue(PortReservations.isAvailable(), () -> "no provider: " + PortReservations.unavailabilityCause());
         for (Transport t : Transport.values()) {
             if (t.isAvailable()) {
                 GROUPS.put(t, t.newGroup(2));
@@ -132,7 +133,7 @@ class ReservedChannelPermutationTest {
                 assertEquals(freeBefore - 1, reservation.availablePorts());
                 roundTrip(kind, channel, new InetSocketAddress(address, port), peer, received);
                 if (kind == Kind.TCP_SERVER) {
-                    awaitEquals("accepted children", 1, children::size);
+                    Await.assertEventually(1, children::size, "accepted children");
                     Channel child = children.get(0);
                     assertFalse(child.getClass().getName().contains("Reserved"), "children are plain: " + child);
                     assertEquals(freeBefore - 1, reservation.availablePorts(), "children take no port");
@@ -149,7 +150,7 @@ class ReservedChannelPermutationTest {
             for (Channel c : opened) {
                 c.close().sync();
             }
-            awaitEquals("free ports after close", freeBefore, reservation::availablePorts);
+            Await.assertEventually(freeBefore, reservation::availablePorts, "free ports after close");
             Descriptors.awaitNoneOpenedSince(fdsBefore);
         }
     }
@@ -184,7 +185,7 @@ class ReservedChannelPermutationTest {
                 break;
             case TCP_CLIENT:
                 NettyTestSupport.clientEcho(channel, received, "ping from a reserved source port");
-                awaitEquals("connections the peer accepted", 1, peer.remotePorts::size);
+                Await.assertEventually(1, peer.remotePorts::size, "connections the peer accepted");
                 assertEquals(bound.getPort(), peer.remotePorts.peek(), "source port seen by the peer");
                 break;
             default:

@@ -1,5 +1,7 @@
 package io.github.portreservation.netty;
 
+import io.github.portreservation.testing.RequiresProvider;
+import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortBinding;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
@@ -18,7 +20,6 @@ import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -43,13 +44,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@link ReservedChannels#requireReserved} tells a reserved channel from an ordinary one.
  */
 @Tag("netty")
+@RequiresProvider
 class TokenOnEveryChannelTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
-
-    @BeforeAll
-    static void available() {
-        assumeTrue(PortReservations.isAvailable(), "no provider here");
-    }
 
     private static ChannelFactory<ServerSocketChannel> server(Transport t) {
         return t == Transport.NIO ? ReservedChannelFactories.nioServer() : ReservedChannelFactories.epollServer();
@@ -88,8 +85,8 @@ class TokenOnEveryChannelTest {
             client.close().sync();
             server.close().sync();
             dgram.close().sync();
-            NettyTestSupport.awaitEquals("TCP ports back", 4, tcp::availablePorts);
-            NettyTestSupport.awaitEquals("UDP port back", 2, udp::availablePorts);
+            Await.assertEventually(4, tcp::availablePorts, "TCP ports back");
+            Await.assertEventually(2, udp::availablePorts, "UDP port back");
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
