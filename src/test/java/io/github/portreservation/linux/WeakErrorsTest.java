@@ -8,6 +8,7 @@ import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.RuntimeReservation;
+import io.github.portreservation.testing.Await;
 import io.github.portreservation.testing.ExternalProcess;
 import io.github.portreservation.testing.ExternalProcess.Result;
 import org.junit.jupiter.api.AfterEach;
@@ -214,11 +215,7 @@ class WeakErrorsTest {
         } finally {
             first.close();
         }
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (BoundPorts.timeWaitSockets(port) == 0) {
-            assertTrue(System.nanoTime() < deadline, "no TIME_WAIT socket on port " + port);
-            Thread.sleep(10);
-        }
+        Await.until(() -> "a TIME_WAIT socket on port " + port, () -> BoundPorts.timeWaitSockets(port) > 0);
         PortReservationException e = fails(Reason.IN_USE, () -> provider.acquire(Protocol.TCP, PortRange.of(port, 1)));
         assertEquals("EADDRINUSE", e.nativeName());
         assertContains(e, "cannot reserve TCP port " + port + " of block " + port + ": 1 closed TCP connection on port "
