@@ -98,8 +98,12 @@ class PooledChannelTest {
             ChannelFuture second = Kind.UDP.open(Transport.NIO, group, pool, any, null).await();
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             assertFalse(second.isSuccess(), "a full pool fails the bind on the event loop");
-            assertEquals(PortReservationException.Reason.EXHAUSTED,
-                    assertInstanceOf(PortReservationException.class, second.cause()).reason());
+            PortReservationException e = assertInstanceOf(PortReservationException.class, second.cause());
+            assertEquals(PortReservationException.Reason.EXHAUSTED, e.reason(), e.getMessage());
+            String loop = group.next().submit(() -> Thread.currentThread().getName()).get();
+            assertEquals("EXHAUSTED: no free port in " + pool + ": 1 of 1 ports leased in 1 of at most 1 blocks; "
+                    + "waiting refused: thread " + loop + " must never block (an event loop thread, says "
+                    + "NettyEventLoopThreads). Use leaseAsync() there, or bind from another thread", e.getMessage());
             assertTrue(millis < 5_000, "did not wait for the 30 s timeout: " + millis + " ms");
             first.close().sync();
             Await.assertEventually(0, () -> pool.statistics().leased(), "leases after close");

@@ -1,6 +1,5 @@
 package io.github.portreservation.netty;
 
-import io.github.portreservation.PortRange;
 import io.github.portreservation.testing.RequiresProvider;
 import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.testing.Await;
@@ -17,14 +16,16 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.TreeSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -61,7 +62,8 @@ class ReservedChannelConcurrencyTest {
                 for (Channel c : channels) {
                     ports.add(((InetSocketAddress) c.localAddress()).getPort());
                 }
-                assertEquals(portsOf(reservation.range()), ports, "each port of the block once");
+                assertEquals(IntStream.rangeClosed(reservation.range().start(), reservation.range().end()).boxed()
+                        .collect(Collectors.toSet()), ports, "each port of the block once");
                 Await.assertEventually(0, reservation::availablePorts, "reservation.availablePorts()");
 
                 ChannelFuture extra = kind.open(transport, group, reservation, new InetSocketAddress(LOOPBACK, 0),
@@ -84,14 +86,6 @@ class ReservedChannelConcurrencyTest {
             binders.shutdownNow();
             group.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         }
-    }
-
-    private static Set<Integer> portsOf(PortRange range) {
-        Set<Integer> ports = new TreeSet<>();
-        for (int p = range.start(); p <= range.end(); p++) {
-            ports.add(p);
-        }
-        return ports;
     }
 
     private static List<Channel> bindAllAtOnce(Transport transport, Kind kind, EventLoopGroup group,

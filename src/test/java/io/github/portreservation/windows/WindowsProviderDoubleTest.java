@@ -1,6 +1,6 @@
 package io.github.portreservation.windows;
 
-import java.util.TreeSet;
+import java.io.IOException;
 import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.PortBinding;
 import io.github.portreservation.PortBinder;
@@ -16,7 +16,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.DatagramChannel;
@@ -26,12 +25,15 @@ import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.IntFunction;
 import java.util.function.IntUnaryOperator;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 import static io.github.portreservation.windows.WindowsConstants.SIO_ACQUIRE_PORT_RESERVATION;
 import static io.github.portreservation.windows.WindowsConstants.SIO_ASSOCIATE_PORT_RESERVATION;
@@ -253,7 +255,7 @@ class WindowsProviderDoubleTest {
         // request, and a port-0 request that finds none free is EXHAUSTED; either way every port ends up bound once.
         Set<Integer> ports = bindConcurrently(reservation, sockets,
                 i -> i % 2 == 0 ? 0 : range.start() + i / 2, port -> port == 0 ? Reason.EXHAUSTED : Reason.IN_USE);
-        assertEquals(portsOf(range), ports);
+        assertEquals(IntStream.rangeClosed(range.start(), range.end()).boxed().collect(Collectors.toSet()), ports);
         assertEquals(10, reservation.boundPorts());
         assertEquals(0, reservation.availablePorts());
         assertEquals(10, control.double_reservation_ports_in_use(reservation.token().value()));
@@ -344,17 +346,9 @@ class WindowsProviderDoubleTest {
             sockets.add(server());
         }
         Set<Integer> ports = bindConcurrently(reservation, sockets, i -> 0, port -> Reason.EXHAUSTED);
-        assertEquals(portsOf(range), ports);
+        assertEquals(IntStream.rangeClosed(range.start(), range.end()).boxed().collect(Collectors.toSet()), ports);
         assertEquals(12, reservation.boundPorts());
         assertEquals(0, reservation.availablePorts());
-    }
-
-    private static Set<Integer> portsOf(PortRange range) {
-        Set<Integer> ports = new TreeSet<>();
-        for (int p = range.start(); p <= range.end(); p++) {
-            ports.add(p);
-        }
-        return ports;
     }
 
     /**
