@@ -98,8 +98,9 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
         }
     }
 
+    /** Ports neither bound nor being bound; at least 0 (an explicit bind may run while port-0 binds fill the rest). */
     private int free() {
-        return slots.length - bound - claimed - pendingAny;
+        return Math.max(0, slots.length - bound - claimed - pendingAny);
     }
 
     @Override
@@ -133,7 +134,8 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
             if (closed) {
                 throw new PortReservationException(Reason.CLOSED, "reservation " + this + " is closed; acquire a new one");
             }
-            if (free() == 0 && reclaimClosedSockets() == 0) {
+            // EXHAUSTED is the answer to port 0 only: an explicit port is IN_USE while a socket holds it (below).
+            if (port == 0 && free() == 0 && reclaimClosedSockets() == 0) {
                 int early = closedBindings();
                 throw new PortReservationException(Reason.EXHAUSTED, "all " + slots.length + " ports of " + this
                         + " are bound by sockets of this process (" + bound + " bound, " + (claimed + pendingAny)

@@ -1,13 +1,12 @@
 package io.github.portreservation.examples;
 
+import io.github.portreservation.testing.StubProvider;
+import io.github.portreservation.PortReservations;
+import io.github.portreservation.testing.RequiresProvider;
 import io.github.portreservation.PortReservationProvider;
 import io.github.portreservation.PortRange;
-import io.github.portreservation.PortReservationException;
 import io.github.portreservation.Protocol;
-import io.github.portreservation.ReservableSocket;
-import io.github.portreservation.ReservationToken;
 import io.github.portreservation.RuntimeReservation;
-import io.github.portreservation.PortBinding;
 import io.github.portreservation.testing.ExternalProcess;
 import io.github.portreservation.testing.ExternalProcess.Result;
 import org.junit.jupiter.api.Test;
@@ -18,9 +17,7 @@ import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -106,8 +103,8 @@ class ExampleMainsTest {
     }
 
     @Test
+    @RequiresProvider
     void tcpAndUdpEchoMainsServeUntilStopped() throws Exception {
-        ExampleTestSupport.provider();
         try (Child tcp = new Child(TcpEchoServer.class, "--ports", "4");
              Child udp = new Child(UdpEchoServer.class, "--ports", "4")) {
             Matcher t = tcp.await(TCP_ECHO);
@@ -126,8 +123,8 @@ class ExampleMainsTest {
     }
 
     @Test
+    @RequiresProvider
     void proxyMainForwardsThroughEveryListener() throws Exception {
-        ExampleTestSupport.provider();
         try (Child proxy = new Child(TcpProxy.class, "--listeners", "3")) {
             Matcher m = proxy.await(PROXY);
             String[] ports = m.group(1).split(", ");
@@ -141,8 +138,9 @@ class ExampleMainsTest {
     }
 
     @Test
+    @RequiresProvider
     void clientMainUsesTheSourcePortsItWasGiven() throws Exception {
-        PortReservationProvider provider = ExampleTestSupport.provider();
+        PortReservationProvider provider = PortReservations.provider();
         PortRange block;
         try (RuntimeReservation probe = provider.acquire(Protocol.TCP, 4)) {
             block = probe.range(); // a block that was free a moment ago; released for the child to take
@@ -163,7 +161,7 @@ class ExampleMainsTest {
     @Test
     void toolListOnWindowsPointsToNetsh() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int code = new ReservationTool(new NamedProvider("windows"), new PrintStream(out, true, StandardCharsets.UTF_8),
+        int code = new ReservationTool(new StubProvider("windows"), new PrintStream(out, true, StandardCharsets.UTF_8),
                 System.err).run("list");
         assertEquals(ReservationTool.OK, code);
         String text = out.toString(StandardCharsets.UTF_8);
@@ -171,56 +169,4 @@ class ExampleMainsTest {
         assertTrue(text.contains("Windows has no call that lists persistent reservations"), text);
     }
 
-    /** A provider that only has a name: the tool's list command asks nothing else. */
-    private static final class NamedProvider implements PortReservationProvider {
-        private final String name;
-
-        NamedProvider(String name) {
-            this.name = name;
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        private static PortReservationException unused() {
-            return new PortReservationException(PortReservationException.Reason.UNSUPPORTED, "not used by this test");
-        }
-
-        @Override
-        public RuntimeReservation acquire(Protocol protocol, PortRange range) {
-            throw unused();
-        }
-
-        @Override
-        public RuntimeReservation acquire(Protocol protocol, int count) {
-            throw unused();
-        }
-
-        @Override
-        public ReservationToken createPersistent(Protocol protocol, PortRange range) {
-            throw unused();
-        }
-
-        @Override
-        public Optional<ReservationToken> lookupPersistent(Protocol protocol, PortRange range) {
-            throw unused();
-        }
-
-        @Override
-        public void deletePersistent(Protocol protocol, PortRange range) {
-            throw unused();
-        }
-
-        @Override
-        public PortBinding bind(ReservationToken token, ReservableSocket socket, InetSocketAddress requested) {
-            throw unused();
-        }
-
-        @Override
-        public Optional<RuntimeReservation> runtimeReservation(ReservationToken token) {
-            throw unused();
-        }
-    }
 }

@@ -1,7 +1,5 @@
 package io.github.portreservation.examples;
 
-import io.github.portreservation.PortReservationProvider;
-import io.github.portreservation.PortReservations;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,20 +10,12 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.Arrays;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** Real JDK clients and the provider for the example tests. */
+/** Real JDK clients for the example tests. */
 final class ExampleTestSupport {
     static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
     private ExampleTestSupport() {
-    }
-
-    /** The platform's provider; skips the test where port reservations do not work. */
-    static PortReservationProvider provider() {
-        assumeTrue(PortReservations.isAvailable(), () -> "no port reservation provider here: "
-                + PortReservations.unavailabilityCause());
-        return PortReservations.provider();
     }
 
     /** Sends {@code message} over a new TCP connection and returns exactly as many bytes read back. */

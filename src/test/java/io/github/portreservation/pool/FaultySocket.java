@@ -1,7 +1,7 @@
 package io.github.portreservation.pool;
 
-import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
+import io.github.portreservation.testing.ForwardingSocket;
 
 import java.io.IOException;
 import java.net.BindException;
@@ -12,30 +12,14 @@ import java.net.SocketException;
  * Fault injection around a real socket: the next bind fails as if another process held the port
  * ({@code EADDRINUSE}), or with an error that is not the port's fault, before reaching the kernel.
  */
-final class FaultySocket implements ReservableSocket {
+final class FaultySocket extends ForwardingSocket {
     enum Fault { NONE, PORT_TAKEN, OTHER_ERROR }
 
-    private final ReservableSocket delegate;
     private volatile Fault nextFault;
 
     FaultySocket(ReservableSocket delegate, Fault nextFault) {
-        this.delegate = delegate;
+        super(delegate);
         this.nextFault = nextFault;
-    }
-
-    @Override
-    public Protocol protocol() {
-        return delegate.protocol();
-    }
-
-    @Override
-    public void enablePortSharing() throws IOException {
-        delegate.enablePortSharing();
-    }
-
-    @Override
-    public long nativeHandle() {
-        return delegate.nativeHandle();
     }
 
     @Override
@@ -48,21 +32,11 @@ final class FaultySocket implements ReservableSocket {
         if (fault == Fault.OTHER_ERROR) {
             throw new SocketException("Network is unreachable (injected)");
         }
-        delegate.bind(localAddress);
-    }
-
-    @Override
-    public InetSocketAddress localAddress() throws IOException {
-        return delegate.localAddress();
-    }
-
-    @Override
-    public boolean socketExists() {
-        return delegate.socketExists();
+        super.bind(localAddress);
     }
 
     @Override
     public String toString() {
-        return "Faulty" + delegate;
+        return "Faulty" + delegate();
     }
 }
