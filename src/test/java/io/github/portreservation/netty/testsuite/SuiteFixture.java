@@ -283,7 +283,7 @@ final class SuiteFixture implements AutoCloseable {
         if (permutation.isStock()) {
             return "closed holding a port: n/a";
         }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Await.TIMEOUT_MILLIS);
+        long deadline = System.nanoTime() + Await.TIMEOUT.toNanos();
         List<String> holding = closedHolding();
         while (!holding.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(10);
