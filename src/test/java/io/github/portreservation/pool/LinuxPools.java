@@ -3,11 +3,9 @@ package io.github.portreservation.pool;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationProvider;
 import io.github.portreservation.PortReservations;
+import io.github.portreservation.testing.HeldPorts;
 
 import java.io.IOException;
-import java.net.BindException;
-import java.net.InetSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -18,7 +16,6 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -48,17 +45,12 @@ final class LinuxPools {
 
     /** Asserts that a socket without SO_REUSEPORT (as another program would open) cannot bind {@code port}. */
     static void assertHeld(int port) throws IOException {
-        try (ServerSocketChannel intruder = ServerSocketChannel.open()) {
-            assertThrows(BindException.class, () -> intruder.bind(new InetSocketAddress(port)),
-                    "port " + port + " should be held");
-        }
+        HeldPorts.assertHeld(port);
     }
 
     /** Asserts that every port of {@code range} is held. */
     static void assertHeld(PortRange range) throws IOException {
-        for (int p = range.start(); p <= range.end(); p++) {
-            assertHeld(p);
-        }
+        HeldPorts.assertHeld(range);
     }
 
     /** Asserts that {@code port} is in one of {@code ranges}. */
