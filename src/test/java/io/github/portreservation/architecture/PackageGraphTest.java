@@ -38,7 +38,8 @@ class PackageGraphTest {
             BASE + ".pool", Set.of(BASE, BASE + ".internal"),
             BASE + ".netty", Set.of(BASE, BASE + ".internal", BASE + ".pool"),
             // Framework adapters (docs/integrations.md): on top, each using the API, the pool and Netty only.
-            BASE + ".junit", Set.of(BASE, BASE + ".pool"));
+            BASE + ".junit", Set.of(BASE, BASE + ".pool"),
+            BASE + ".micrometer", Set.of(BASE, BASE + ".pool"));
     /** Foreign packages each library package may use besides the JDK's ({@code java.*}). */
     private static final Map<String, String> FOREIGN = Map.of(
             BASE, "",
@@ -47,7 +48,8 @@ class PackageGraphTest {
             BASE + ".windows", "com\\.sun\\.jna(\\..*)?",
             BASE + ".pool", "",
             BASE + ".netty", "io\\.netty\\.(channel|util|bootstrap|buffer)(\\..*)?",
-            BASE + ".junit", "org\\.junit\\.jupiter\\.api(\\..*)?");
+            BASE + ".junit", "org\\.junit\\.jupiter\\.api(\\..*)?",
+            BASE + ".micrometer", "io\\.micrometer\\.core\\.instrument(\\..*)?");
 
     private static Map<String, Set<String>> edges;
 

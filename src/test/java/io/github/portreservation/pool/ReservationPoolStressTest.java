@@ -1,5 +1,6 @@
 package io.github.portreservation.pool;
 
+import io.github.portreservation.testing.FaultySocket;
 import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;

@@ -1,4 +1,4 @@
-package io.github.portreservation.pool;
+package io.github.portreservation.testing;
 
 import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
@@ -12,13 +12,15 @@ import java.net.SocketException;
  * Fault injection around a real socket: the next bind fails as if another process held the port
  * ({@code EADDRINUSE}), or with an error that is not the port's fault, before reaching the kernel.
  */
-final class FaultySocket implements ReservableSocket {
-    enum Fault { NONE, PORT_TAKEN, OTHER_ERROR }
+public final class FaultySocket implements ReservableSocket {
+    /** What the next bind does. */
+    public enum Fault { NONE, PORT_TAKEN, OTHER_ERROR }
 
     private final ReservableSocket delegate;
     private volatile Fault nextFault;
 
-    FaultySocket(ReservableSocket delegate, Fault nextFault) {
+    /** Wraps {@code delegate}; its next bind fails with {@code nextFault}. */
+    public FaultySocket(ReservableSocket delegate, Fault nextFault) {
         this.delegate = delegate;
         this.nextFault = nextFault;
     }
