@@ -39,7 +39,8 @@ class PackageGraphTest {
             BASE + ".netty", Set.of(BASE, BASE + ".internal", BASE + ".pool"),
             // Framework adapters (docs/integrations.md): on top, each using the API, the pool and Netty only.
             BASE + ".junit", Set.of(BASE, BASE + ".pool"),
-            BASE + ".micrometer", Set.of(BASE, BASE + ".pool"));
+            BASE + ".micrometer", Set.of(BASE, BASE + ".pool"),
+            BASE + ".reactor", Set.of(BASE, BASE + ".netty"));
     /** Foreign packages each library package may use besides the JDK's ({@code java.*}). */
     private static final Map<String, String> FOREIGN = Map.of(
             BASE, "",
@@ -49,7 +50,9 @@ class PackageGraphTest {
             BASE + ".pool", "",
             BASE + ".netty", "io\\.netty\\.(channel|util|bootstrap|buffer)(\\..*)?",
             BASE + ".junit", "org\\.junit\\.jupiter\\.api(\\..*)?",
-            BASE + ".micrometer", "io\\.micrometer\\.core\\.instrument(\\..*)?");
+            BASE + ".micrometer", "io\\.micrometer\\.core\\.instrument(\\..*)?",
+            BASE + ".reactor", "(reactor\\.(core|netty)|io\\.netty\\.(channel|util\\.concurrent)"
+                    + "|org\\.springframework\\.(boot\\.web\\.server|context|http\\.client))(\\..*)?");
 
     private static Map<String, Set<String>> edges;
 
