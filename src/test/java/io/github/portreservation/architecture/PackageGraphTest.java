@@ -40,7 +40,8 @@ class PackageGraphTest {
             // Framework adapters (docs/integrations.md): on top, each using the API, the pool and Netty only.
             BASE + ".junit", Set.of(BASE, BASE + ".pool"),
             BASE + ".micrometer", Set.of(BASE, BASE + ".pool"),
-            BASE + ".reactor", Set.of(BASE, BASE + ".netty"));
+            BASE + ".reactor", Set.of(BASE, BASE + ".netty"),
+            BASE + ".grpc", Set.of(BASE, BASE + ".netty"));
     /** Foreign packages each library package may use besides the JDK's ({@code java.*}). */
     private static final Map<String, String> FOREIGN = Map.of(
             BASE, "",
@@ -52,7 +53,8 @@ class PackageGraphTest {
             BASE + ".junit", "org\\.junit\\.jupiter\\.api(\\..*)?",
             BASE + ".micrometer", "io\\.micrometer\\.core\\.instrument(\\..*)?",
             BASE + ".reactor", "(reactor\\.(core|netty)|io\\.netty\\.(channel|util\\.concurrent)"
-                    + "|org\\.springframework\\.(boot\\.web\\.server|context|http\\.client))(\\..*)?");
+                    + "|org\\.springframework\\.(boot\\.web\\.server|context|http\\.client))(\\..*)?",
+            BASE + ".grpc", "(io\\.grpc|io\\.netty\\.(channel|util\\.concurrent))(\\..*)?");
 
     private static Map<String, Set<String>> edges;
 
