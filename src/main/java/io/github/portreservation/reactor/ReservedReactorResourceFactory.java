@@ -29,8 +29,8 @@ import java.util.function.Supplier;
  *
  * <p>Why a resource factory: Spring Boot 4's {@code NettyWebServer} applies {@code runOn(resourceFactory's loop
  * resources)} after every {@code NettyServerCustomizer}, so a customizer's {@code runOn(...)} is silently replaced.
- * Boot's own {@code ReactorResourceFactory} bean backs off when this one is declared. It also serves
- * {@code WebClient}'s {@code ReactorClientHttpConnector}; a client binder given here reserves its source ports.
+ * Boot's own {@code ReactorResourceFactory} bean backs off when this one is declared. A client binder given here
+ * reserves the source ports of the clients that run on this factory's loop resources.
  *
  * <p>The start-up check: this bean listens for every {@link WebServerInitializedEvent} of its context; when the web
  * server's port is not one its reserved server channels hold (another {@code ReactorResourceFactory} or
