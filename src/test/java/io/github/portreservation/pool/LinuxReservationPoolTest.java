@@ -1,5 +1,6 @@
 package io.github.portreservation.pool;
 
+import io.github.portreservation.testing.FaultySocket;
 import io.github.portreservation.PortReservations;
 import io.github.portreservation.testing.RequiresProvider;
 import io.github.portreservation.testing.Await;
@@ -31,7 +32,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import static io.github.portreservation.pool.LinuxPools.assertHeld;
+import static io.github.portreservation.testing.HeldPorts.assertHeld;
 import static io.github.portreservation.pool.LinuxPools.assertInside;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -47,7 +47,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
-import static io.github.portreservation.pool.LinuxPools.assertHeld;
+import static io.github.portreservation.testing.HeldPorts.assertHeld;
 import static io.github.portreservation.pool.LinuxPools.assertInside;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,5 +1,6 @@
 package io.github.portreservation.pool;
 
+import io.github.portreservation.testing.FaultySocket;
 import io.github.portreservation.PortReservations;
 import io.github.portreservation.testing.RequiresProvider;
 import io.github.portreservation.testing.Descriptors;

@@ -1,7 +1,6 @@
-package io.github.portreservation.pool;
+package io.github.portreservation.testing;
 
 import io.github.portreservation.ReservableSocket;
-import io.github.portreservation.testing.ForwardingSocket;
 
 import java.io.IOException;
 import java.net.BindException;
@@ -12,12 +11,14 @@ import java.net.SocketException;
  * Fault injection around a real socket: the next bind fails as if another process held the port
  * ({@code EADDRINUSE}), or with an error that is not the port's fault, before reaching the kernel.
  */
-final class FaultySocket extends ForwardingSocket {
-    enum Fault { NONE, PORT_TAKEN, OTHER_ERROR }
+public final class FaultySocket extends ForwardingSocket {
+    /** What the next bind does. */
+    public enum Fault { NONE, PORT_TAKEN, OTHER_ERROR }
 
     private volatile Fault nextFault;
 
-    FaultySocket(ReservableSocket delegate, Fault nextFault) {
+    /** Wraps {@code delegate}; its next bind fails with {@code nextFault}. */
+    public FaultySocket(ReservableSocket delegate, Fault nextFault) {
         super(delegate);
         this.nextFault = nextFault;
     }
