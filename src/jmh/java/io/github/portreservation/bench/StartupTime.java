@@ -1,0 +1,175 @@
+package io.github.portreservation.bench;
+
+import io.github.portreservation.PortReservations;
+import io.github.portreservation.Protocol;
+import io.github.portreservation.RuntimeReservation;
+import io.github.portreservation.netty.ReservedChannelFactories;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Start-up cost of a reserved listener: cold JVMs, each starting one NIO TCP server on 127.0.0.1 and exiting, with a
+ * plain Netty listener ({@code .channel(NioServerSocketChannel.class)}, port 0) against a reserved one
+ * ({@code PortReservations.provider().acquire(TCP, 1)}, then {@code ReservedChannelFactories.nioServer(reservation)}).
+ *
+ * <p>Pairs of JVMs run one after the other, the plain one first in even pairs and second in odd ones, so that both see
+ * the same drift of the machine. Each child measures {@code main()} to the bound channel with {@link System#nanoTime()}
+ * (class loading and initialization of Netty and of this library, the reservation, the bind); the parent also measures
+ * the wall time from starting the process to reading the child's line (this adds the JVM's own start). The figures are
+ * medians over all JVMs of a kind, and the median of the per-pair differences.
+ *
+ * <p>The children get an application's class path: the parent's entries that are directories (the library's and the
+ * harness's classes) or Netty and JNA jars; nothing else of the test class path. Usage:
+ * {@code StartupTime [pairs] [extra JVM flag...]} (default 11 pairs); run by the {@code bench} profile.
+ */
+public final class StartupTime {
+    private static final String PLAIN = "plain";
+    private static final String RESERVED = "reserved";
+
+    private StartupTime() {
+    }
+
+    /** Runs the pairs and prints each JVM's times and the medians. */
+    public static void main(String[] args) throws Exception {
+        int pairs = args.length > 0 ? Integer.parseInt(args[0]) : 11;
+        List<String> flags = args.length > 1 ? Arrays.asList(args).subList(1, args.length) : List.of();
+        String classPath = applicationClassPath(System.getProperty("java.class.path"));
+        long[][] inMain = new long[2][pairs];
+        long[][] wall = new long[2][pairs];
+        run(classPath, flags, PLAIN); // one of each, not counted: the first JVM also fills the OS's file cache
+        run(classPath, flags, RESERVED);
+        for (int i = 0; i < pairs; i++) {
+            for (int k = 0; k < 2; k++) {
+                int kind = (i & 1) == 0 ? k : 1 - k;
+                long[] times = run(classPath, flags, kind == 0 ? PLAIN : RESERVED);
+                inMain[kind][i] = times[0];
+                wall[kind][i] = times[1];
+                System.out.printf(Locale.ROOT, "pair %2d %-8s main->bound %6.1f ms, process start->bound %6.1f ms%n",
+                        i, kind == 0 ? PLAIN : RESERVED, ms(times[0]), ms(times[1]));
+            }
+        }
+        System.out.printf(Locale.ROOT, "startup (%d pairs, %s, %d cores): median main->bound plain %.1f ms, reserved "
+                        + "%.1f ms, difference (median of pairs) %+.1f ms; median process start->bound plain %.1f ms, "
+                        + "reserved %.1f ms, difference %+.1f ms%n", pairs, System.getProperty("java.vm.version"),
+                Runtime.getRuntime().availableProcessors(), ms(median(inMain[0])), ms(median(inMain[1])),
+                ms(medianDifference(inMain)), ms(median(wall[0])), ms(median(wall[1])), ms(medianDifference(wall)));
+    }
+
+    /** The entries of {@code classPath} an application with this library would have. */
+    static String applicationClassPath(String classPath) {
+        List<String> kept = new ArrayList<>();
+        for (String entry : classPath.split(File.pathSeparator)) {
+            String unixPath = entry.replace(File.separatorChar, '/');
+            if (Files.isDirectory(Path.of(entry)) || unixPath.contains("/io/netty/")
+                    || unixPath.contains("/net/java/dev/jna/")) {
+                kept.add(entry);
+            }
+        }
+        return String.join(File.pathSeparator, kept);
+    }
+
+    private static long[] run(String classPath, List<String> flags, String kind) throws IOException,
+            InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(flags);
+        command.addAll(List.of("-cp", classPath, Child.class.getName(), kind));
+        long start = System.nanoTime();
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String line;
+        List<String> output = new ArrayList<>();
+        long inMain = -1;
+        long wall = -1;
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            while ((line = out.readLine()) != null) {
+                if (line.startsWith("bound ") && wall < 0) {
+                    wall = System.nanoTime() - start;
+                    inMain = Long.parseLong(line.substring("bound ".length()).trim());
+                } else {
+                    output.add(line);
+                }
+            }
+        }
+        if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0 || inMain < 0) {
+            process.destroyForcibly();
+            throw new IllegalStateException(kind + " JVM failed (exit " + (process.isAlive() ? "none" :
+                    process.exitValue()) + "): " + String.join("\n", output));
+        }
+        return new long[] {inMain, wall};
+    }
+
+    private static double ms(long nanos) {
+        return nanos / 1e6;
+    }
+
+    static long median(long[] values) {
+        long[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    private static long medianDifference(long[][] times) {
+        long[] differences = new long[times[0].length];
+        for (int i = 0; i < differences.length; i++) {
+            differences[i] = times[1][i] - times[0][i];
+        }
+        return median(differences);
+    }
+
+    /** One cold JVM: binds a plain or a reserved listener, prints {@code bound NANOS}, closes everything, exits. */
+    public static final class Child {
+        private Child() {
+        }
+
+        /** {@code plain} or {@code reserved}. */
+        public static void main(String[] args) throws Exception {
+            long start = System.nanoTime();
+            boolean reserved = args[0].equals(RESERVED);
+            EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+            RuntimeReservation reservation = null;
+            try {
+                ServerBootstrap bootstrap = new ServerBootstrap().group(group)
+                        .childHandler(new ChannelInboundHandlerAdapter());
+                if (reserved) {
+                    reservation = PortReservations.provider().acquire(Protocol.TCP, 1);
+                    bootstrap.channelFactory(ReservedChannelFactories.nioServer(reservation));
+                } else {
+                    bootstrap.channel(NioServerSocketChannel.class);
+                }
+                Channel server = bootstrap.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync()
+                        .channel();
+                long elapsed = System.nanoTime() - start;
+                System.out.println("bound " + elapsed);
+                System.out.flush();
+                server.close().sync();
+            } finally {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+                if (reservation != null) {
+                    reservation.close();
+                }
+            }
+        }
+    }
+}
