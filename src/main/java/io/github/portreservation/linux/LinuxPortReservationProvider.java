@@ -11,9 +11,12 @@ import io.github.portreservation.ReservationToken;
 import io.github.portreservation.RuntimeReservation;
 import io.github.portreservation.internal.Log;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.security.SecureRandom;
@@ -70,6 +73,7 @@ import static io.github.portreservation.PortReservationException.checkNotNull;
 public final class LinuxPortReservationProvider implements PortReservationProvider {
     private static final Log logger = Log.of(LinuxPortReservationProvider.class);
     private static final Path LOCAL_PORT_RANGE = Paths.get("/proc/sys/net/ipv4/ip_local_port_range");
+    private static final Path URANDOM = Paths.get("/dev/urandom");
     private static final String LOCAL_PORT_RANGE_SYSCTL = "net.ipv4.ip_local_port_range";
     /** High 32 bits of tokens that name persistent blocks ("PRSV"); runtime tokens never have them. */
     private static final long PERSISTENT_TAG = 0x50525356L << 32;
@@ -83,7 +87,6 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
             new ConcurrentHashMap<>();
 
     private final ReservedPortsFile reservedPorts;
-    private final SecureRandom random = new SecureRandom();
     private final RecentlyTakenPorts recentlyTaken = new RecentlyTakenPorts(System::nanoTime);
     private final LongAdder searchCollisions = new LongAdder();
     private final LongAdder searchSweeps = new LongAdder();
@@ -249,7 +252,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
     /** A token no open runtime reservation of this JVM has, registered in {@link #OPEN_TOKENS} for this provider. */
     private ReservationToken newRuntimeToken() {
         for (;;) {
-            long value = random.nextLong();
+            long value = randomBits();
             if (value != 0 && (value & TAG_MASK) != PERSISTENT_TAG) {
                 ReservationToken token = ReservationToken.of(value);
                 if (OPEN_TOKENS.putIfAbsent(token, self) == null) {
@@ -257,6 +260,31 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
                 }
             }
         }
+    }
+
+    /**
+     * 64 unpredictable bits for a runtime token, read from {@code /dev/urandom} (the source of SecureRandom's default
+     * NativePRNG too): creating the first SecureRandom initializes the JCA provider framework, which cost a cold JVM
+     * 15-30 ms of a reserved listener's start-up (StartupTime, docs/benchmarks.md). SecureRandom when the device
+     * cannot be read.
+     */
+    private static long randomBits() {
+        try (FileChannel urandom = FileChannel.open(URANDOM)) {
+            ByteBuffer bits = ByteBuffer.allocate(Long.BYTES);
+            while (bits.hasRemaining()) {
+                if (urandom.read(bits) < 0) {
+                    throw new EOFException(URANDOM + " ended");
+                }
+            }
+            return bits.flip().getLong();
+        } catch (IOException | SecurityException e) {
+            return FallbackRandom.INSTANCE.nextLong();
+        }
+    }
+
+    /** Created only when /dev/urandom cannot be read. */
+    private static final class FallbackRandom {
+        static final SecureRandom INSTANCE = new SecureRandom();
     }
 
     void forget(HeldReservation reservation) {
