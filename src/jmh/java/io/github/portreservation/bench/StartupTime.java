@@ -35,12 +35,17 @@ import java.util.concurrent.TimeUnit;
  * <p>Pairs of JVMs run one after the other, the plain one first in even pairs and second in odd ones, so that both see
  * the same drift of the machine. Each child measures {@code main()} to the bound channel with {@link System#nanoTime()}
  * (class loading and initialization of Netty and of this library, the reservation, the bind); the parent also measures
- * the wall time from starting the process to reading the child's line (this adds the JVM's own start). The figures are
- * medians over all JVMs of a kind, and the median of the per-pair differences.
+ * the wall time from starting the process to reading the child's line (this adds the JVM's own start). On Linux the
+ * child also reports the CPU time all its threads had used when the channel was bound ({@code /proc/self/task/}*
+ * {@code /schedstat}, read after the measurement): on a busy machine wall times also count waiting for a core, CPU
+ * times do not. The figures are medians over all JVMs of a kind, the median of the per-pair differences, and the
+ * minimum of each kind (waiting for a core only adds time, so the fastest start is the least disturbed one).
  *
- * <p>The children get an application's class path: the parent's entries that are directories (the library's and the
- * harness's classes) or Netty and JNA jars; nothing else of the test class path. Usage:
- * {@code StartupTime [pairs] [extra JVM flag...]} (default 11 pairs); run by the {@code bench} profile.
+ * <p>The children get the class path of a Linux application with this library: the parent's entries that are
+ * directories (the library's and the harness's classes) or Netty jars; nothing else of the test class path, and no JNA
+ * (an optional dependency that only the Windows provider uses). {@code --with-jna} adds the JNA jars, as the former
+ * compile-scope dependency did: the ServiceLoader lookup of the providers then opens them too. Usage:
+ * {@code StartupTime [pairs] [--with-jna] [extra JVM flag...]} (default 11 pairs); run by the {@code bench} profile.
  */
 public final class StartupTime {
     private static final String PLAIN = "plain";
@@ -52,10 +57,12 @@ public final class StartupTime {
     /** Runs the pairs and prints each JVM's times and the medians. */
     public static void main(String[] args) throws Exception {
         int pairs = args.length > 0 ? Integer.parseInt(args[0]) : 11;
-        List<String> flags = args.length > 1 ? Arrays.asList(args).subList(1, args.length) : List.of();
-        String classPath = applicationClassPath(System.getProperty("java.class.path"));
+        List<String> flags = new ArrayList<>(args.length > 1 ? Arrays.asList(args).subList(1, args.length) : List.of());
+        boolean withJna = flags.remove("--with-jna");
+        String classPath = applicationClassPath(System.getProperty("java.class.path"), withJna);
         long[][] inMain = new long[2][pairs];
         long[][] wall = new long[2][pairs];
+        long[][] cpu = new long[2][pairs];
         run(classPath, flags, PLAIN); // one of each, not counted: the first JVM also fills the OS's file cache
         run(classPath, flags, RESERVED);
         for (int i = 0; i < pairs; i++) {
@@ -64,24 +71,34 @@ public final class StartupTime {
                 long[] times = run(classPath, flags, kind == 0 ? PLAIN : RESERVED);
                 inMain[kind][i] = times[0];
                 wall[kind][i] = times[1];
-                System.out.printf(Locale.ROOT, "pair %2d %-8s main->bound %6.1f ms, process start->bound %6.1f ms%n",
-                        i, kind == 0 ? PLAIN : RESERVED, ms(times[0]), ms(times[1]));
+                cpu[kind][i] = times[2];
+                System.out.printf(Locale.ROOT, "pair %2d %-8s main->bound %6.1f ms, process start->bound %6.1f ms, "
+                        + "CPU at bound %6.1f ms%n", i, kind == 0 ? PLAIN : RESERVED, ms(times[0]), ms(times[1]),
+                        ms(times[2]));
             }
         }
-        System.out.printf(Locale.ROOT, "startup (%d pairs, %s, %d cores): median main->bound plain %.1f ms, reserved "
+        System.out.printf(Locale.ROOT, "startup (%d pairs, %s, %s, %d cores): median main->bound plain %.1f ms, reserved "
                         + "%.1f ms, difference (median of pairs) %+.1f ms; median process start->bound plain %.1f ms, "
-                        + "reserved %.1f ms, difference %+.1f ms%n", pairs, System.getProperty("java.vm.version"),
+                        + "reserved %.1f ms, difference %+.1f ms; median CPU time at bound plain %.1f ms, reserved %.1f ms, "
+                        + "difference %+.1f ms%n", pairs, withJna ? "JNA on the class path" : "no JNA",
+                System.getProperty("java.vm.version"),
                 Runtime.getRuntime().availableProcessors(), ms(median(inMain[0])), ms(median(inMain[1])),
-                ms(medianDifference(inMain)), ms(median(wall[0])), ms(median(wall[1])), ms(medianDifference(wall)));
+                ms(medianDifference(inMain)), ms(median(wall[0])), ms(median(wall[1])), ms(medianDifference(wall)),
+                ms(median(cpu[0])), ms(median(cpu[1])), ms(medianDifference(cpu)));
+        System.out.printf(Locale.ROOT, "startup minimum: main->bound plain %.1f ms, reserved %.1f ms (%+.1f ms); process "
+                        + "start->bound plain %.1f ms, reserved %.1f ms (%+.1f ms); CPU at bound plain %.1f ms, reserved "
+                        + "%.1f ms (%+.1f ms)%n", ms(min(inMain[0])), ms(min(inMain[1])),
+                ms(min(inMain[1]) - min(inMain[0])), ms(min(wall[0])), ms(min(wall[1])),
+                ms(min(wall[1]) - min(wall[0])), ms(min(cpu[0])), ms(min(cpu[1])), ms(min(cpu[1]) - min(cpu[0])));
     }
 
-    /** The entries of {@code classPath} an application with this library would have. */
-    static String applicationClassPath(String classPath) {
+    /** The entries of {@code classPath} a Linux application with this library would have (and JNA's if asked). */
+    static String applicationClassPath(String classPath, boolean withJna) {
         List<String> kept = new ArrayList<>();
         for (String entry : classPath.split(File.pathSeparator)) {
             String unixPath = entry.replace(File.separatorChar, '/');
             if (Files.isDirectory(Path.of(entry)) || unixPath.contains("/io/netty/")
-                    || unixPath.contains("/net/java/dev/jna/")) {
+                    || withJna && unixPath.contains("/net/java/dev/jna/")) {
                 kept.add(entry);
             }
         }
@@ -100,12 +117,15 @@ public final class StartupTime {
         List<String> output = new ArrayList<>();
         long inMain = -1;
         long wall = -1;
+        long cpu = -1;
         try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8))) {
             while ((line = out.readLine()) != null) {
                 if (line.startsWith("bound ") && wall < 0) {
                     wall = System.nanoTime() - start;
-                    inMain = Long.parseLong(line.substring("bound ".length()).trim());
+                    String[] fields = line.substring("bound ".length()).trim().split(" ");
+                    inMain = Long.parseLong(fields[0]);
+                    cpu = Long.parseLong(fields[1]);
                 } else {
                     output.add(line);
                 }
@@ -116,7 +136,7 @@ public final class StartupTime {
             throw new IllegalStateException(kind + " JVM failed (exit " + (process.isAlive() ? "none" :
                     process.exitValue()) + "): " + String.join("\n", output));
         }
-        return new long[] {inMain, wall};
+        return new long[] {inMain, wall, cpu};
     }
 
     private static double ms(long nanos) {
@@ -130,6 +150,10 @@ public final class StartupTime {
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
+    private static long min(long[] values) {
+        return Arrays.stream(values).min().orElseThrow();
+    }
+
     private static long medianDifference(long[][] times) {
         long[] differences = new long[times[0].length];
         for (int i = 0; i < differences.length; i++) {
@@ -138,7 +162,31 @@ public final class StartupTime {
         return median(differences);
     }
 
-    /** One cold JVM: binds a plain or a reserved listener, prints {@code bound NANOS}, closes everything, exits. */
+    /**
+     * CPU nanoseconds used so far by all threads of this JVM (Linux: the first field of each thread's schedstat), or
+     * -1 where that cannot be read.
+     */
+    static long cpuNanos() {
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            long sum = 0;
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String stat = Files.readString(task.resolve("schedstat"));
+                    sum += Long.parseLong(stat.substring(0, stat.indexOf(' ')));
+                } catch (IOException e) {
+                    // the thread ended meanwhile
+                }
+            }
+            return sum;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * One cold JVM: binds a plain or a reserved listener, prints {@code bound NANOS CPU_NANOS}, closes everything,
+     * exits.
+     */
     public static final class Child {
         private Child() {
         }
@@ -161,7 +209,7 @@ public final class StartupTime {
                 Channel server = bootstrap.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync()
                         .channel();
                 long elapsed = System.nanoTime() - start;
-                System.out.println("bound " + elapsed);
+                System.out.println("bound " + elapsed + " " + cpuNanos());
                 System.out.flush();
                 server.close().sync();
             } finally {

@@ -265,8 +265,8 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
     /**
      * 64 unpredictable bits for a runtime token, read from {@code /dev/urandom} (the source of SecureRandom's default
      * NativePRNG too): creating the first SecureRandom initializes the JCA provider framework, which cost a cold JVM
-     * 15-30 ms of a reserved listener's start-up (StartupTime, docs/benchmarks.md). SecureRandom when the device
-     * cannot be read.
+     * 15-30 ms of a reserved listener's start-up (measured by the bench harness StartupTime). SecureRandom when the
+     * device cannot be read.
      */
     private static long randomBits() {
         try (FileChannel urandom = FileChannel.open(URANDOM)) {
