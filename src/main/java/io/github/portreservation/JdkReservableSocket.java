@@ -64,6 +64,12 @@ final class JdkReservableSocket implements ReservableSocket {
     }
 
     @Override
+    public boolean portSharingRequested() throws IOException {
+        return channel.getOption(StandardSocketOptions.SO_REUSEPORT)
+                || protocol == Protocol.UDP && channel.getOption(StandardSocketOptions.SO_REUSEADDR);
+    }
+
+    @Override
     public long nativeHandle() {
         return SocketHandles.handleOf(channel);
     }

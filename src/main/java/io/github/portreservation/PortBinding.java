@@ -17,8 +17,17 @@ public interface PortBinding extends AutoCloseable {
     /** The local address the socket is bound to. */
     InetSocketAddress localAddress();
 
-    /** Whether the port is still counted as used by this binding. */
+    /** Whether this binding is open: not closed yet. */
     boolean isActive();
+
+    /**
+     * Whether the port is still used through this binding: its socket exists ({@link ReservableSocket#socketExists()}),
+     * whether or not the binding was closed. A port is free again once its binding is closed and this is false; a
+     * binding whose socket is gone though it was never closed no longer holds its port either.
+     */
+    default boolean holdsPort() {
+        return isActive();
+    }
 
     /** Gives the port back to its reservation. Idempotent, thread-safe, never throws. */
     @Override

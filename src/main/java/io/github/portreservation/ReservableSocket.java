@@ -36,6 +36,18 @@ public interface ReservableSocket {
     /** Binds the socket to {@code localAddress} (a server socket also starts listening). */
     void bind(InetSocketAddress localAddress) throws IOException;
 
+    /**
+     * Whether the application asked this socket to share its address and port, before the bind: SO_REUSEPORT, or for
+     * UDP SO_REUSEADDR, as set on the socket (by its Netty options, say). A binder lets several sockets of this process
+     * use one reserved port on overlapping addresses only when all of them asked (see {@link PortBinder}). Read before
+     * {@link #enablePortSharing()}, which a Linux binder calls for its own reasons.
+     *
+     * @throws IOException when the options cannot be read
+     */
+    default boolean portSharingRequested() throws IOException {
+        return false;
+    }
+
     /** The address the socket is bound to, or null when it is not bound. */
     InetSocketAddress localAddress() throws IOException;
 

@@ -101,7 +101,7 @@ class JnaAbsentTest {
         ReservationPool pool = ReservationPool.builder(PortReservations.provider(), Protocol.UDP).blockSize(4).build();
         try {
             Channel udp = new Bootstrap().group(group)
-                    .channelFactory(pool.datagramChannelFactory())
+                    .channelFactory(ReservedChannelFactories.nioDatagram(pool))
                     .handler(new ChannelInboundHandlerAdapter())
                     .bind(new InetSocketAddress(LOOPBACK, 0)).sync().channel();
             int port = ((InetSocketAddress) udp.localAddress()).getPort();

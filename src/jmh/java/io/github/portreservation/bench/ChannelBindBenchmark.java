@@ -2,6 +2,7 @@ package io.github.portreservation.bench;
 
 import io.github.portreservation.PortReservations;
 import io.github.portreservation.Protocol;
+import io.github.portreservation.netty.ReservedChannelFactories;
 import io.github.portreservation.pool.ReservationPool;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -67,10 +68,10 @@ public class ChannelBindBenchmark {
             }
         };
         plainServer = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class).childHandler(nothing);
-        pooledServer = new ServerBootstrap().group(group).channelFactory(tcpPool.serverChannelFactory())
+        pooledServer = new ServerBootstrap().group(group).channelFactory(ReservedChannelFactories.nioServer(tcpPool))
                 .childHandler(nothing);
         plainUdp = new Bootstrap().group(group).channel(NioDatagramChannel.class).handler(nothing);
-        pooledUdp = new Bootstrap().group(group).channelFactory(udpPool.datagramChannelFactory()).handler(nothing);
+        pooledUdp = new Bootstrap().group(group).channelFactory(ReservedChannelFactories.nioDatagram(udpPool)).handler(nothing);
     }
 
     @TearDown

@@ -3,35 +3,32 @@ package io.github.portreservation.linux;
 import io.github.portreservation.PortBinding;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
+import io.github.portreservation.internal.PortUsers;
 
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A port of a {@link PortBlock} used by one socket; {@link #close()} gives it back once (or, while the socket is still
- * open, leaves it held by the socket until the block sees the socket closed).
+ * A port of a {@link PortBlock} used by one socket; {@link #close()} gives it back once its socket is gone too
+ * ({@link PortUsers}).
  */
 final class LinuxPortBinding implements PortBinding {
     private final PortBlock block;
-    private final int index;
-    private final int port;
-    private final ReservableSocket socket;
+    private final PortUsers.User user;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile InetSocketAddress localAddress;
 
-    LinuxPortBinding(PortBlock block, int index, int port, ReservableSocket socket) {
+    LinuxPortBinding(PortBlock block, PortUsers.User user) {
         this.block = block;
-        this.index = index;
-        this.port = port;
-        this.socket = socket;
+        this.user = user;
     }
 
-    int index() {
-        return index;
+    PortUsers.User user() {
+        return user;
     }
 
     ReservableSocket socket() {
-        return socket;
+        return user.socket();
     }
 
     void bound(InetSocketAddress address) {
@@ -50,7 +47,7 @@ final class LinuxPortBinding implements PortBinding {
 
     @Override
     public int port() {
-        return port;
+        return user.port();
     }
 
     @Override
@@ -64,6 +61,11 @@ final class LinuxPortBinding implements PortBinding {
     }
 
     @Override
+    public boolean holdsPort() {
+        return wasBound() ? user.socket().socketExists() : !closed.get();
+    }
+
+    @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
             block.release(this);
@@ -72,6 +74,6 @@ final class LinuxPortBinding implements PortBinding {
 
     @Override
     public String toString() {
-        return "PortBinding[" + port + " of " + block + (closed.get() ? ", closed]" : "]");
+        return "PortBinding[" + user.port() + " of " + block + (closed.get() ? ", closed]" : "]");
     }
 }

@@ -457,6 +457,16 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         return block.bind(socket, requested);
     }
 
+    /** Ports of the persistent block of {@code token} that {@code protocol} sockets of this process can still bind. */
+    int persistentAvailablePorts(Protocol protocol, ReservationToken token) {
+        PortBlock block = persistentBlocks.get(protocol).get(token);
+        if (block != null) {
+            return block.availablePorts();
+        }
+        PortRange range = persistentRange(token);
+        return range == null ? 0 : range.count();
+    }
+
     @Override
     public Optional<RuntimeReservation> runtimeReservation(ReservationToken token) {
         return Optional.ofNullable(runtime.get(checkNotNull(token, "token")));

@@ -9,7 +9,7 @@ import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
 import io.github.portreservation.internal.BindErrors;
 import io.github.portreservation.internal.BindRequest;
-import io.github.portreservation.internal.PortFifo;
+import io.github.portreservation.internal.PortUsers;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -18,14 +18,9 @@ import java.net.UnknownHostException;
 import java.nio.channels.UnsupportedAddressTypeException;
 
 /**
- * The ports of one block that this process's sockets use: which port each binding has, and a FIFO of free ports
- * (a returned port goes to the back, so it is reused as late as possible). Choosing and returning a port is O(1);
- * the bind system call happens outside the lock.
- *
- * <p>A port goes back to the FIFO only when its socket is gone: a binding closed while its socket is still open
- * leaves the port held by that socket (a runtime block would otherwise let a new socket join the old one's
- * SO_REUSEPORT group and split its connections). Such a port comes back, at the back of the FIFO, once its socket is
- * seen closed: when the block is exhausted, or when that port is requested explicitly.
+ * The ports of one block and the sockets of this process on them ({@link PortUsers}: a FIFO of free ports, several
+ * sockets per port on addresses that do not overlap or that all asked to share, a port back only once its bindings
+ * are closed and its sockets gone). The bind system call happens outside the table's lock.
  */
 final class PortBlock {
     private static final InetAddress IPV4_ANY = ipv4Any();
@@ -35,10 +30,7 @@ final class PortBlock {
     private final ReservationToken token;
     /** Runtime blocks share each port with its placeholder (SO_REUSEPORT); persistent blocks have none. */
     private final boolean shared;
-    private final Object lock = new Object();
-    private final PortFifo free;
-    private final LinuxPortBinding[] bindings;
-    private boolean open = true;
+    private final PortUsers users;
 
     PortBlock(String description, Protocol protocol, PortRange range, ReservationToken token, boolean shared) {
         this.description = description;
@@ -46,11 +38,7 @@ final class PortBlock {
         this.range = range;
         this.token = token;
         this.shared = shared;
-        this.free = new PortFifo(range.count());
-        this.bindings = new LinuxPortBinding[range.count()];
-        for (int i = 0; i < range.count(); i++) {
-            free.addLast(i);
-        }
+        this.users = new PortUsers(range, "the " + description);
     }
 
     ReservationToken token() {
@@ -58,30 +46,20 @@ final class PortBlock {
     }
 
     int boundPorts() {
-        synchronized (lock) {
-            return range.count() - free.size();
-        }
+        return users.used();
     }
 
     int availablePorts() {
-        synchronized (lock) {
-            return open ? free.size() : 0;
-        }
+        return users.available();
     }
 
     boolean isOpen() {
-        synchronized (lock) {
-            return open;
-        }
+        return users.isOpen();
     }
 
     /** Refuses further binds; returns false when already closed. */
     boolean close() {
-        synchronized (lock) {
-            boolean was = open;
-            open = false;
-            return was;
-        }
+        return users.close();
     }
 
     /** Binds {@code socket} to a port of the block; see {@link io.github.portreservation.PortBinder#bind}. */
@@ -93,7 +71,7 @@ final class PortBlock {
         int attempts = port == 0 && !shared ? range.count() : 1;
         PortReservationException last = null;
         for (int i = 0; i < attempts; i++) {
-            LinuxPortBinding binding = claim(port, socket);
+            LinuxPortBinding binding = claim(port, socket, address);
             InetSocketAddress local = new InetSocketAddress(address, binding.port());
             try {
                 if (shared) {
@@ -135,91 +113,23 @@ final class PortBlock {
         throw last;
     }
 
-    private LinuxPortBinding claim(int port, ReservableSocket socket) {
-        synchronized (lock) {
-            if (!open) {
-                throw new PortReservationException(Reason.CLOSED, "the " + description
-                        + " is closed; acquire a new reservation");
-            }
-            int index;
-            if (port == 0) {
-                index = free.pollFirst();
-                if (index < 0 && reclaimClosedSocketsLocked()) {
-                    index = free.pollFirst();
-                }
-                if (index < 0) {
-                    int early = closedBindingsLocked();
-                    throw new PortReservationException(Reason.EXHAUSTED, "all " + range.count() + " ports of the "
-                            + description + " (" + range + ") are bound by sockets of this process"
-                            + (early == 0 ? "" : " (" + early + " of them by sockets that are still open though their "
-                            + "PortBinding was closed: such a port stays held until its socket is closed)")
-                            + "; close one of them, acquire a larger reservation, or use a ReservationPool that grows "
-                            + "by blocks");
-                }
-            } else {
-                index = port - range.start();
-                if (!free.remove(index)) {
-                    LinuxPortBinding holder = bindings[index];
-                    if (holder != null && !holder.isActive() && holder.socket().socketExists()) {
-                        throw new PortReservationException(Reason.IN_USE, "port " + port + " of the " + description
-                                + " is still used by " + holder.socket() + ", whose PortBinding was closed before the "
-                                + "socket: the port stays held by that socket (a second socket on it would share its "
-                                + "connections) until it is closed; close that socket first, or request port 0 for "
-                                + "any free port");
-                    }
-                    if (holder == null || holder.socket().socketExists()) {
-                        throw new PortReservationException(Reason.IN_USE, "port " + port + " of the " + description
-                                + " is already bound by " + (holder == null ? "a socket" : holder.socket())
-                                + " of this process; close that socket first, or request port 0 for any free port");
-                    }
-                    bindings[index] = null; // its socket closed without giving the port back
-                }
-            }
-            LinuxPortBinding binding = new LinuxPortBinding(this, index, range.start() + index, socket);
-            bindings[index] = binding;
-            return binding;
+    private LinuxPortBinding claim(int port, ReservableSocket socket, InetAddress address) {
+        boolean sharing;
+        try {
+            sharing = socket.portSharingRequested();
+        } catch (IOException e) {
+            throw new PortReservationException(Reason.SYSTEM_ERROR, "cannot read the SO_REUSEPORT / SO_REUSEADDR "
+                    + "options of " + socket + " (" + e.getMessage() + "); bind a new socket", e);
         }
+        return new LinuxPortBinding(this, users.claim(port, socket, address, sharing));
     }
 
-    /** How many ports are held by open sockets whose binding was closed; only for the exhausted message. */
-    private int closedBindingsLocked() {
-        int n = 0;
-        for (LinuxPortBinding b : bindings) {
-            if (b != null && !b.isActive()) {
-                n++;
-            }
-        }
-        return n;
-    }
-
-    /**
-     * Gives back ports whose sockets were closed, whether their binding was closed (before the socket) or not; only on
-     * the exhausted path.
-     */
-    private boolean reclaimClosedSocketsLocked() {
-        boolean any = false;
-        for (int i = 0; i < bindings.length; i++) {
-            LinuxPortBinding b = bindings[i];
-            if (b != null && !b.socket().socketExists()) {
-                bindings[i] = null;
-                free.addLast(i);
-                any = true;
-            }
-        }
-        return any;
-    }
-
-    /**
-     * Gives the port of {@code binding} back, unless its socket is bound and still open: then the port stays held by
-     * that socket (see the class comment) and comes back once the socket is seen closed.
-     */
+    /** The binding was closed: its port comes back once its socket is gone too. */
     void release(LinuxPortBinding binding) {
-        synchronized (lock) {
-            int index = binding.index();
-            if (bindings[index] == binding && !(binding.wasBound() && binding.socket().socketExists())) {
-                bindings[index] = null;
-                free.addLast(index);
-            }
+        if (binding.wasBound()) {
+            users.release(binding.user());
+        } else {
+            users.forget(binding.user());
         }
     }
 

@@ -84,9 +84,15 @@ final class ChannelReservation {
         return binding.get();
     }
 
+    /** The token of the option, else of the {@link ReservationChannelOption#RESERVATION} attribute, else null. */
+    private ReservationToken token() {
+        ReservationToken t = optionToken;
+        return t != null ? t : channel.attr(ReservationChannelOption.RESERVATION).get();
+    }
+
     /** Whether a bind of this channel goes through a binder (false: plain Netty bind). */
     boolean applies() {
-        return !source.readsOption() || optionToken != null;
+        return !source.readsOption() || token() != null;
     }
 
     /**
@@ -96,7 +102,7 @@ final class ChannelReservation {
      * @throws PortReservationException the binder's failure; the socket is left unbound and nothing is held
      */
     boolean bind(ReservableSocket socket, SocketAddress requested) {
-        PortBinder binder = source.binderFor(optionToken);
+        PortBinder binder = source.binderFor(token());
         if (binder == null) {
             return false;
         }
@@ -130,6 +136,7 @@ final class ChannelReservation {
         if (trackClosed) {
             UNOBSERVED_CLOSES.add(this);
         }
+        ReservedChannels.attach(channel, bound);
         if (!socket.socketExists()) {
             release(); // closed while binding: the close may have run before the binding was published
         }
@@ -178,6 +185,7 @@ final class ChannelReservation {
     void release() {
         PortBinding held = binding.getAndSet(null);
         if (held != null) {
+            ReservedChannels.detach(channel, held);
             if (trackClosed) {
                 UNOBSERVED_CLOSES.remove(this);
             }

@@ -25,6 +25,16 @@ final class ChannelSocket implements ReservableSocket {
         /** The fd or SOCKET. */
         long handle();
 
+        /** SO_REUSEPORT as the application set it (for UDP, SO_REUSEADDR as well); see ReservableSocket. */
+        boolean portSharingRequested(Protocol protocol) throws IOException;
+
+        /**
+         * The address the socket is bound to, read from the socket itself, or null. Never through
+         * {@code Channel.localAddress()}: Netty caches the first answer, so a client bound to the wildcard before its
+         * connect would report the wildcard for its whole life instead of the address the connect gave it.
+         */
+        InetSocketAddress localAddress() throws IOException;
+
         /**
          * Whether the kernel socket exists, whatever the channel says: a JDK channel closed while registered with a
          * selector keeps its socket (bound, maybe listening) until the selector deregisters it. Epoll closes its
@@ -69,6 +79,16 @@ final class ChannelSocket implements ReservableSocket {
             }
 
             @Override
+            public boolean portSharingRequested(Protocol protocol) throws IOException {
+                return jdkSocket.portSharingRequested();
+            }
+
+            @Override
+            public InetSocketAddress localAddress() throws IOException {
+                return jdkSocket.localAddress();
+            }
+
+            @Override
             public boolean socketExists() {
                 return jdkSocket.socketExists();
             }
@@ -91,6 +111,11 @@ final class ChannelSocket implements ReservableSocket {
     }
 
     @Override
+    public boolean portSharingRequested() throws IOException {
+        return nativeSocket.portSharingRequested(protocol);
+    }
+
+    @Override
     public void bind(InetSocketAddress localAddress) throws IOException {
         try {
             bindAction.bind(localAddress);
@@ -102,9 +127,8 @@ final class ChannelSocket implements ReservableSocket {
     }
 
     @Override
-    public InetSocketAddress localAddress() {
-        SocketAddress local = channel.localAddress();
-        return local instanceof InetSocketAddress ? (InetSocketAddress) local : null;
+    public InetSocketAddress localAddress() throws IOException {
+        return nativeSocket.localAddress();
     }
 
     /** Whether the kernel socket still exists: the channel is open, or its closed JDK socket awaits deregistration. */

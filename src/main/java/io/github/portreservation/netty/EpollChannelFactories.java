@@ -15,6 +15,7 @@ import io.netty.channel.unix.Socket;
 import io.netty.channel.unix.UnixChannel;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 
 /**
  * The Epoll channel factories. The only class of this library that names Epoll types: it is loaded only after
@@ -75,6 +76,28 @@ final class EpollChannelFactories {
             @Override
             public long handle() {
                 return channel.fd().intValue();
+            }
+
+            @Override
+            public boolean portSharingRequested(Protocol protocol) throws IOException {
+                FileDescriptor fd = channel.fd();
+                if (!(fd instanceof Socket)) {
+                    return false;
+                }
+                Socket socket = (Socket) fd;
+                return socket.isReusePort() || protocol == Protocol.UDP && socket.isReuseAddress();
+            }
+
+            @Override
+            public InetSocketAddress localAddress() throws IOException {
+                FileDescriptor fd = channel.fd();
+                if (!(fd instanceof Socket)) {
+                    return null;
+                }
+                java.net.SocketAddress local = ((Socket) fd).localAddress();
+                // getsockname() of an unbound socket is the wildcard with port 0: not bound
+                return local instanceof InetSocketAddress && ((InetSocketAddress) local).getPort() != 0
+                        ? (InetSocketAddress) local : null;
             }
         };
     }

@@ -1,27 +1,58 @@
 package io.github.portreservation.netty;
 
+import io.github.portreservation.PortReservationException;
 import io.github.portreservation.ReservationToken;
 import io.netty.channel.ChannelOption;
+import io.netty.util.AttributeKey;
 
 /**
- * The {@link ChannelOption} of this library, in the style of Netty's {@code EpollChannelOption}.
- *
- * <p>{@link #RESERVATION_TOKEN} names the reservation a channel binds from. It is read by the channels of
- * {@link ReservedChannelFactories#nioServer()} and {@link ReservedChannelFactories#nioClient()} (and their
- * provider variants). Netty's final channel classes ({@code NioDatagramChannel} and every Epoll channel) never pass
- * an option they do not know to anyone: for them give the reservation to the factory instead, e.g.
- * {@link ReservedChannelFactories#nioDatagram(ReservationToken)}.
+ * The option and the attribute of this library, in the style of Netty's {@code EpollChannelOption}. Both name the
+ * reservation a channel of {@link ReservedChannelFactories} binds from ({@code bind(0)}: any free port of it;
+ * {@code bind(port)}: that port; a client's {@code connect}: its local port):
+ * <ul>
+ *   <li>{@link #RESERVATION_TOKEN}, the option: read by the reserved NIO TCP channels ({@code nioServer()},
+ *       {@code nioClient()}, {@link ReservedNioServerSocketChannel}, {@link ReservedNioSocketChannel}), whose config
+ *       is the library's;</li>
+ *   <li>{@link #RESERVATION}, the attribute ({@code bootstrap.attr(RESERVATION, token)}): read by every reserved
+ *       channel, NIO and Epoll, TCP and UDP. Netty's datagram and Epoll channel classes are final and their configs
+ *       know no option of ours; an attribute reaches every channel.</li>
+ * </ul>
+ * The option on any other channel fails loudly: its validation throws a {@link PortReservationException} saying so
+ * (Netty 4.1.138 / 4.2.18 and later then fail the bind and close the channel; earlier versions log it), instead of an
+ * ordinary, unreserved port behind Netty's "Unknown channel option" warning. Whether a channel really bound from a
+ * reservation can be checked at start-up with {@link ReservedChannels#requireReserved}.
  */
 public final class ReservationChannelOption {
 
-    /**
-     * The token of the reservation to bind the channel from: {@code bind(0)} takes any free port of the reservation,
-     * {@code bind(port)} that port of the reservation. For a client channel the local (source) port of
-     * {@code connect} comes from the reservation. Without this option the channel binds as a plain Netty channel.
-     */
-    public static final ChannelOption<ReservationToken> RESERVATION_TOKEN =
-            ChannelOption.valueOf(ReservationChannelOption.class, "RESERVATION_TOKEN");
+    /** The token of the reservation to bind from, as a channel option; see the class comment for who reads it. */
+    public static final ChannelOption<ReservationToken> RESERVATION_TOKEN = new TokenOption();
+
+    /** The token of the reservation to bind from, as a channel attribute, read by every reserved channel. */
+    public static final AttributeKey<ReservationToken> RESERVATION =
+            AttributeKey.valueOf(ReservationChannelOption.class, "RESERVATION");
 
     private ReservationChannelOption() {
+    }
+
+    /**
+     * The option's constant: the library's configs take it without calling {@link #validate}; any other config
+     * validates it first, which is how the option set on the wrong channel is seen.
+     */
+    private static final class TokenOption extends ChannelOption<ReservationToken> {
+        @SuppressWarnings("deprecation")
+        TokenOption() {
+            super("RESERVATION_TOKEN");
+        }
+
+        @Override
+        public void validate(ReservationToken value) {
+            throw new PortReservationException(PortReservationException.Reason.INVALID_ARGUMENT,
+                    "option RESERVATION_TOKEN=" + value + " was set on a channel that does not read it: it is read "
+                            + "by the reserved NIO TCP channels of ReservedChannelFactories (nioServer(), nioClient(), "
+                            + "ReservedNioServerSocketChannel, ReservedNioSocketChannel); on their UDP and Epoll "
+                            + "channels set the attribute instead (bootstrap.attr(ReservationChannelOption.RESERVATION, "
+                            + "token)), and a channel of Netty's own classes binds no reserved port at all: give the "
+                            + "bootstrap a channel factory of ReservedChannelFactories");
+        }
     }
 }

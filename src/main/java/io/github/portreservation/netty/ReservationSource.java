@@ -40,13 +40,13 @@ final class ReservationSource {
 
     /** Each channel binds from the token of its option, resolved by the default provider; no option: plain bind. */
     static ReservationSource option() {
-        return new ReservationSource(null, PortReservations::provider, "the RESERVATION_TOKEN option");
+        return new ReservationSource(null, PortReservations::provider, "the RESERVATION_TOKEN option or RESERVATION attribute");
     }
 
     /** Each channel binds from the token of its option, resolved by {@code provider}; no option: plain bind. */
     static ReservationSource option(PortReservationProvider provider) {
         checkNotNull(provider, "provider");
-        return new ReservationSource(null, () -> provider, "the RESERVATION_TOKEN option, provider " + provider.name());
+        return new ReservationSource(null, () -> provider, "the RESERVATION_TOKEN option or RESERVATION attribute, provider " + provider.name());
     }
 
     /** Whether channels of this source read the {@link ReservationChannelOption#RESERVATION_TOKEN} option. */
@@ -64,7 +64,8 @@ final class ReservationSource {
     PortBinder binderFor(ReservationToken optionToken) {
         if (fixed != null) {
             if (optionToken != null) {
-                throw PortReservationException.invalidArgument("option RESERVATION_TOKEN=" + optionToken,
+                throw PortReservationException.invalidArgument("token " + optionToken + " (RESERVATION_TOKEN option "
+                                + "or RESERVATION attribute)",
                         "this channel factory already binds every channel from " + description
                                 + ", so a second reservation for the same channel is ambiguous",
                         "remove the option, or use the factory variant without a binder "

@@ -89,6 +89,19 @@ public final class ReservedChannelFactories {
         return NioChannelFactories.datagram(ReservationSource.fixed(binder));
     }
 
+    /**
+     * NIO UDP channels that bind from the token of their {@link ReservationChannelOption#RESERVATION} attribute
+     * (default provider); without the attribute they bind like plain Netty channels.
+     */
+    public static ChannelFactory<DatagramChannel> nioDatagram() {
+        return NioChannelFactories.datagram(ReservationSource.option());
+    }
+
+    /** NIO UDP channels that bind from their RESERVATION attribute's token, resolved by {@code provider}. */
+    public static ChannelFactory<DatagramChannel> nioDatagram(PortReservationProvider provider) {
+        return NioChannelFactories.datagram(ReservationSource.option(provider));
+    }
+
     /** NIO UDP channels that bind from the reservation named by {@code token} (default provider). */
     public static ChannelFactory<DatagramChannel> nioDatagram(ReservationToken token) {
         return NioChannelFactories.datagram(ReservationSource.token(token));
@@ -101,6 +114,26 @@ public final class ReservedChannelFactories {
      */
     public static ChannelFactory<ServerSocketChannel> epollServer(PortBinder binder) {
         return EpollChannelFactories.server(epoll(ReservationSource.fixed(binder)));
+    }
+
+    /**
+     * Epoll TCP server channels that bind from the token of their {@link ReservationChannelOption#RESERVATION}
+     * attribute (default provider); without it they bind like plain Netty channels.
+     *
+     * @throws PortReservationException UNSUPPORTED when netty-transport-native-epoll is missing or cannot load
+     */
+    public static ChannelFactory<ServerSocketChannel> epollServer() {
+        return EpollChannelFactories.server(epoll(ReservationSource.option()));
+    }
+
+    /** Epoll TCP client channels whose local port comes from their RESERVATION attribute's token. */
+    public static ChannelFactory<SocketChannel> epollClient() {
+        return EpollChannelFactories.client(epoll(ReservationSource.option()));
+    }
+
+    /** Epoll UDP channels that bind from their RESERVATION attribute's token. */
+    public static ChannelFactory<DatagramChannel> epollDatagram() {
+        return EpollChannelFactories.datagram(epoll(ReservationSource.option()));
     }
 
     /** Epoll TCP server channels that bind from the reservation named by {@code token} (default provider). */

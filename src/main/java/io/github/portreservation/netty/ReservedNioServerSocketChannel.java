@@ -12,10 +12,19 @@ import java.net.SocketAddress;
  * {@link #doClose}, the one method every close path of Netty runs (close, {@code closeForcibly}, event loop shutdown).
  * Accepted children are plain {@code NioSocketChannel}s.
  */
-final class ReservedNioServerSocketChannel extends NioServerSocketChannel {
+public final class ReservedNioServerSocketChannel extends NioServerSocketChannel {
     private final ChannelReservation reservation;
     private final ServerSocketChannelConfig config;
     private final ChannelSocket socket;
+
+    /**
+     * A channel that binds from the token of its {@link ReservationChannelOption#RESERVATION_TOKEN} option or
+     * {@link ReservationChannelOption#RESERVATION} attribute (default provider), or like a plain Netty channel
+     * without either: for APIs that take a channel class ({@code bootstrap.channel(Reserved...class)}).
+     */
+    public ReservedNioServerSocketChannel() {
+        this(ReservationSource.option());
+    }
 
     ReservedNioServerSocketChannel(ReservationSource source) {
         reservation = new ChannelReservation(this, source, false);

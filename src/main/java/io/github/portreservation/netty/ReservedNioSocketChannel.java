@@ -12,10 +12,19 @@ import java.net.SocketAddress;
  * unbound channel from the reservation first (Netty's own local bind in {@code doConnect} is private, so overriding
  * {@link #doBind} alone would miss it); {@link #doClose} gives the port back on every close path.
  */
-final class ReservedNioSocketChannel extends NioSocketChannel {
+public final class ReservedNioSocketChannel extends NioSocketChannel {
     private final ChannelReservation reservation;
     private final SocketChannelConfig config;
     private final ChannelSocket socket;
+
+    /**
+     * A channel that binds from the token of its {@link ReservationChannelOption#RESERVATION_TOKEN} option or
+     * {@link ReservationChannelOption#RESERVATION} attribute (default provider), or like a plain Netty channel
+     * without either: for APIs that take a channel class ({@code bootstrap.channel(Reserved...class)}).
+     */
+    public ReservedNioSocketChannel() {
+        this(ReservationSource.option());
+    }
 
     ReservedNioSocketChannel(ReservationSource source) {
         reservation = new ChannelReservation(this, source, false);

@@ -1,5 +1,7 @@
 package io.github.portreservation.pool;
 
+import io.github.portreservation.internal.BindErrors;
+import io.github.portreservation.internal.BindRequest;
 import io.github.portreservation.PortBinder;
 import io.github.portreservation.PortBinding;
 import io.github.portreservation.PortRange;
@@ -7,10 +9,8 @@ import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
-import io.github.portreservation.internal.BindErrors;
-import io.netty.util.internal.logging.InternalLogger;
-import io.netty.util.internal.logging.InternalLoggerFactory;
 
+import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
@@ -23,49 +23,61 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
  * <p>Thread-safe; {@link #close()} is idempotent and may race with {@link #bind} from another thread.
  */
 public final class PortLease implements PortBinding, PortBinder {
-    private static final InternalLogger logger = InternalLoggerFactory.getInstance(PortLease.class);
+    private static final System.Logger LOG = System.getLogger(PortLease.class.getName());
 
     private static final int UNBOUND = 0;
     private static final int BINDING = 1;
     private static final int BOUND = 2;
     private static final int CLOSE_PENDING = 3;
-    private static final int CLOSED = 4;
+    /** Closed while its socket still existed: the port stays leased until the socket is gone. */
+    private static final int LINGERING = 4;
+    private static final int CLOSED = 5;
     private static final AtomicIntegerFieldUpdater<PortLease> STATE =
             AtomicIntegerFieldUpdater.newUpdater(PortLease.class, "state");
 
-    private final ReservationPool pool;
-    final PoolBlock block;
-    final int index;
+    private final PortReturns returns;
+    private final PortTable.Block block;
+    private final int index;
     private volatile int state;
     private volatile boolean quarantined;
     private PortBinding binding;
     /** When the pool first saw this lease abandoned (0 = never); guarded by the pool's lock. */
-    long abandonedSeenAt;
+    private long abandonedSeenAt;
     /** Closed by the pool because its socket was closed long ago without closing the lease. */
-    volatile boolean reclaimed;
+    private volatile boolean reclaimed;
     private ReservableSocket socket;
 
-    PortLease(ReservationPool pool, PoolBlock block, int index) {
-        this.pool = pool;
+    PortLease(PortReturns returns, PortTable.Block block, int index) {
+        this.returns = returns;
         this.block = block;
         this.index = index;
+    }
+
+    /** The pool's block the port belongs to. */
+    PortTable.Block block() {
+        return block;
+    }
+
+    /** The port's index in its block. */
+    int index() {
+        return index;
     }
 
     /** The leased port. */
     @Override
     public int port() {
-        return block.range.start() + index;
+        return block.range().start() + index;
     }
 
     /** The token of the pool's block the port belongs to. */
     @Override
     public ReservationToken token() {
-        return block.reservation.token();
+        return block.reservation().token();
     }
 
     /** The pool's block (runtime reservation) the port belongs to. */
     public PortRange blockRange() {
-        return block.range;
+        return block.range();
     }
 
     /** The address the socket was bound to by {@link #bind}, or null while no socket is bound. */
@@ -78,7 +90,7 @@ public final class PortLease implements PortBinding, PortBinder {
     /** Whether the port is still leased: not closed, and the pool was not closed forcibly. */
     @Override
     public boolean isActive() {
-        return state < CLOSE_PENDING && !block.removed;
+        return state < CLOSE_PENDING && !block.isRemoved();
     }
 
     /** Whether the port was taken out of use because a bind failed or the lease was closed before its socket. */
@@ -88,7 +100,45 @@ public final class PortLease implements PortBinding, PortBinder {
 
     /** Whether a socket was bound through this lease and has been closed while the lease is still open. */
     boolean isAbandoned() {
-        return state == BOUND && !socket.socketExists();
+        return state == BOUND && !binding.holdsPort();
+    }
+
+    /** Whether the lease was closed while its socket existed, and that socket is gone now: its port is free. */
+    boolean lingeredLongEnough() {
+        return state == LINGERING && !binding.holdsPort();
+    }
+
+    /** Gives the port of a lease that lingered back (its socket is gone); once. */
+    void endLingering() {
+        if (STATE.compareAndSet(this, LINGERING, CLOSED)) {
+            returns.giveBack(this, false, false);
+        }
+    }
+
+    /**
+     * Whether this lease has been seen abandoned ({@link #isAbandoned()}) for at least {@code graceNanos}: the first
+     * sighting is noted at {@code now}. Called under the pool's lock.
+     */
+    boolean abandonedFor(long now, long graceNanos) {
+        if (!isAbandoned()) {
+            return false;
+        }
+        if (abandonedSeenAt == 0) {
+            abandonedSeenAt = now | 1;
+            return false;
+        }
+        return now - abandonedSeenAt >= graceNanos;
+    }
+
+    /** Closes the lease of a socket closed long ago; the port's cooldown runs from when that was first seen. */
+    void reclaim() {
+        reclaimed = true;
+        close();
+    }
+
+    /** When the port counts as returned, if it is given back at {@code now}. Called under the pool's lock. */
+    long returnTime(long now) {
+        return reclaimed ? abandonedSeenAt : now;
     }
 
     /**
@@ -96,8 +146,7 @@ public final class PortLease implements PortBinding, PortBinder {
      *
      * @param requested local address to bind (null = wildcard); its port must be 0 or {@link #port()}
      * @return this lease, which is the socket's binding: close it after the socket to give the port back
-     * @throws PortReservationException INVALID_ARGUMENT (null or already bound socket, other port, unresolved or IPv6
-     *         address on an IPv4-only socket, wrong protocol), IN_USE when a
+     * @throws PortReservationException INVALID_ARGUMENT (other port, unresolved address, wrong protocol), IN_USE when a
      *         socket is already bound to this lease or another socket took the port (the port is then quarantined and
      *         this lease closed: lease another one), CLOSED when the lease or the pool is closed, or the reservation's
      *         bind error; the socket is left unbound
@@ -105,8 +154,9 @@ public final class PortLease implements PortBinding, PortBinder {
     @Override
     public PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
         int port = port();
+        BindRequest.check("port " + port + " leased from the pool's block " + block.range(), block.reservation()
+                .protocol(), PortRange.single(port), socket, requested);
         InetSocketAddress local = localAddressFor(requested, port);
-        BindErrors.checkUnbound(socket);
         if (!STATE.compareAndSet(this, UNBOUND, BINDING)) {
             if (state >= CLOSE_PENDING) {
                 throw new PortReservationException(Reason.CLOSED, "the lease of port " + port
@@ -115,25 +165,25 @@ public final class PortLease implements PortBinding, PortBinder {
             throw new PortReservationException(Reason.IN_USE, "the lease of port " + port + " is already bound to "
                     + this.socket + "; one lease binds one socket: lease another port for " + socket);
         }
-        if (block.removed) {
+        if (block.isRemoved()) {
             STATE.set(this, CLOSED);
             throw new PortReservationException(Reason.CLOSED, "the pool that leased port " + port
-                    + " was closed forcibly and released its block " + block.range + "; build a new pool");
+                    + " was closed forcibly and released its block " + block.range() + "; build a new pool");
         }
         PortBinding b;
         try {
-            b = block.reservation.bind(socket, local);
+            b = block.reservation().bind(socket, local);
         } catch (PortReservationException e) {
             bindFailed(socket, e);
             throw e;
         } catch (RuntimeException e) {
-            PortReservationException mapped = BindErrors.map(e, socket, local, "from port " + port
-                    + " leased from the pool's block " + block.range);
-            bindFailed(socket, mapped);
-            throw mapped;
+            bindFailed(socket, null);
+            throw BindErrors.map(e, socket, local, "from port " + port + " leased from the pool's block "
+                    + block.range());
         }
         this.binding = b;
         this.socket = socket;
+        returns.bound(this); // before BOUND: a close that wins the race below finds it and clears it
         if (!STATE.compareAndSet(this, BINDING, BOUND)) {
             // close() ran while we were binding: it left the work to us.
             STATE.set(this, CLOSED);
@@ -161,19 +211,24 @@ public final class PortLease implements PortBinding, PortBinder {
         return new InetSocketAddress(requested.getAddress(), port);
     }
 
+    /** Whether a bind failure means another socket holds the port (not a fault of the caller's socket or address). */
+    private static boolean isPortFault(PortReservationException e) {
+        return e.reason() == Reason.IN_USE || e.reason() == Reason.ACCESS_DENIED;
+    }
+
     private void bindFailed(ReservableSocket socket, PortReservationException e) {
-        boolean notOurFault = e != null && ReservationPool.isPortFault(e) && socket.socketExists();
+        boolean notOurFault = e != null && isPortFault(e) && socket.socketExists();
         if (notOurFault) {
             // Someone else holds this port: never hand it out again while the block is held.
             STATE.set(this, CLOSED);
             quarantined = true;
-            pool.returnPort(this, true, true);
+            returns.giveBack(this, true, true);
             return;
         }
-        pool.countFailure();
+        returns.countBindFailure();
         if (!STATE.compareAndSet(this, BINDING, UNBOUND)) {
             STATE.set(this, CLOSED);
-            pool.returnPort(this, false, false);
+            returns.giveBack(this, false, false);
         }
     }
 
@@ -196,28 +251,31 @@ public final class PortLease implements PortBinding, PortBinder {
         }
     }
 
+    /**
+     * Closes the socket's binding; the port goes back to the pool now, or, when the socket still exists (a JDK socket
+     * closed while registered with a selector lives until the next select), once the pool sees it gone: until then
+     * the lease lingers, still holding its port, so that no second socket joins the old one on it.
+     */
     private void finishClose(boolean bound) {
-        boolean stillUsed = false;
         if (bound) {
             try {
                 binding.close();
             } catch (RuntimeException e) {
-                logger.warn("Closing the binding of port {} failed", port(), e);
+                LOG.log(Level.WARNING, () -> "Closing the binding of port " + port() + " failed", e);
             }
-            stillUsed = socket.socketExists();
-            if (stillUsed) {
-                quarantined = true;
-                logger.warn("The lease of port {} was closed while its socket {} is still open: the port is "
-                        + "quarantined until its block is released. Close the socket before its lease.", port(), socket);
+            if (binding.holdsPort()) {
+                state = LINGERING;
+                returns.linger(this);
+                return;
             }
         }
-        pool.returnPort(this, stillUsed, false);
+        returns.giveBack(this, false, false);
     }
 
     @Override
     public String toString() {
         int s = state;
-        return "PortLease[" + port() + " of " + block.range + (s == BOUND ? ", bound to " + socket
+        return "PortLease[" + port() + " of " + block.range() + (s == BOUND ? ", bound to " + socket
                 : s >= CLOSE_PENDING ? ", closed" : "") + (quarantined ? ", quarantined]" : "]");
     }
 }

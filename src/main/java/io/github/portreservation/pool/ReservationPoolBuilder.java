@@ -12,35 +12,37 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
-import static io.netty.util.internal.ObjectUtil.checkNotNull;
-
 /**
  * Configures a {@link ReservationPool}. Defaults: any blocks of 64 ports, at most 16 blocks, no minimum, no port
  * limit, no cooldown, idle blocks released after 60 seconds, fail at once when exhausted, 8 bind attempts, the shared
- * daemon scheduler. Every setter validates its argument at once (INVALID_ARGUMENT naming the value and the fix).
+ * daemon scheduler, the {@link NonBlockingThreads} found by the service loader. Every setter validates its argument
+ * at once (INVALID_ARGUMENT naming the value and the fix); {@link #build()} checks the settings together and never
+ * changes the builder, so one builder can build several pools.
  */
 public final class ReservationPoolBuilder {
     private static final int DEFAULT_BLOCK_SIZE = 64;
     private static final int DEFAULT_MAX_BLOCKS = 16;
+    private static final int UNSET = -1;
 
-    final PortReservationProvider provider;
-    final Protocol protocol;
-    int blockSize = DEFAULT_BLOCK_SIZE;
+    private final PortReservationProvider provider;
+    private final Protocol protocol;
+    private int blockSize = DEFAULT_BLOCK_SIZE;
     private boolean blockSizeSet;
-    PortRange[] fixedRanges;
-    int maxBlocks = -1;
-    int maxPorts = PortRange.MAX_PORT;
-    int minBlocks;
-    long cooldownNanos;
-    long idleNanos = TimeUnit.SECONDS.toNanos(60);
-    long waitNanos = -1;
-    int maxBindAttempts = 8;
-    ScheduledExecutorService scheduler;
-    LongSupplier clock = System::nanoTime;
+    private List<PortRange> fixedRanges;
+    private int maxBlocks = UNSET;
+    private int maxPorts = PortRange.MAX_PORT;
+    private int minBlocks;
+    private long cooldownNanos;
+    private long idleNanos = TimeUnit.SECONDS.toNanos(60);
+    private long waitNanos = PoolSettings.FAIL_AT_ONCE;
+    private int maxBindAttempts = 8;
+    private ScheduledExecutorService scheduler;
+    private LongSupplier clock = System::nanoTime;
+    private NonBlockingThreads nonBlocking;
 
     ReservationPoolBuilder(PortReservationProvider provider, Protocol protocol) {
-        this.provider = checkNotNull(provider, "provider");
-        this.protocol = checkNotNull(protocol, "protocol");
+        this.provider = PoolErrors.requireNonNull(provider, "provider", "pass PortReservations.provider()");
+        this.protocol = PoolErrors.requireNonNull(protocol, "protocol", "pass Protocol.TCP or Protocol.UDP");
     }
 
     /** Grow by blocks of {@code ports} consecutive ports that the provider chooses (1..65535; default 64). */
@@ -65,20 +67,19 @@ public final class ReservationPoolBuilder {
      * must not overlap.
      */
     public ReservationPoolBuilder fixedRanges(List<PortRange> ranges) {
-        if (ranges == null) {
-            throw PortReservationException.invalidArgument("list of fixed ranges null", "must not be null",
-                    "pass ranges such as PortRange.parse(\"40000-40063\"), or call anyBlocks()");
-        }
+        PoolErrors.requireNonNull(ranges, "list of fixed ranges", "pass ranges such as PortRange.parse(\"40000-40063\"), "
+                + "or call anyBlocks()");
         if (ranges.isEmpty()) {
             throw PortReservationException.invalidArgument("empty list of fixed ranges", "needs at least one range",
                     "pass ranges such as PortRange.parse(\"40000-40063\"), or call anyBlocks()");
         }
-        PortRange[] copy = ranges.toArray(new PortRange[0]);
+        PortRange[] copy = new PortRange[ranges.size()];
         for (int i = 0; i < copy.length; i++) {
+            copy[i] = ranges.get(i); // not toArray(): some lists refuse nulls only there
             if (copy[i] == null) {
                 throw PortReservationException.invalidArgument("fixed range at index " + i + " (of " + copy.length
-                        + ") null", "every fixed range must be a PortRange", "remove the null or pass a range such as "
-                        + "PortRange.parse(\"40000-40063\")");
+                        + ") null", "every fixed range must be a PortRange",
+                        "remove the null or pass a range such as PortRange.parse(\"40000-40063\")");
             }
             for (int j = 0; j < i; j++) {
                 if (copy[i].overlaps(copy[j])) {
@@ -87,14 +88,15 @@ public final class ReservationPoolBuilder {
                 }
             }
         }
-        this.fixedRanges = copy;
+        this.fixedRanges = List.of(copy);
         return this;
     }
 
     /** Same as {@link #fixedRanges(List)}. */
     public ReservationPoolBuilder fixedRanges(PortRange... ranges) {
-        // Arrays.asList, not List.of: List.of throws a bare NullPointerException on a null element.
-        return fixedRanges(ranges == null ? null : Arrays.asList(ranges));
+        PoolErrors.requireNonNull(ranges, "list of fixed ranges", "pass ranges such as PortRange.parse(\"40000-40063\"), "
+                + "or call anyBlocks()");
+        return fixedRanges(Arrays.asList(ranges));
     }
 
     /** Hold at most {@code blocks} blocks (default 16 for any blocks, the number of ranges for fixed ranges). */
@@ -145,20 +147,20 @@ public final class ReservationPoolBuilder {
 
     /** Never release idle blocks before the pool is closed. */
     public ReservationPoolBuilder keepIdleBlocks() {
-        this.idleNanos = ReservationPool.NEVER;
+        this.idleNanos = PoolSettings.NEVER;
         return this;
     }
 
     /** When no port is free and the pool cannot grow, fail at once with EXHAUSTED (the default). */
     public ReservationPoolBuilder failWhenExhausted() {
-        this.waitNanos = -1;
+        this.waitNanos = PoolSettings.FAIL_AT_ONCE;
         return this;
     }
 
     /**
      * When no port is free and the pool cannot grow, wait up to {@code timeout} for a returned port, then fail with
-     * TIMEOUT. {@link ReservationPool#leaseAsync()} waits without blocking; the blocking calls never wait on a Netty
-     * event loop thread.
+     * TIMEOUT. {@link ReservationPool#leaseAsync()} waits without blocking; the blocking calls never wait on a thread
+     * that must not block (see {@link #nonBlockingThreads}).
      */
     public ReservationPoolBuilder waitWhenExhausted(Duration timeout) {
         this.waitNanos = nanos(timeout, "wait timeout", true);
@@ -180,56 +182,53 @@ public final class ReservationPoolBuilder {
      * daemon thread shared by all pools). It must run blocking system calls (acquiring and releasing blocks).
      */
     public ReservationPoolBuilder scheduler(ScheduledExecutorService scheduler) {
-        this.scheduler = checkNotNull(scheduler, "scheduler");
+        this.scheduler = PoolErrors.requireNonNull(scheduler, "scheduler",
+                "pass a running ScheduledExecutorService, or leave the default");
+        return this;
+    }
+
+    /**
+     * Which threads must never wait for a port (default: the {@link NonBlockingThreads} implementations registered
+     * with the service loader, such as this library's one for Netty event loops). {@code threads} replaces them for
+     * this pool.
+     */
+    public ReservationPoolBuilder nonBlockingThreads(NonBlockingThreads threads) {
+        this.nonBlocking = PoolErrors.requireNonNull(threads, "NonBlockingThreads",
+                "pass a policy such as thread -> false, or leave the discovered default");
         return this;
     }
 
     /** Test hook: the nanosecond clock used for cooldowns and idle times. */
     ReservationPoolBuilder clock(LongSupplier clock) {
-        this.clock = checkNotNull(clock, "clock");
+        this.clock = PoolErrors.requireNonNull(clock, "clock", "pass System::nanoTime");
         return this;
     }
 
     /**
-     * Builds the pool and acquires its minimum blocks.
+     * Builds the pool and acquires its minimum blocks. The builder is left as it was.
      *
      * @throws PortReservationException INVALID_ARGUMENT for settings that contradict each other, or the provider's
      *         error when a minimum block cannot be acquired (nothing stays reserved then)
      */
     public ReservationPool build() {
+        return ReservationPool.start(settings());
+    }
+
+    /** The settings this builder describes now, checked together; the builder is left as it was. */
+    PoolSettings settings() {
         if (fixedRanges != null && blockSizeSet) {
             throw PortReservationException.invalidArgument("block size " + blockSize + " with fixed ranges",
                     "each fixed range is one block of its own size", "drop blockSize(...) or call anyBlocks()");
         }
-        int limit = fixedRanges != null ? fixedRanges.length : PortRange.MAX_PORT;
-        if (maxBlocks == -1) {
-            maxBlocks = fixedRanges != null ? fixedRanges.length : DEFAULT_MAX_BLOCKS;
-        } else if (maxBlocks > limit) {
-            throw PortReservationException.invalidArgument("maximum of " + maxBlocks + " blocks",
-                    "there are only " + limit + " fixed ranges", "pass maxBlocks(" + limit + ") or add ranges");
-        }
-        if (minBlocks > maxBlocks) {
-            throw PortReservationException.invalidArgument("minimum of " + minBlocks + " blocks",
-                    "exceeds the maximum of " + maxBlocks, "lower minBlocks(...) or raise maxBlocks(...)");
-        }
-        int smallest = blockSize;
-        if (fixedRanges != null) {
-            for (PortRange r : fixedRanges) {
-                smallest = Math.min(smallest, r.count());
-            }
-        }
-        if (smallest > maxPorts) {
-            throw PortReservationException.invalidArgument("maximum of " + maxPorts + " ports",
-                    "is smaller than the smallest block (" + smallest + " ports), so the pool could never grow",
-                    "raise maxPorts(...) or use smaller blocks");
-        }
-        ReservationPool pool = new ReservationPool(this);
-        pool.acquireMinimumBlocks();
-        return pool;
+        int blocks = maxBlocks != UNSET ? maxBlocks : fixedRanges != null ? fixedRanges.size() : DEFAULT_MAX_BLOCKS;
+        return new PoolSettings(provider, protocol, fixedRanges != null ? 0 : blockSize,
+                fixedRanges != null ? fixedRanges : List.of(), blocks, maxPorts, minBlocks, cooldownNanos, idleNanos,
+                waitNanos, maxBindAttempts, scheduler != null ? scheduler : PoolScheduler.shared(), clock,
+                nonBlocking != null ? nonBlocking : DiscoveredNonBlockingThreads.instance());
     }
 
     private static long nanos(Duration d, String what, boolean positive) {
-        checkNotNull(d, what);
+        PoolErrors.requireNonNull(d, what, "pass a duration such as Duration.ofSeconds(5)");
         if (d.isNegative() || positive && d.isZero()) {
             throw PortReservationException.invalidArgument(what + " " + d, positive ? "must be positive"
                     : "must not be negative", "pass a duration such as Duration.ofSeconds(5)");
@@ -237,7 +236,7 @@ public final class ReservationPoolBuilder {
         try {
             return d.toNanos();
         } catch (ArithmeticException e) {
-            return ReservationPool.NEVER;
+            return PoolSettings.NEVER;
         }
     }
 }

@@ -47,6 +47,11 @@ final class WindowsPortBinding implements PortBinding {
         return active.get();
     }
 
+    @Override
+    public boolean holdsPort() {
+        return socket.socketExists();
+    }
+
     /** The socket that holds the port. */
     ReservableSocket socket() {
         return socket;

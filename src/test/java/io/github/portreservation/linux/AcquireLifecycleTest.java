@@ -1,5 +1,6 @@
 package io.github.portreservation.linux;
 
+import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
@@ -17,6 +18,7 @@ import java.net.InetSocketAddress;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -54,13 +56,13 @@ class AcquireLifecycleTest {
             squatter.bind(new InetSocketAddress(taken));
             // warm-up: the first failure loads classes (and may open jars)
             assertThrows(PortReservationException.class, () -> provider.acquire(Protocol.TCP, range));
-            long baseline = ExternalProcess.openDescriptors();
+            Set<String> baseline = Descriptors.snapshot();
             PortReservationException e = assertThrows(PortReservationException.class,
                     () -> provider.acquire(Protocol.TCP, range));
             assertEquals(Reason.IN_USE, e.reason());
             assertEquals("EADDRINUSE", e.nativeName());
             assertTrue(e.getMessage().contains("port " + taken), e.getMessage());
-            assertEquals(baseline, ExternalProcess.openDescriptors(), "placeholders leaked");
+            Descriptors.assertNoneOpenedSince(baseline, "placeholders leaked");
         }
         assertBindable(Protocol.TCP, range);
     }
@@ -68,13 +70,13 @@ class AcquireLifecycleTest {
     @Test
     void descriptorsReturnToBaselineAfterRelease() throws Exception {
         provider.acquire(Protocol.UDP, 1).close(); // warm-up
-        long baseline = ExternalProcess.openDescriptors();
+        Set<String> baseline = Descriptors.snapshot();
         RuntimeReservation tcp = provider.acquire(Protocol.TCP, 200);
         RuntimeReservation udp = provider.acquire(Protocol.UDP, 100);
-        assertEquals(baseline + 300, ExternalProcess.openDescriptors());
+        Descriptors.assertSocketsOpenedSince(baseline, 300, "one placeholder per reserved port");
         tcp.close();
         udp.close();
-        assertEquals(baseline, ExternalProcess.openDescriptors());
+        Descriptors.assertNoneOpenedSince(baseline, "placeholders after release");
         assertBindable(Protocol.TCP, tcp.range());
         assertBindable(Protocol.UDP, udp.range());
     }
@@ -83,12 +85,12 @@ class AcquireLifecycleTest {
     void tooManyPortsForTheDescriptorLimitFailsUpFront() throws Exception {
         long soft = DescriptorBudget.softLimit();
         org.junit.jupiter.api.Assumptions.assumeTrue(soft > 0 && soft < 60000, "RLIMIT_NOFILE " + soft);
-        long baseline = ExternalProcess.openDescriptors();
+        Set<String> baseline = Descriptors.snapshot();
         PortReservationException e = assertThrows(PortReservationException.class,
                 () -> provider.acquire(Protocol.UDP, (int) Math.min(65535, soft)));
         assertEquals(Reason.RESOURCE_LIMIT, e.reason());
         assertTrue(e.getMessage().contains("ulimit -n"), e.getMessage());
-        assertEquals(baseline, ExternalProcess.openDescriptors());
+        Descriptors.assertNoneOpenedSince(baseline, "placeholders after a refused acquire");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.github.portreservation.linux;
 
+import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.PortBinding;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
@@ -24,6 +25,7 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.Set;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -79,7 +81,7 @@ class BindValidationTest {
         }
         int availableBefore = reservation.availablePorts();
         int boundBefore = reservation.boundPorts();
-        long fdsBefore = ExternalProcess.openDescriptors();
+        Set<String> fdsBefore = Descriptors.snapshot();
         String named;
         PortReservationException e;
         switch (bad) {
@@ -131,7 +133,7 @@ class BindValidationTest {
         assertEquals(null, socket.getLocalAddress(), "the socket must stay unbound");
         assertEquals(availableBefore, reservation.availablePorts());
         assertEquals(boundBefore, reservation.boundPorts());
-        assertEquals(fdsBefore, ExternalProcess.openDescriptors());
+        Descriptors.assertNoneOpenedSince(fdsBefore, "descriptors after a refused bind");
         if (holder != null) {
             holder.close();
         }

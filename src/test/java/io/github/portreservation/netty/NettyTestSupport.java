@@ -1,5 +1,6 @@
 package io.github.portreservation.netty;
 
+import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.ReservationToken;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -73,63 +74,7 @@ final class NettyTestSupport {
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
             }
         }
-        return openFds();
-    }
-
-    /** Open file descriptors of this process: fd number and what it points to ("socket:[inode]"...). */
-    static Set<String> openFds() {
-        Set<String> fds = new HashSet<>();
-        File[] entries = new File("/proc/self/fd").listFiles();
-        if (entries != null) {
-            for (File fd : entries) {
-                try {
-                    fds.add(fd.getName() + "->" + Files.readSymbolicLink(fd.toPath()));
-                } catch (IOException e) {
-                    // closed while listing
-                }
-            }
-        }
-        return fds;
-    }
-
-    /** Waits until every descriptor opened since {@code before} is closed again (closes run on the event loop). */
-    static void awaitNoNewFds(Set<String> before) throws InterruptedException {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        Set<String> leaked;
-        do {
-            leaked = new HashSet<>(openFds());
-            leaked.removeAll(before);
-            if (leaked.isEmpty()) {
-                return;
-            }
-            Thread.sleep(10);
-        } while (System.nanoTime() < deadline);
-        fail("file descriptors still open: " + leaked + describe(leaked));
-    }
-
-    /** What `ss` knows about the sockets among {@code fds}, to name a leak. */
-    private static String describe(Set<String> fds) {
-        StringBuilder sb = new StringBuilder();
-        try {
-            Process ss = new ProcessBuilder("ss", "-a", "-e", "-n", "-t", "-u", "-x", "-p").redirectErrorStream(true)
-                    .start();
-            String[] lines = new String(ss.getInputStream().readAllBytes(), StandardCharsets.UTF_8).split("\n");
-            for (String fd : fds) {
-                int open = fd.indexOf("socket:[");
-                if (open < 0) {
-                    continue;
-                }
-                String inode = fd.substring(open + 8, fd.length() - 1);
-                for (String line : lines) {
-                    if (line.contains("ino:" + inode + " ")) {
-                        sb.append("\n  ").append(line.trim());
-                    }
-                }
-            }
-        } catch (IOException e) {
-            sb.append(" (ss failed: ").append(e.getMessage()).append(')');
-        }
-        return sb.toString();
+        return Descriptors.snapshot();
     }
 
     /** Waits until {@code actual} returns {@code expected} (sockets close asynchronously on the event loop). */

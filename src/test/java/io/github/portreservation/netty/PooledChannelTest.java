@@ -1,5 +1,6 @@
 package io.github.portreservation.netty;
 
+import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservations;
@@ -25,7 +26,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
 import static io.github.portreservation.netty.NettyTestSupport.awaitEquals;
-import static io.github.portreservation.netty.NettyTestSupport.awaitNoNewFds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -58,7 +58,7 @@ class PooledChannelTest {
                     .blockSize(PORTS).maxBlocks(1).failWhenExhausted().build()) {
                 useThePool(transport, kind, group, pool, peer);
             }
-            awaitNoNewFds(fds);
+            Descriptors.awaitNoneOpenedSince(fds);
         } finally {
             group.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         }
@@ -136,7 +136,11 @@ class PooledChannelTest {
         Await.assertEventually(PORTS, () -> pool.statistics().leased(), "pool.statistics().leased()");
         ChannelFuture full = kind.open(transport, group, pool, any, peer).await();
         assertFalse(full.isSuccess(), "a full pool fails the bind");
-        assertInstanceOf(PortReservationException.class, full.cause());
+        PortReservationException e = assertInstanceOf(PortReservationException.class, full.cause());
+        assertEquals(PortReservationException.Reason.EXHAUSTED, e.reason(), e.getMessage());
+        assertEquals("EXHAUSTED: no free port in " + pool + ": " + PORTS + " of " + PORTS + " ports leased in 1 of "
+                + "at most 1 blocks; close leases sooner, raise maxBlocks(...)/maxPorts(...), or use "
+                + "waitWhenExhausted(timeout)", e.getMessage());
         for (Channel c : channels) {
             c.close().sync();
         }

@@ -1,5 +1,6 @@
 package io.github.portreservation.netty;
 
+import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservations;
@@ -26,7 +27,6 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 import static io.github.portreservation.netty.NettyTestSupport.awaitEquals;
-import static io.github.portreservation.netty.NettyTestSupport.awaitNoNewFds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -158,7 +158,7 @@ class ReservedChannelClosePathTest {
             }
             awaitEquals("free ports after " + path, free, reservation::availablePorts);
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
-            awaitNoNewFds(fds);
+            Descriptors.awaitNoneOpenedSince(fds);
         } finally {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
         }
@@ -192,7 +192,7 @@ class ReservedChannelClosePathTest {
             }
             assertTrue(boundThenClosed > 0, "some channels were closed after their bind");
             awaitEquals("free ports after racing closes", free, reservation::availablePorts);
-            awaitNoNewFds(fds);
+            Descriptors.awaitNoneOpenedSince(fds);
         } finally {
             group.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         }

@@ -1,5 +1,6 @@
 package io.github.portreservation.netty;
 
+import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservations;
@@ -25,7 +26,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static io.github.portreservation.netty.NettyTestSupport.awaitEquals;
-import static io.github.portreservation.netty.NettyTestSupport.awaitNoNewFds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -84,7 +84,7 @@ class ReservedChannelConcurrencyTest {
                 }
                 awaitEquals("free ports after round " + round, N, reservation::availablePorts);
             }
-            awaitNoNewFds(fds);
+            Descriptors.awaitNoneOpenedSince(fds);
         } finally {
             binders.shutdownNow();
             group.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();

@@ -1,5 +1,6 @@
 package io.github.portreservation.netty;
 
+import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationProvider;
@@ -149,7 +150,7 @@ class ReservedChannelPermutationTest {
                 c.close().sync();
             }
             awaitEquals("free ports after close", freeBefore, reservation::availablePorts);
-            NettyTestSupport.awaitNoNewFds(fdsBefore);
+            Descriptors.awaitNoneOpenedSince(fdsBefore);
         }
     }
 

@@ -173,6 +173,11 @@ final class FakeProvider implements PortReservationProvider {
                 }
 
                 @Override
+                public boolean holdsPort() {
+                    return socket.socketExists();
+                }
+
+                @Override
                 public void close() {
                     if (closed.getAndIncrement() == 0) {
                         bound.remove(port);

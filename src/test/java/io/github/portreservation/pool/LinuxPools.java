@@ -36,44 +36,6 @@ final class LinuxPools {
         return provider;
     }
 
-    /** Open file descriptors of this process. */
-    static int openDescriptors() {
-        try (Stream<Path> fds = Files.list(Paths.get("/proc/self/fd"))) {
-            return (int) fds.count() - 1; // the directory stream itself
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    /** The open descriptors of this process as "fd -> target" (a socket's target names its inode). */
-    static Set<String> descriptorSet() {
-        try (Stream<Path> fds = Files.list(Paths.get("/proc/self/fd"))) {
-            return fds.map(fd -> {
-                try {
-                    return fd.getFileName() + " -> " + Files.readSymbolicLink(fd);
-                } catch (IOException e) {
-                    return null; // closed meanwhile (the directory stream's own descriptor)
-                }
-            }).filter(fd -> fd != null && !fd.endsWith("/fd")).collect(Collectors.toSet()); // not the listing's own
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    /** Waits up to 10 s until no descriptor opened since {@code baseline} is still open. */
-    static void awaitNoNewDescriptors(Set<String> baseline) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        for (;;) {
-            Set<String> opened = descriptorSet();
-            opened.removeAll(baseline);
-            if (opened.isEmpty()) {
-                return;
-            }
-            assertTrue(System.nanoTime() < deadline, "descriptors still open: " + opened);
-            Thread.sleep(5);
-        }
-    }
-
     /** Waits up to 10 s until {@code value} returns {@code expected}. */
     static void await(String what, int expected, IntSupplier value) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -1,5 +1,6 @@
 package io.github.portreservation.pool;
 
+import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.PortBinding;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
@@ -30,8 +31,6 @@ import java.util.concurrent.TimeUnit;
 import static io.github.portreservation.pool.LinuxPools.assertHeld;
 import static io.github.portreservation.pool.LinuxPools.assertInside;
 import static io.github.portreservation.pool.LinuxPools.await;
-import static io.github.portreservation.pool.LinuxPools.awaitNoNewDescriptors;
-import static io.github.portreservation.pool.LinuxPools.descriptorSet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -76,7 +75,7 @@ class LinuxReservationPoolTest {
 
     @Test
     void tcpServersGrowThePoolByHeldBlocksAndIdleBlocksAreReleased() throws Exception {
-        Set<String> baseline = descriptorSet();
+        Set<String> baseline = Descriptors.snapshot();
         ReservationPool pool = ReservationPool.builder(provider, Protocol.TCP).blockSize(4).maxBlocks(3)
                 .idleTimeout(Duration.ofMillis(100)).build();
         List<ServerSocketChannel> servers = new ArrayList<>();
@@ -107,7 +106,7 @@ class LinuxReservationPoolTest {
             expect(Reason.EXHAUSTED, () -> pool.bind(ReservableSocket.of(extra, 0), null));
             assertEquals(null, extra.getLocalAddress());
         }
-        Set<String> opened = descriptorSet();
+        Set<String> opened = Descriptors.snapshot();
         opened.removeAll(baseline);
         assertEquals(12 + 12, opened.size(), "12 placeholders + 12 servers, nothing else: " + opened);
         // Shrink: the newest block goes idle first and is released; the others follow.
@@ -125,13 +124,13 @@ class LinuxReservationPoolTest {
         }
         await("blocks", 0, () -> pool.statistics().blocks());
         assertEquals(3, pool.statistics().blocksReleased());
-        awaitNoNewDescriptors(baseline);
+        Descriptors.awaitNoneOpenedSince(baseline);
         pool.close();
     }
 
     @Test
     void udpSocketsAndTcpClientSourcePortsComeFromThePool() throws Exception {
-        Set<String> baseline = descriptorSet();
+        Set<String> baseline = Descriptors.snapshot();
         ReservationPool udp = ReservationPool.builder(provider, Protocol.UDP).blockSize(2).build();
         try (DatagramChannel a = DatagramChannel.open(); DatagramChannel b = DatagramChannel.open()) {
             PortBinding ba = udp.bind(ReservableSocket.of(a), new InetSocketAddress(LOOPBACK, 0));
@@ -162,7 +161,7 @@ class LinuxReservationPoolTest {
         tcp.close();
         udp.terminationFuture().get(5, TimeUnit.SECONDS);
         tcp.terminationFuture().get(5, TimeUnit.SECONDS);
-        awaitNoNewDescriptors(baseline);
+        Descriptors.awaitNoneOpenedSince(baseline);
     }
 
     @Test
@@ -205,7 +204,7 @@ class LinuxReservationPoolTest {
 
     @Test
     void closeKeepsBlocksHeldUntilTheirLastLeaseReturns() throws Exception {
-        Set<String> baseline = descriptorSet();
+        Set<String> baseline = Descriptors.snapshot();
         ReservationPool pool = ReservationPool.builder(provider, Protocol.TCP).blockSize(2).maxBlocks(2).build();
         List<ServerSocketChannel> servers = new ArrayList<>();
         List<PortBinding> bindings = new ArrayList<>();
@@ -237,12 +236,12 @@ class LinuxReservationPoolTest {
         bindings.get(1).close();
         terminated.get(5, TimeUnit.SECONDS);
         assertTrue(provider.runtimeReservation(bindings.get(0).token()).isEmpty());
-        awaitNoNewDescriptors(baseline);
+        Descriptors.awaitNoneOpenedSince(baseline);
     }
 
     @Test
     void forcedCloseReleasesBlocksAtOnceAndBoundSocketsKeepWorking() throws Exception {
-        Set<String> baseline = descriptorSet();
+        Set<String> baseline = Descriptors.snapshot();
         ReservationPool pool = ReservationPool.builder(provider, Protocol.TCP).blockSize(2).build();
         ServerSocketChannel server = ServerSocketChannel.open();
         PortLease lease = (PortLease) pool.bind(ReservableSocket.of(server, 0), new InetSocketAddress(LOOPBACK, 0));
@@ -253,7 +252,7 @@ class LinuxReservationPoolTest {
         roundTrip(server, lease.port());
         server.close();
         lease.close();
-        awaitNoNewDescriptors(baseline);
+        Descriptors.awaitNoneOpenedSince(baseline);
         PoolStatistics s = pool.statistics();
         assertEquals(0, s.capacity());
         assertEquals(1, s.blocksReleased());

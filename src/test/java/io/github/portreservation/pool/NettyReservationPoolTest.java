@@ -1,5 +1,6 @@
 package io.github.portreservation.pool;
 
+import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
@@ -47,8 +48,6 @@ import java.util.concurrent.TimeUnit;
 import static io.github.portreservation.pool.LinuxPools.assertHeld;
 import static io.github.portreservation.pool.LinuxPools.assertInside;
 import static io.github.portreservation.pool.LinuxPools.await;
-import static io.github.portreservation.pool.LinuxPools.awaitNoNewDescriptors;
-import static io.github.portreservation.pool.LinuxPools.descriptorSet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -74,7 +73,7 @@ class NettyReservationPoolTest {
         group = new NioEventLoopGroup(2); // the classic group: present in Netty 4.1 and 4.2
         // Warm up classes, jars and the event loops' own descriptors before any descriptor is counted.
         ReservationPool pool = ReservationPool.builder(provider, Protocol.TCP).blockSize(1).build();
-        Channel server = bindEchoServer(pool.serverChannelFactory(), 0).sync().channel();
+        Channel server = bindEchoServer(ReservedChannelFactories.nioServer(pool), 0).sync().channel();
         echo(port(server));
         server.close().sync();
         pool.close();
@@ -132,13 +131,13 @@ class NettyReservationPoolTest {
 
     @Test
     void serversGrowThePoolByBlocksAndTheirCloseShrinksIt() throws Exception {
-        Set<String> baseline = descriptorSet();
+        Set<String> baseline = Descriptors.snapshot();
         ReservationPool pool = ReservationPool.builder(provider, Protocol.TCP).blockSize(2).maxBlocks(3)
                 .idleTimeout(Duration.ofMillis(100)).cooldown(Duration.ofMillis(500)).build();
         List<Channel> servers = new ArrayList<>();
         Set<Integer> ports = new HashSet<>();
         for (int i = 0; i < 6; i++) {
-            Channel server = bindEchoServer(pool.serverChannelFactory(), 0).sync().channel();
+            Channel server = bindEchoServer(ReservedChannelFactories.nioServer(pool), 0).sync().channel();
             servers.add(server);
             assertTrue(ports.add(port(server)));
         }
@@ -149,7 +148,7 @@ class NettyReservationPoolTest {
             assertHeld(port(server));
             echo(port(server));
         }
-        PortReservationException e = bindFailure(bindEchoServer(pool.serverChannelFactory(), 0));
+        PortReservationException e = bindFailure(bindEchoServer(ReservedChannelFactories.nioServer(pool), 0));
         assertEquals(Reason.EXHAUSTED, e.reason(), e.getMessage());
         Await.assertEventually(6, () -> pool.statistics().leased(), "pool.statistics().leased()");
         // The newest blocks' servers close: their blocks go idle and are released; the first block stays busy.
@@ -162,14 +161,14 @@ class NettyReservationPoolTest {
         echo(port(servers.get(0)));
         // An explicit port of the pool: that port, or IN_USE.
         int taken = port(servers.get(1));
-        assertEquals(Reason.IN_USE, bindFailure(bindEchoServer(pool.serverChannelFactory(), taken)).reason());
+        assertEquals(Reason.IN_USE, bindFailure(bindEchoServer(ReservedChannelFactories.nioServer(pool), taken)).reason());
         servers.get(1).close().sync();
         await("leased", 1, () -> pool.statistics().leased()); // back once the closed socket is gone
-        PortReservationException cooling = bindFailure(bindEchoServer(pool.serverChannelFactory(), taken));
+        PortReservationException cooling = bindFailure(bindEchoServer(ReservedChannelFactories.nioServer(pool), taken));
         assertEquals(Reason.IN_USE, cooling.reason());
         assertTrue(cooling.getMessage().contains("cools down"), cooling.getMessage());
         Thread.sleep(550);
-        Channel again = bindEchoServer(pool.serverChannelFactory(), taken).sync().channel();
+        Channel again = bindEchoServer(ReservedChannelFactories.nioServer(pool), taken).sync().channel();
         assertEquals(taken, port(again));
         echo(taken);
         again.close().sync();
@@ -177,15 +176,15 @@ class NettyReservationPoolTest {
         await("blocks", 0, () -> pool.statistics().blocks());
         pool.close();
         pool.terminationFuture().get(5, TimeUnit.SECONDS);
-        awaitNoNewDescriptors(baseline);
+        Descriptors.awaitNoneOpenedSince(baseline);
     }
 
     @Test
     void clientSourcePortsAndDatagramChannelsComeFromThePool() throws Exception {
-        Set<String> baseline = descriptorSet();
+        Set<String> baseline = Descriptors.snapshot();
         ReservationPool tcp = ReservationPool.builder(provider, Protocol.TCP).blockSize(2).build();
         try (ServerSocket peer = new ServerSocket(0, 50, LOOPBACK)) {
-            Channel client = new Bootstrap().group(group).channelFactory(tcp.clientChannelFactory())
+            Channel client = new Bootstrap().group(group).channelFactory(ReservedChannelFactories.nioClient(tcp))
                     .handler(new ChannelInboundHandlerAdapter()).connect(peer.getLocalSocketAddress()).sync().channel();
             try (Socket accepted = peer.accept()) {
                 assertEquals(port(client), accepted.getPort());
@@ -202,14 +201,14 @@ class NettyReservationPoolTest {
 
         ReservationPool udp = ReservationPool.builder(provider, Protocol.UDP).blockSize(2).build();
         CompletableFuture<DatagramPacket> received = new CompletableFuture<>();
-        Channel receiver = new Bootstrap().group(group).channelFactory(udp.datagramChannelFactory())
+        Channel receiver = new Bootstrap().group(group).channelFactory(ReservedChannelFactories.nioDatagram(udp))
                 .handler(new SimpleChannelInboundHandler<DatagramPacket>() {
                     @Override
                     protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
                         received.complete(packet.retain());
                     }
                 }).bind(new InetSocketAddress(LOOPBACK, 0)).sync().channel();
-        Channel sender = new Bootstrap().group(group).channelFactory(udp.datagramChannelFactory())
+        Channel sender = new Bootstrap().group(group).channelFactory(ReservedChannelFactories.nioDatagram(udp))
                 .handler(new ChannelInboundHandlerAdapter()).bind(new InetSocketAddress(LOOPBACK, 0)).sync().channel();
         assertEquals(List.of(PortRange.of(Math.min(port(receiver), port(sender)), 2)), udp.blockRanges());
         sender.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(new byte[] {5}),
@@ -227,13 +226,13 @@ class NettyReservationPoolTest {
         udp.close();
         tcp.terminationFuture().get(5, TimeUnit.SECONDS);
         udp.terminationFuture().get(5, TimeUnit.SECONDS);
-        awaitNoNewDescriptors(baseline);
+        Descriptors.awaitNoneOpenedSince(baseline);
     }
 
     @Test
     void aChannelClosedForciblyDoesNotLeakItsPort() throws Exception {
         ReservationPool udp = ReservationPool.builder(provider, Protocol.UDP).blockSize(1).maxBlocks(1).build();
-        Channel first = new Bootstrap().group(group).channelFactory(udp.datagramChannelFactory())
+        Channel first = new Bootstrap().group(group).channelFactory(ReservedChannelFactories.nioDatagram(udp))
                 .handler(new ChannelInboundHandlerAdapter()).bind(new InetSocketAddress(LOOPBACK, 0)).sync().channel();
         int port = port(first);
         first.eventLoop().submit(() -> first.unsafe().closeForcibly()).sync(); // completes no closeFuture
@@ -242,7 +241,7 @@ class NettyReservationPoolTest {
         // The pool is full; the channel layer takes the force-closed channel's port back when a bind runs short
         // (its socket is gone by then), so the next bind gets that port at once.
         Channel second = Await.openWhenPortIsBack(() -> new Bootstrap().group(group)
-                .channelFactory(udp.datagramChannelFactory()).handler(new ChannelInboundHandlerAdapter())
+                .channelFactory(ReservedChannelFactories.nioDatagram(udp)).handler(new ChannelInboundHandlerAdapter())
                 .bind(new InetSocketAddress(LOOPBACK, 0))).sync().channel();
         assertEquals(port, port(second)); // taken back when the pool ran out
         second.close().sync();
@@ -254,11 +253,11 @@ class NettyReservationPoolTest {
     void waitingForAPortHappensOffTheEventLoopAndTimesOut() throws Exception {
         ReservationPool pool = ReservationPool.builder(provider, Protocol.TCP).blockSize(2).maxBlocks(1)
                 .waitWhenExhausted(Duration.ofSeconds(10)).build();
-        Channel first = bindEchoServer(pool.serverChannelFactory(), 0).sync().channel();
-        Channel second = bindEchoServer(pool.serverChannelFactory(), 0).sync().channel();
+        Channel first = bindEchoServer(ReservedChannelFactories.nioServer(pool), 0).sync().channel();
+        Channel second = bindEchoServer(ReservedChannelFactories.nioServer(pool), 0).sync().channel();
         // A bind runs on the event loop: it never waits, even under the wait policy.
         long start = System.nanoTime();
-        PortReservationException e = bindFailure(bindEchoServer(pool.serverChannelFactory(), 0));
+        PortReservationException e = bindFailure(bindEchoServer(ReservedChannelFactories.nioServer(pool), 0));
         assertEquals(Reason.EXHAUSTED, e.reason());
         assertTrue(e.getMessage().contains("event loop"), e.getMessage());
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
@@ -280,7 +279,7 @@ class NettyReservationPoolTest {
 
         ReservationPool quick = ReservationPool.builder(provider, Protocol.TCP).blockSize(1).maxBlocks(1)
                 .waitWhenExhausted(Duration.ofMillis(100)).build();
-        Channel only = bindEchoServer(quick.serverChannelFactory(), 0).sync().channel();
+        Channel only = bindEchoServer(ReservedChannelFactories.nioServer(quick), 0).sync().channel();
         ExecutionException timeout = assertThrows(ExecutionException.class,
                 () -> quick.leaseAsync().get(5, TimeUnit.SECONDS));
         assertEquals(Reason.TIMEOUT, ((PortReservationException) timeout.getCause()).reason());
@@ -293,12 +292,12 @@ class NettyReservationPoolTest {
 
     @Test
     void closingThePoolKeepsServingChannelsAndReleasesEachBlockWithItsLastChannel() throws Exception {
-        Set<String> baseline = descriptorSet();
+        Set<String> baseline = Descriptors.snapshot();
         ReservationPool pool = ReservationPool.builder(provider, Protocol.TCP).blockSize(2).maxBlocks(2).build();
         List<Channel> servers = new ArrayList<>();
         List<PortLease> leases = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            Channel server = bindEchoServer(pool.serverChannelFactory(), 0).sync().channel();
+            Channel server = bindEchoServer(ReservedChannelFactories.nioServer(pool), 0).sync().channel();
             servers.add(server);
         }
         List<PortRange> blocks = pool.blockRanges();
@@ -308,7 +307,7 @@ class NettyReservationPoolTest {
         }
         CompletableFuture<Void> terminated = pool.terminationFuture();
         pool.close();
-        assertEquals(Reason.CLOSED, bindFailure(bindEchoServer(pool.serverChannelFactory(), 0)).reason());
+        assertEquals(Reason.CLOSED, bindFailure(bindEchoServer(ReservedChannelFactories.nioServer(pool), 0)).reason());
         for (Channel server : servers) {
             echo(port(server));
         }
@@ -321,7 +320,7 @@ class NettyReservationPoolTest {
         echo(port(servers.get(1)));
         servers.get(1).close().sync();
         terminated.get(5, TimeUnit.SECONDS);
-        awaitNoNewDescriptors(baseline);
+        Descriptors.awaitNoneOpenedSince(baseline);
     }
 
     @Test
@@ -343,15 +342,19 @@ class NettyReservationPoolTest {
     }
 
     @Test
-    void factoriesMatchThePoolsProtocol() {
-        ReservationPool tcp = ReservationPool.builder(provider, Protocol.TCP).build();
-        ReservationPool udp = ReservationPool.builder(provider, Protocol.UDP).build();
-        assertEquals(Reason.INVALID_ARGUMENT, assertThrows(PortReservationException.class,
-                tcp::datagramChannelFactory).reason());
-        assertEquals(Reason.INVALID_ARGUMENT, assertThrows(PortReservationException.class,
-                udp::serverChannelFactory).reason());
-        assertEquals(Reason.INVALID_ARGUMENT, assertThrows(PortReservationException.class,
-                udp::clientChannelFactory).reason());
+    void channelsOfTheOtherProtocolAreRefusedAtBindAndLeaseNothing() throws Exception {
+        ReservationPool tcp = ReservationPool.builder(provider, Protocol.TCP).blockSize(1).build();
+        ReservationPool udp = ReservationPool.builder(provider, Protocol.UDP).blockSize(1).build();
+        PortReservationException datagram = bindFailure(new Bootstrap().group(group)
+                .channelFactory(ReservedChannelFactories.nioDatagram(tcp)).handler(new ChannelInboundHandlerAdapter())
+                .bind(new InetSocketAddress(LOOPBACK, 0)));
+        assertEquals(Reason.INVALID_ARGUMENT, datagram.reason(), datagram.getMessage());
+        assertTrue(datagram.getMessage().contains("leases TCP ports only"), datagram.getMessage());
+        PortReservationException server = bindFailure(bindEchoServer(ReservedChannelFactories.nioServer(udp), 0));
+        assertEquals(Reason.INVALID_ARGUMENT, server.reason(), server.getMessage());
+        assertTrue(server.getMessage().contains("leases UDP ports only"), server.getMessage());
+        assertEquals(0, tcp.statistics().leasesGranted());
+        assertEquals(0, udp.statistics().leasesGranted());
         tcp.close();
         udp.close();
     }

@@ -4,8 +4,6 @@ import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.Protocol;
-import io.netty.channel.DefaultEventLoopGroup;
-import io.netty.channel.EventLoopGroup;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
@@ -85,6 +83,24 @@ class ReservationPoolBehaviourTest {
     }
 
     @Test
+    void anExplicitRequestForALeasedPortNamesItsLeaseWhenBound() {
+        ReservationPool pool = builder().minBlocks(1).build();
+        PortLease unbound = pool.lease(30001);
+        assertEquals("IN_USE: port 30001 of ReservationPool[TCP, blocks of 4 from fake] is leased by a lease not "
+                + "bound to a socket; wait until it is closed or request port 0",
+                expect(Reason.IN_USE, () -> pool.lease(30001)).getMessage());
+        FakeSocket socket = new FakeSocket(Protocol.TCP);
+        unbound.bind(socket, null);
+        assertEquals("IN_USE: port 30001 of ReservationPool[TCP, blocks of 4 from fake] is leased by PortLease[30001 "
+                + "of 30000-30003, bound to FakeSocket[30001]]; wait until it is closed or request port 0",
+                expect(Reason.IN_USE, () -> pool.lease(30001)).getMessage());
+        socket.open = false;
+        unbound.close();
+        assertEquals(30001, pool.lease(30001).port());
+        pool.closeForcibly();
+    }
+
+    @Test
     void aPortWhoseBindFailsIsQuarantinedAndTheNextOneIsTried() {
         ReservationPool pool = builder().maxBlocks(1).maxBindAttempts(3).build();
         provider.failingPorts.add(30000);
@@ -125,14 +141,18 @@ class ReservationPoolBehaviourTest {
     }
 
     @Test
-    void aLeaseClosedBeforeItsSocketQuarantinesThePort() {
+    void aLeaseClosedBeforeItsSocketKeepsThePortUntilTheSocketIsGone() {
         ReservationPool pool = builder().build();
         FakeSocket socket = new FakeSocket(Protocol.TCP);
         PortLease lease = (PortLease) pool.bind(socket, null);
         lease.close();
-        assertTrue(lease.isQuarantined());
+        assertFalse(lease.isQuarantined());
         assertFalse(lease.isActive());
-        assertEquals(1, pool.statistics().quarantined());
+        assertEquals(1, pool.statistics().leased(), "the socket still exists: the port is still held");
+        assertEquals(0, pool.statistics().quarantined());
+        socket.open = false;
+        assertEquals(0, pool.statistics().leased(), "the socket is gone: the port is back");
+        assertEquals(4, pool.statistics().free());
         pool.closeForcibly();
     }
 
@@ -140,8 +160,10 @@ class ReservationPoolBehaviourTest {
     void aLeaseBindsOneSocketOnItsOwnPortOnly() {
         ReservationPool pool = builder().build();
         PortLease lease = pool.lease();
-        expect(Reason.INVALID_ARGUMENT, () -> lease.bind(new FakeSocket(Protocol.TCP),
-                new java.net.InetSocketAddress(lease.port() + 1)));
+        PortReservationException other = expect(Reason.OUTSIDE_RESERVATION, () -> lease.bind(
+                new FakeSocket(Protocol.TCP), new java.net.InetSocketAddress(lease.port() + 1)));
+        assertTrue(other.getMessage().contains("port " + (lease.port() + 1) + " is outside port " + lease.port()
+                + " leased from the pool's block"), other.getMessage());
         assertEquals(lease, lease.bind(new FakeSocket(Protocol.TCP), null));
         expect(Reason.IN_USE, () -> lease.bind(new FakeSocket(Protocol.TCP), null));
         pool.closeForcibly();
@@ -271,63 +293,124 @@ class ReservationPoolBehaviourTest {
     }
 
     @Test
-    void aBlockingLeaseNeverWaitsOnAnEventLoopThread() throws Exception {
-        ReservationPool pool = builder().maxBlocks(1).waitWhenExhausted(Duration.ofSeconds(30)).build();
-        for (int i = 0; i < 4; i++) {
-            pool.lease();
-        }
-        EventLoopGroup group = new DefaultEventLoopGroup(1);
-        try {
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            CompletableFuture<PortLease> async = new CompletableFuture<>();
-            long start = System.nanoTime();
-            group.submit(() -> {
-                try {
-                    pool.lease();
-                } catch (Throwable t) {
-                    failure.set(t);
-                }
-                pool.leaseAsync().whenComplete((l, t) -> {
-                    if (t != null) {
-                        async.completeExceptionally(t);
-                    } else {
-                        async.complete(l);
-                    }
-                });
-            }).get(5, TimeUnit.SECONDS);
-            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
-            PortReservationException e = (PortReservationException) failure.get();
-            assertEquals(Reason.EXHAUSTED, e.reason());
-            assertTrue(e.getMessage().contains("event loop"), e.getMessage());
-            assertFalse(async.isDone());
-            assertEquals(1, pool.statistics().waiters());
-        } finally {
-            group.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
-            pool.closeForcibly();
-        }
-    }
-
-    @Test
-    void nettyThreadsThatMustNotBlockAreRefusedAWaitToo() throws Exception {
-        ReservationPool pool = builder().maxBlocks(1).waitWhenExhausted(Duration.ofSeconds(30)).build();
+    void aBlockingLeaseNeverWaitsOnAThreadThePolicyCallsNonBlocking() throws Exception {
+        ReservationPool pool = builder().maxBlocks(1).waitWhenExhausted(Duration.ofSeconds(30))
+                .nonBlockingThreads(thread -> thread.getName().startsWith("loop-")).build();
         for (int i = 0; i < 4; i++) {
             pool.lease();
         }
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread t = new io.netty.util.concurrent.FastThreadLocalThread(() -> {
+        CompletableFuture<PortLease> async = new CompletableFuture<>();
+        Thread loop = new Thread(() -> {
             try {
                 pool.lease();
-            } catch (Throwable e) {
-                failure.set(e);
+            } catch (Throwable t) {
+                failure.set(t);
             }
-        });
-        t.start();
-        t.join(5_000);
-        assertFalse(t.isAlive());
+            pool.leaseAsync().whenComplete((l, t) -> async.complete(l));
+        }, "loop-1");
+        long start = System.nanoTime();
+        loop.start();
+        loop.join(5_000);
+        assertFalse(loop.isAlive());
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
         PortReservationException e = (PortReservationException) failure.get();
         assertEquals(Reason.EXHAUSTED, e.reason());
-        assertTrue(e.getMessage().contains("must never block"), e.getMessage());
+        assertTrue(e.getMessage().contains("waiting refused: thread loop-1 must never block"), e.getMessage());
+        assertFalse(async.isDone());
+        assertEquals(1, pool.statistics().waiters());
+        assertEquals(1, pool.statistics().exhaustions());
+        // The same pool waits on a thread the policy does not name.
+        CompletableFuture<PortLease> waiting = CompletableFuture.supplyAsync(pool::lease);
+        awaitWaiters(pool, 2);
         pool.closeForcibly();
+        ExecutionException closed = assertThrows(ExecutionException.class, () -> waiting.get(5, TimeUnit.SECONDS));
+        assertEquals(Reason.CLOSED, ((PortReservationException) closed.getCause()).reason());
+    }
+
+    @Test
+    void aBindOnANonBlockingThreadGrowsThereButNeverWaits() throws Exception {
+        ReservationPool pool = builder().maxBlocks(1).waitWhenExhausted(Duration.ofSeconds(30))
+                .nonBlockingThreads(thread -> true).build();
+        PortLease first = (PortLease) pool.bind(new FakeSocket(Protocol.TCP), null); // grows on this thread
+        assertEquals(30000, first.port());
+        assertEquals(1, pool.statistics().blocksAcquired());
+        for (int i = 0; i < 3; i++) {
+            pool.bind(new FakeSocket(Protocol.TCP), null);
+        }
+        long start = System.nanoTime();
+        PortReservationException e = expect(Reason.EXHAUSTED, () -> pool.bind(new FakeSocket(Protocol.TCP), null));
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
+        assertTrue(e.getMessage().contains("4 of 4 ports leased in 1 of at most 1 blocks; waiting refused"),
+                e.getMessage());
+        assertEquals(0, pool.statistics().waiters());
+        pool.closeForcibly();
+    }
+
+    @Test
+    void aGrowthThatFailsForAResourceLimitFailsTheLeaseWithThatReason() {
+        ReservationPool pool = builder().maxBlocks(1).build();
+        provider.failAcquires = 1;
+        provider.failReason = Reason.RESOURCE_LIMIT;
+        PortReservationException e = expect(Reason.RESOURCE_LIMIT, pool::lease);
+        assertTrue(e.getMessage().contains("no free port in ReservationPool[TCP, blocks of 4 from fake] (0 of 0 ports "
+                + "leased in 0 of at most 1 blocks) and growing it by a block failed: RESOURCE_LIMIT: fake: block "
+                + "30000-30003 failed with RESOURCE_LIMIT"), e.getMessage());
+        assertEquals(Reason.RESOURCE_LIMIT, ((PortReservationException) e.getCause()).reason());
+        // While the pool backs off after that failure, the next request says the same reason.
+        PortReservationException backingOff = expect(Reason.RESOURCE_LIMIT, pool::lease);
+        assertTrue(backingOff.getMessage().contains("growing by a block failed less than 500 ms ago, so the pool "
+                + "tries again in"), backingOff.getMessage());
+        assertTrue(backingOff.getMessage().contains("(RESOURCE_LIMIT: fake: block 30000-30003 failed with "
+                + "RESOURCE_LIMIT)"), backingOff.getMessage());
+        assertEquals(2, pool.statistics().exhaustions());
+        assertEquals(1, pool.statistics().failures());
+        pool.closeForcibly();
+    }
+
+    @Test
+    void oneBuilderBuildsTwoWorkingPoolsAfterFixedRanges() {
+        PortRange a = PortRange.parse("31000-31001");
+        PortRange b = PortRange.parse("31100-31102");
+        ReservationPoolBuilder builder = ReservationPool.builder(provider, Protocol.TCP).fixedRanges(a, b)
+                .keepIdleBlocks();
+        for (ReservationPool pool : List.of(builder.build(), builder.build())) {
+            List<Integer> ports = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                ports.add(pool.lease().port());
+            }
+            assertEquals(List.of(31000, 31001, 31100, 31101, 31102), ports);
+            assertEquals(List.of(a, b), pool.blockRanges());
+            PortReservationException e = expect(Reason.EXHAUSTED, pool::lease);
+            assertTrue(e.getMessage().contains("5 of 5 ports leased in 2 of at most 2 blocks"), e.getMessage());
+            pool.closeForcibly();
+        }
+        assertEquals(0, provider.openReservations.get());
+    }
+
+    @Test
+    void aBuilderThatBuiltWithAnyBlocksBuildsWithFixedRangesAfterwards() {
+        ReservationPoolBuilder builder = ReservationPool.builder(provider, Protocol.TCP).keepIdleBlocks();
+        ReservationPool any = builder.build(); // the default maximum of 16 blocks is not written into the builder
+        PortRange a = PortRange.parse("31000-31001");
+        ReservationPool fixed = builder.fixedRanges(a).build(); // so the maximum follows the one range here
+        assertEquals(31000, fixed.lease().port());
+        assertEquals(31001, fixed.lease().port());
+        PortReservationException e = expect(Reason.EXHAUSTED, fixed::lease);
+        assertTrue(e.getMessage().contains("2 of 2 ports leased in 1 of at most 1 blocks"), e.getMessage());
+        assertEquals(30000, any.lease().port());
+        any.closeForcibly();
+        fixed.closeForcibly();
+    }
+
+    @Test
+    void aNullFixedRangeIsRefusedByItsIndex() {
+        PortRange a = PortRange.parse("31000-31001");
+        PortReservationException e = expect(Reason.INVALID_ARGUMENT, () -> builder().anyBlocks().fixedRanges(a, null));
+        assertEquals("INVALID_ARGUMENT: fixed range at index 1 (of 2) null is invalid: every fixed range must be a "
+                + "PortRange; remove the null or pass a range such as PortRange.parse(\"40000-40063\")", e.getMessage());
+        expect(Reason.INVALID_ARGUMENT, () -> builder().fixedRanges((PortRange[]) null));
+        expect(Reason.INVALID_ARGUMENT, () -> builder().fixedRanges((List<PortRange>) null));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.github.portreservation.pool;
 
+import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.PortReservationProvider;
@@ -29,8 +30,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.github.portreservation.pool.LinuxPools.await;
-import static io.github.portreservation.pool.LinuxPools.awaitNoNewDescriptors;
-import static io.github.portreservation.pool.LinuxPools.descriptorSet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -80,7 +79,7 @@ class ReservationPoolStressTest {
     void hundredThousandCyclesWithFaultsKeepExactCountsAndNoDescriptorLeaks() throws Exception {
         PortReservationProvider provider = LinuxPools.provider();
         runRound(provider, Protocol.TCP, Ending.NORMAL, 200); // warm-up: classes, jars
-        Set<String> baseline = descriptorSet();
+        Set<String> baseline = Descriptors.snapshot();
         long total = 0;
         for (Protocol protocol : Protocol.values()) {
             total += runRound(provider, protocol, Ending.NORMAL, 20_000);
@@ -89,7 +88,7 @@ class ReservationPoolStressTest {
             total += runRound(provider, protocol, Ending.FORCED_CLOSE_MIDWAY, 20_000);
         }
         assertTrue(total >= 100_000, "only " + total + " cycles");
-        awaitNoNewDescriptors(baseline);
+        Descriptors.awaitNoneOpenedSince(baseline);
     }
 
     /** Runs cycles until {@code target} binds succeeded (or the pool is closed midway); returns the successes. */

@@ -93,12 +93,4 @@ public final class ExternalProcess {
         cmd.addAll(Arrays.asList(args));
         return cmd;
     }
-
-    /** Number of open file descriptors of this JVM. */
-    public static long openDescriptors() throws IOException {
-        Path fds = Paths.get("/proc/self/fd");
-        try (var s = Files.list(fds)) {
-            return s.count();
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package io.github.portreservation.windows;
 
+import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.PortBinding;
 import io.github.portreservation.PortBinder;
 import io.github.portreservation.PortRange;
@@ -299,9 +300,9 @@ class WindowsProviderDoubleTest {
     void failedReleaseStillClosesTheOwnerSocketWhichEndsTheReservation() {
         RuntimeReservation reservation = acquire(Protocol.UDP, FreePorts.block(4));
         control.double_fail_next_ioctl(SIO_RELEASE_PORT_RESERVATION, WindowsConstants.WSAENETDOWN);
-        long fds = openFileDescriptors();
+        Set<String> fds = Descriptors.snapshot();
         reservation.close();
-        assertEquals(fds - 1, openFileDescriptors(), "the owner socket is closed");
+        assertEquals(1, Descriptors.socketsClosedSince(fds).size(), "the owner socket is closed");
         assertEquals(0, control.double_runtime_reservations());
     }
 
@@ -309,13 +310,13 @@ class WindowsProviderDoubleTest {
     void failedAcquireLeavesNoSocketBehind() {
         PortRange range = FreePorts.block(4);
         control.double_add_excluded_range(1, range.start(), 1);
-        long fds = openFileDescriptors();
+        Set<String> fds = Descriptors.snapshot();
         PortReservationException e = fails(Reason.IN_USE, () -> provider.acquire(Protocol.TCP, range));
         assertEquals("WSAEADDRINUSE", e.nativeName());
         assertTrue(e.getMessage().contains("netsh interface ipv4 show excludedportrange protocol=tcp"));
         control.double_fail_next_ioctl(SIO_ACQUIRE_PORT_RESERVATION, WindowsConstants.WSAEOPNOTSUPP);
         fails(Reason.UNSUPPORTED, () -> provider.acquire(Protocol.UDP, range));
-        assertEquals(fds, openFileDescriptors());
+        Descriptors.assertNoneOpenedSince(fds, "sockets after refused acquires");
         assertEquals(0, control.double_runtime_reservations());
     }
 
@@ -463,11 +464,4 @@ class WindowsProviderDoubleTest {
         assertEquals("windows", provider.name());
     }
 
-    private static long openFileDescriptors() {
-        try (Stream<?> fds = Files.list(Paths.get("/proc/self/fd"))) {
-            return fds.count();
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
-    }
 }

@@ -2,6 +2,7 @@ package io.github.portreservation.examples;
 
 import io.github.portreservation.PortReservations;
 import io.github.portreservation.Protocol;
+import io.github.portreservation.netty.ReservedChannelFactories;
 import io.github.portreservation.pool.ReservationPool;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -68,7 +69,7 @@ public final class TcpProxy implements AutoCloseable {
         }
         AtomicLong connections = new AtomicLong();
         ServerBootstrap bootstrap = new ServerBootstrap().group(group)
-                .channelFactory(pool.serverChannelFactory()) // = ReservedChannelFactories.nioServer(pool)
+                .channelFactory(ReservedChannelFactories.nioServer(pool))
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childHandler(new FrontendHandler(backend, connections));

@@ -1,0 +1,188 @@
+package io.github.portreservation.pool;
+
+import java.util.concurrent.TimeUnit;
+import io.github.portreservation.PortRange;
+import io.github.portreservation.PortReservationException;
+import io.github.portreservation.PortReservationException.Reason;
+import io.github.portreservation.Protocol;
+import io.github.portreservation.ReservableSocket;
+import io.github.portreservation.RuntimeReservation;
+
+import java.time.Duration;
+
+/**
+ * Every error text of one pool: what failed (naming the pool, the port, the block), why, and what to do. Stateless
+ * apart from the pool's name; the states it reports come in as a {@link PoolSnapshot} taken under the pool's lock.
+ */
+final class PoolErrors {
+    private final String pool;
+
+    PoolErrors(String pool) {
+        this.pool = pool;
+    }
+
+    /** The pool's name, as the texts give it. */
+    @Override
+    public String toString() {
+        return pool;
+    }
+
+    /** INVALID_ARGUMENT: "VALUE is invalid: RULE; FIX". */
+    static PortReservationException invalid(String value, String rule, String fix) {
+        return PortReservationException.invalidArgument(value, rule, fix);
+    }
+
+    /** {@code value}, or INVALID_ARGUMENT naming {@code what} when it is null. */
+    static <T> T requireNonNull(T value, String what, String fix) {
+        if (value == null) {
+            throw invalid(what + " null", "must not be null", fix);
+        }
+        return value;
+    }
+
+    PortReservationException closed() {
+        return new PortReservationException(Reason.CLOSED, pool + " is closed: it grants no new leases; build a new "
+                + "pool");
+    }
+
+    PortReservationException minimumBlocks(int minBlocks) {
+        return new PortReservationException(Reason.EXHAUSTED, "could not acquire the " + minBlocks
+                + " minimum blocks of " + pool + "; lower minBlocks(...) or raise maxPorts(...)");
+    }
+
+    PortReservationException invalidPort(int port) {
+        return invalid("port " + port, "must be in 1..65535",
+                "pass a port of one of the pool's blocks, or call lease() for any free port");
+    }
+
+    PortReservationException notInPool(int port, String blocks) {
+        return new PortReservationException(Reason.OUTSIDE_RESERVATION, "port " + port + " is not in any block of "
+                + pool + " (blocks held: " + blocks + "); request port 0 for any free port, or one of the ports of "
+                + "these blocks");
+    }
+
+    /** IN_USE: {@code port} is leased, by {@code owner} when it is known (bound to a socket), else null. */
+    PortReservationException leasedBy(int port, PortLease owner) {
+        return new PortReservationException(Reason.IN_USE, "port " + port + " of " + pool + " is leased by "
+                + (owner != null ? owner : "a lease not bound to a socket") + "; wait until it is closed or request "
+                + "port 0");
+    }
+
+    PortReservationException quarantined(int port) {
+        return new PortReservationException(Reason.IN_USE, "port " + port + " of " + pool + " is quarantined: a bind "
+                + "on it failed because another socket holds it; request port 0");
+    }
+
+    PortReservationException coolingDown(int port, long cooldownNanos, long remainingNanos) {
+        return new PortReservationException(Reason.IN_USE, "port " + port + " of " + pool + " was returned less than "
+                + Duration.ofNanos(cooldownNanos) + " ago and cools down for " + Duration.ofNanos(remainingNanos)
+                + " more (its previous socket may still be closing); retry then, or request port 0");
+    }
+
+    PortReservationException wrongProtocol(ReservableSocket socket, Protocol protocol) {
+        return invalid(socket.protocol() + " socket " + socket, pool + " leases " + protocol + " ports only",
+                "bind it from a pool built for " + socket.protocol());
+    }
+
+    PortReservationException bindAttemptsExhausted(int attempts, PortReservationException last) {
+        return new PortReservationException(Reason.IN_USE, attempts + " ports of " + pool + " in a row could not be "
+                + "bound because other sockets hold them (last: " + last.getMessage() + "); they are quarantined. "
+                + "Find the other process with 'ss -tulpn', or raise maxBindAttempts(...)", last);
+    }
+
+    /**
+     * No port is ready and the pool cannot grow. RESOURCE_LIMIT when the pool is backing off after a block
+     * acquisition that failed for that reason, else EXHAUSTED; the last growth failure is the cause.
+     *
+     * @param refusedWait the thread that must not block, when the wait policy applied but was refused; else null
+     */
+    PortReservationException exhausted(PoolSnapshot s, Thread refusedWait, NonBlockingThreads policy) {
+        PoolStatistics st = s.statistics();
+        StringBuilder sb = new StringBuilder("no free port in ").append(pool).append(": ").append(st.leased())
+                .append(" of ").append(st.capacity()).append(" ports leased in ").append(st.blocks())
+                .append(" of at most ").append(s.maxBlocks()).append(" blocks");
+        if (st.quarantined() > 0) {
+            sb.append(", ").append(st.quarantined()).append(" quarantined");
+        }
+        if (s.cooling() > 0) {
+            sb.append(", ").append(s.cooling()).append(" cooling down");
+        }
+        boolean growthFailed = s.growing() == 0 && s.backingOff() && s.lastGrowthFailure() != null;
+        if (s.growing() > 0) {
+            sb.append(", a block being acquired");
+        } else if (growthFailed) {
+            sb.append(", and growing by a block failed less than ")
+                    .append(TimeUnit.NANOSECONDS.toMillis(BlockGrower.BACKOFF_NANOS)).append(" ms ago, so the pool "
+                    + "tries again in ").append(Math.max(1, TimeUnit.NANOSECONDS.toMillis(s.retryInNanos())))
+                    .append(" ms (").append(s.lastGrowthFailure().getMessage()).append(')');
+        }
+        if (refusedWait != null) {
+            sb.append("; waiting refused: thread ").append(refusedWait.getName()).append(" must never block (an "
+                    + "event loop thread, says ").append(policy).append("). Use leaseAsync() there, or bind from "
+                    + "another thread");
+        } else if (growthFailed) {
+            sb.append("; remove the cause of the growth failure, close leases sooner, or use "
+                    + "waitWhenExhausted(timeout) to wait for the next attempt");
+        } else {
+            sb.append("; close leases sooner, raise maxBlocks(...)/maxPorts(...), or use waitWhenExhausted(timeout)");
+        }
+        // When only the backoff after a failed growth keeps the pool from growing, that failure says why.
+        Reason reason = growthFailed ? s.lastGrowthFailure().reason() : Reason.EXHAUSTED;
+        return new PortReservationException(reason, sb.toString(), s.lastGrowthFailure());
+    }
+
+    /**
+     * No port is ready and growing by a block failed with {@code cause}: the failure's reason stays on top
+     * (RESOURCE_LIMIT, ACCESS_DENIED...: EXHAUSTED would hide it), with the pool's state; CLOSED passes through.
+     */
+    PortReservationException growthFailed(PortReservationException cause, PoolSnapshot s) {
+        if (cause.reason() == Reason.CLOSED) {
+            return cause;
+        }
+        PoolStatistics st = s.statistics();
+        return new PortReservationException(cause.reason(), "no free port in " + pool + " (" + st.leased() + " of "
+                + st.capacity() + " ports leased in " + st.blocks() + " of at most " + s.maxBlocks() + " blocks) and "
+                + "growing it by a block failed: " + cause.getMessage() + "; the pool tries to grow again after "
+                + TimeUnit.NANOSECONDS.toMillis(BlockGrower.BACKOFF_NANOS) + " ms", cause);
+    }
+
+    PortReservationException timedOut(PoolSnapshot s, long waitNanos) {
+        PoolStatistics st = s.statistics();
+        return new PortReservationException(Reason.TIMEOUT, "no port of " + pool + " became free within "
+                + Duration.ofNanos(waitNanos) + " (" + st.leased() + " of " + st.capacity() + " ports leased in "
+                + st.blocks() + " of at most " + s.maxBlocks() + " blocks, " + s.growing() + " being acquired, "
+                + st.quarantined() + " quarantined, " + st.waiters() + " waiting); close leases sooner, raise "
+                + "maxBlocks(...)/maxPorts(...), or wait longer", s.lastGrowthFailure());
+    }
+
+    PortReservationException interrupted(InterruptedException e) {
+        return new PortReservationException(Reason.TIMEOUT, "interrupted while waiting for a port of " + pool
+                + " (the interrupt status is kept); retry when appropriate", e);
+    }
+
+    PortReservationException schedulerRejected(String task, Throwable e) {
+        return new PortReservationException(Reason.SYSTEM_ERROR, "the scheduler of " + pool + " rejected " + task
+                + " (was it shut down?); pass a running scheduler", e);
+    }
+
+    PortReservationException providerFailed(String provider, RuntimeException e) {
+        return new PortReservationException(Reason.SYSTEM_ERROR, "provider " + provider + " failed to acquire a block "
+                + "for " + pool + ": " + e, e);
+    }
+
+    PortReservationException providerReturnedNothing(String provider) {
+        return new PortReservationException(Reason.SYSTEM_ERROR, "provider " + provider + " returned no reservation; "
+                + "this is a provider bug");
+    }
+
+    PortReservationException providerReturnedWrongBlock(String provider, RuntimeReservation r, Protocol protocol,
+                                                        String requested) {
+        return new PortReservationException(Reason.SYSTEM_ERROR, "provider " + provider + " returned " + r + " for a "
+                + "request of " + protocol + " " + requested + "; this is a provider bug");
+    }
+
+    PortReservationException overlappingBlock(String provider, PortRange range) {
+        return new PortReservationException(Reason.SYSTEM_ERROR, "provider " + provider + " returned block " + range
+                + " which overlaps a block the pool already holds; this is a provider bug");
+    }
+}
