@@ -24,7 +24,6 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
@@ -35,9 +34,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A Linux JVM without JNA on its class path, as an application that does not add the optional JNA dependencies has
- * (surefire execution "no-jna" removes both jars): everything but the Windows provider works, and the Windows provider
- * says which two artifacts to add.
+ * A Linux JVM without JNA on its class path, as a Netty application that does not add the optional JNA dependencies
+ * has (surefire execution "no-jna" removes both jars): everything but the Windows provider works, and the Windows
+ * provider says which two artifacts to add. The core API without Netty either: {@link CoreOnlyTest}.
  */
 @Tag("no-jna")
 @EnabledOnOs(OS.LINUX)
@@ -59,19 +58,6 @@ class JnaAbsentTest {
     void thisJvmHasNoJna() {
         assertThrows(ClassNotFoundException.class, () -> Class.forName("com.sun.jna.Native"));
         assertThrows(ClassNotFoundException.class, () -> Class.forName("com.sun.jna.platform.win32.WinNT"));
-    }
-
-    @Test
-    void linuxReservationBindsAJdkChannel() throws Exception {
-        assertEquals("linux", PortReservations.provider().name());
-        try (RuntimeReservation reservation = PortReservations.provider().acquire(Protocol.TCP, 2);
-             ServerSocketChannel server = ServerSocketChannel.open()) {
-            PortBinding binding = reservation.bind(ReservableSocket.of(server, 0), new InetSocketAddress(LOOPBACK, 0));
-            assertTrue(reservation.range().contains(binding.port()), binding.port() + " in " + reservation.range());
-            assertEquals(binding.port(), ((InetSocketAddress) server.getLocalAddress()).getPort());
-            server.close();
-            binding.close();
-        }
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.github.portreservation.windows;
 
+import io.github.portreservation.internal.OptionalClasses;
+
 /**
  * Whether JNA, an optional dependency that only this provider uses, is on the class path. Names no JNA type: the
  * classes are looked up by name, without initialization, so that a missing JNA is reported with what to add instead
@@ -19,10 +21,10 @@ final class JnaPresence {
     /** Null when both JNA jars are visible to {@code loader}, else what is missing and how to add it. */
     static String missingCause(ClassLoader loader) {
         String missing = null;
-        if (!present("com.sun.jna.Native", loader)) {
+        if (!OptionalClasses.present("com.sun.jna.Native", loader)) {
             missing = "com.sun.jna.Native (" + JNA + ")";
         }
-        if (!present("com.sun.jna.platform.win32.WinNT", loader)) {
+        if (!OptionalClasses.present("com.sun.jna.platform.win32.WinNT", loader)) {
             missing = (missing == null ? "" : missing + " and ") + "com.sun.jna.platform.win32.WinNT (" + JNA_PLATFORM
                     + ")";
         }
@@ -33,14 +35,5 @@ final class JnaPresence {
                 + "lacks " + missing + "; add both " + JNA + " and " + JNA_PLATFORM + " to the application "
                 + "(Maven: two <dependency> entries; Gradle: implementation(\"" + JNA + "\") and implementation(\""
                 + JNA_PLATFORM + "\"))";
-    }
-
-    private static boolean present(String className, ClassLoader loader) {
-        try {
-            Class.forName(className, false, loader);
-            return true;
-        } catch (ClassNotFoundException | LinkageError e) {
-            return false;
-        }
     }
 }
