@@ -11,7 +11,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.util.Version;
 
 import java.io.InputStream;
@@ -26,23 +25,29 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A Netty 4.1 application: checks that it runs on one Netty 4.1 version and without JNA, binds an NIO server on a
- * reserved port, echoes through it, and prints "consumer OK ...". Any failure exits non-zero, which fails the build.
+ * What every consumer build checks and does, compiled into each of them (src/it/shared, added as a source root by
+ * their POMs): the Netty it runs on, the absence of JNA, and an echo through a Netty server on a reserved port. A
+ * failed check throws, which exits the application non-zero and fails the build.
  */
-public final class EchoApp {
+final class ReservedEcho {
+    private ReservedEcho() {
+    }
 
-    public static void main(String[] args) throws Exception {
-        String expected = args[0];
+    /** The Netty artifacts on the class path by name, after checking that each one has version {@code expected}. */
+    static Map<String, String> oneNettyVersion(String expected) {
         Map<String, String> versions = new TreeMap<>();
         for (Map.Entry<String, Version> e : Version.identify().entrySet()) {
             versions.put(e.getKey(), e.getValue().artifactVersion());
         }
         check(versions.containsKey("netty-transport"), "netty-transport is on the class path: " + versions);
-        for (Map.Entry<String, String> e : versions.entrySet()) {
-            check(e.getValue().equals(expected), "every Netty jar is " + expected + ", but " + versions);
+        for (String version : versions.values()) {
+            check(version.equals(expected), "every Netty jar is " + expected + ", but " + versions);
         }
-        check(!versions.containsKey("netty-codec-base"), "no 4.2-only netty-codec-base: " + versions);
-        absent("io.netty.util.concurrent.ThreadAwareExecutor"); // 4.2-only: its absence is a 4.1 netty-common
+        return versions;
+    }
+
+    /** Checks that JNA is absent and that the Windows provider then names JNA's two artifacts. */
+    static void withoutJna() {
         absent("com.sun.jna.Native"); // JNA is optional: a Linux application does not get it
         try {
             PortReservations.provider(PortReservations.WINDOWS);
@@ -53,8 +58,22 @@ public final class EchoApp {
                     && e.getMessage().contains("net.java.dev.jna:jna-platform:"), "the Windows provider names JNA's two "
                     + "artifacts: " + e);
         }
+    }
 
-        EventLoopGroup group = new NioEventLoopGroup(1);
+    /**
+     * Binds an NIO server of {@code group} on the port of a new one-port TCP reservation, sends a message through it
+     * from a plain socket and checks the echo, then shuts the group down; returns what it did, for the application's
+     * "consumer OK" line.
+     */
+    static String echoThroughReservedPort(EventLoopGroup group) throws Exception {
+        try {
+            return echo(group);
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    private static String echo(EventLoopGroup group) throws Exception {
         try (RuntimeReservation reservation = PortReservations.provider().acquire(Protocol.TCP, 1)) {
             Channel server = new ServerBootstrap().group(group)
                     .channelFactory(ReservedChannelFactories.nioServer(reservation))
@@ -76,26 +95,25 @@ public final class EchoApp {
                     n += r;
                 }
                 check(Arrays.equals(message, echoed), "echoed " + new String(echoed, StandardCharsets.US_ASCII));
+            } finally {
+                server.close().sync();
             }
-            server.close().sync();
-            System.out.println("consumer OK: Netty " + versions.get("netty-transport") + " (" + versions.size()
-                    + " Netty jars, one version), no JNA, echoed " + message.length + " bytes through reserved port "
-                    + port + " of " + reservation.range());
-        } finally {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+            return "echoed " + message.length + " bytes through reserved port " + port + " of " + reservation.range();
         }
     }
 
-    private static void absent(String className) {
+    /** Fails unless {@code className} is absent from the application's class path. */
+    static void absent(String className) {
         try {
-            Class.forName(className, false, EchoApp.class.getClassLoader());
+            Class.forName(className, false, ReservedEcho.class.getClassLoader());
             throw new AssertionError(className + " is on the class path");
         } catch (ClassNotFoundException expected) {
             // as it should be
         }
     }
 
-    private static void check(boolean condition, String what) {
+    /** Fails with {@code what} unless {@code condition} holds. */
+    static void check(boolean condition, String what) {
         if (!condition) {
             throw new AssertionError(what);
         }
