@@ -14,6 +14,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 
 import java.io.BufferedReader;
 import java.io.File;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
@@ -36,73 +37,105 @@ import java.util.concurrent.TimeUnit;
  * the same drift of the machine. Each child measures {@code main()} to the bound channel with {@link System#nanoTime()}
  * (class loading and initialization of Netty and of this library, the reservation, the bind); the parent also measures
  * the wall time from starting the process to reading the child's line (this adds the JVM's own start). On Linux the
- * child also reports the CPU time all its threads had used when the channel was bound ({@code /proc/self/task/}*
- * {@code /schedstat}, read after the measurement): on a busy machine wall times also count waiting for a core, CPU
- * times do not. The figures are medians over all JVMs of a kind, the median of the per-pair differences, and the
- * minimum of each kind (waiting for a core only adds time, so the fastest start is the least disturbed one).
+ * child also reports CPU times when the channel was bound, read after the measurement from the threads' schedstat: of
+ * all its threads ({@code /proc/self/task/}*), and of the two threads the start runs on, the main thread and the
+ * event loop ("path CPU": without the JIT compiler and GC threads, which run beside it when a core is free). On a
+ * busy machine wall times also count waiting for a core, CPU times do not. The figures are medians over all JVMs of a
+ * kind, the median of the per-pair differences, and the minimum of each kind (waiting for a core only adds time, so
+ * the fastest start is the least disturbed one).
  *
  * <p>The children get the class path of a Linux application with this library: the parent's entries that are
  * directories (the library's and the harness's classes) or Netty jars; nothing else of the test class path, and no JNA
- * (an optional dependency that only the Windows provider uses). {@code --with-jna} adds the JNA jars, as the former
- * compile-scope dependency did: the ServiceLoader lookup of the providers then opens them too. Usage:
- * {@code StartupTime [pairs] [--with-jna] [extra JVM flag...]} (default 11 pairs); run by the {@code bench} profile.
+ * (an optional dependency that only the Windows provider uses). {@code --library=PATH} puts PATH (the library's jar, as
+ * an application has it; the {@code bench} profile passes the one just built) in place of the library's classes
+ * directory. {@code --with-jna} adds the JNA jars, as the former compile-scope dependency did: the ServiceLoader lookup
+ * of the providers then opens them too. Usage: {@code StartupTime [pairs] [--library=PATH] [--with-jna] [extra JVM
+ * flag...]} (default 11 pairs); run by the {@code bench} profile.
  */
 public final class StartupTime {
     private static final String PLAIN = "plain";
     private static final String RESERVED = "reserved";
+    private static final String LIBRARY = "--library=";
+    /** What each child reports and the parent measures, in the order of {@link #run}'s result. */
+    private static final String[] MEASURES = {"main->bound", "process start->bound", "CPU at bound", "path CPU"};
 
     private StartupTime() {
     }
 
-    /** Runs the pairs and prints each JVM's times and the medians. */
+    /** Runs the pairs and prints each JVM's times and, per measure, the medians and minima. */
     public static void main(String[] args) throws Exception {
         int pairs = args.length > 0 ? Integer.parseInt(args[0]) : 11;
         List<String> flags = new ArrayList<>(args.length > 1 ? Arrays.asList(args).subList(1, args.length) : List.of());
         boolean withJna = flags.remove("--with-jna");
-        String classPath = applicationClassPath(System.getProperty("java.class.path"), withJna);
-        long[][] inMain = new long[2][pairs];
-        long[][] wall = new long[2][pairs];
-        long[][] cpu = new long[2][pairs];
+        String library = libraryArgument(args);
+        flags.removeIf(flag -> flag.startsWith(LIBRARY));
+        String classPath = applicationClassPath(System.getProperty("java.class.path"), withJna, library);
+        long[][][] times = new long[MEASURES.length][2][pairs];
         run(classPath, flags, PLAIN); // one of each, not counted: the first JVM also fills the OS's file cache
         run(classPath, flags, RESERVED);
         for (int i = 0; i < pairs; i++) {
             for (int k = 0; k < 2; k++) {
                 int kind = (i & 1) == 0 ? k : 1 - k;
-                long[] times = run(classPath, flags, kind == 0 ? PLAIN : RESERVED);
-                inMain[kind][i] = times[0];
-                wall[kind][i] = times[1];
-                cpu[kind][i] = times[2];
-                System.out.printf(Locale.ROOT, "pair %2d %-8s main->bound %6.1f ms, process start->bound %6.1f ms, "
-                        + "CPU at bound %6.1f ms%n", i, kind == 0 ? PLAIN : RESERVED, ms(times[0]), ms(times[1]),
-                        ms(times[2]));
+                long[] one = run(classPath, flags, kind == 0 ? PLAIN : RESERVED);
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "pair %2d %-8s", i,
+                        kind == 0 ? PLAIN : RESERVED));
+                for (int m = 0; m < MEASURES.length; m++) {
+                    times[m][kind][i] = one[m];
+                    line.append(String.format(Locale.ROOT, " %s %6.1f ms", MEASURES[m], ms(one[m])));
+                }
+                System.out.println(line);
             }
         }
-        System.out.printf(Locale.ROOT, "startup (%d pairs, %s, %s, %d cores): median main->bound plain %.1f ms, reserved "
-                        + "%.1f ms, difference (median of pairs) %+.1f ms; median process start->bound plain %.1f ms, "
-                        + "reserved %.1f ms, difference %+.1f ms; median CPU time at bound plain %.1f ms, reserved %.1f ms, "
-                        + "difference %+.1f ms%n", pairs, withJna ? "JNA on the class path" : "no JNA",
-                System.getProperty("java.vm.version"),
-                Runtime.getRuntime().availableProcessors(), ms(median(inMain[0])), ms(median(inMain[1])),
-                ms(medianDifference(inMain)), ms(median(wall[0])), ms(median(wall[1])), ms(medianDifference(wall)),
-                ms(median(cpu[0])), ms(median(cpu[1])), ms(medianDifference(cpu)));
-        System.out.printf(Locale.ROOT, "startup minimum: main->bound plain %.1f ms, reserved %.1f ms (%+.1f ms); process "
-                        + "start->bound plain %.1f ms, reserved %.1f ms (%+.1f ms); CPU at bound plain %.1f ms, reserved "
-                        + "%.1f ms (%+.1f ms)%n", ms(min(inMain[0])), ms(min(inMain[1])),
-                ms(min(inMain[1]) - min(inMain[0])), ms(min(wall[0])), ms(min(wall[1])),
-                ms(min(wall[1]) - min(wall[0])), ms(min(cpu[0])), ms(min(cpu[1])), ms(min(cpu[1]) - min(cpu[0])));
+        System.out.printf(Locale.ROOT, "startup: %d pairs, the library from %s, %s, %s, %d cores%n", pairs, library,
+                withJna ? "JNA on the class path" : "no JNA", System.getProperty("java.vm.version"),
+                Runtime.getRuntime().availableProcessors());
+        for (int m = 0; m < MEASURES.length; m++) {
+            long[][] t = times[m];
+            System.out.printf(Locale.ROOT, "startup %s: median plain %.1f ms, reserved %.1f ms, difference (median of "
+                            + "pairs) %+.1f ms; minimum plain %.1f ms, reserved %.1f ms (%+.1f ms)%n", MEASURES[m],
+                    ms(median(t[0])), ms(median(t[1])), ms(medianDifference(t)), ms(min(t[0])), ms(min(t[1])),
+                    ms(min(t[1]) - min(t[0])));
+        }
     }
 
-    /** The entries of {@code classPath} a Linux application with this library would have (and JNA's if asked). */
-    static String applicationClassPath(String classPath, boolean withJna) {
+    /**
+     * The entries of {@code classPath} a Linux application with this library would have (and JNA's if asked), with
+     * {@code library} in place of the library's classes directory.
+     */
+    static String applicationClassPath(String classPath, boolean withJna, String library) {
         List<String> kept = new ArrayList<>();
+        Path classes = Path.of(libraryClassesDirectory());
         for (String entry : classPath.split(File.pathSeparator)) {
+            Path path = Path.of(entry);
             String unixPath = entry.replace(File.separatorChar, '/');
-            if (Files.isDirectory(Path.of(entry)) || unixPath.contains("/io/netty/")
+            if (path.equals(classes)) {
+                kept.add(library);
+            } else if (Files.isDirectory(path) || unixPath.contains("/io/netty/")
                     || withJna && unixPath.contains("/net/java/dev/jna/")) {
                 kept.add(entry);
             }
         }
         return String.join(File.pathSeparator, kept);
+    }
+
+    /** The PATH of a {@code --library=PATH} argument, else where this JVM loads the library from. */
+    static String libraryArgument(String[] args) {
+        for (String arg : args) {
+            if (arg.startsWith(LIBRARY)) {
+                return arg.substring(LIBRARY.length());
+            }
+        }
+        return libraryClassesDirectory();
+    }
+
+    /** Where this JVM loads the library from (its classes directory in the build). */
+    private static String libraryClassesDirectory() {
+        try {
+            return Path.of(PortReservations.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                    .toString();
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static long[] run(String classPath, List<String> flags, String kind) throws IOException,
@@ -118,6 +151,7 @@ public final class StartupTime {
         long inMain = -1;
         long wall = -1;
         long cpu = -1;
+        long pathCpu = -1;
         try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8))) {
             while ((line = out.readLine()) != null) {
@@ -126,6 +160,7 @@ public final class StartupTime {
                     String[] fields = line.substring("bound ".length()).trim().split(" ");
                     inMain = Long.parseLong(fields[0]);
                     cpu = Long.parseLong(fields[1]);
+                    pathCpu = Long.parseLong(fields[2]);
                 } else {
                     output.add(line);
                 }
@@ -136,7 +171,7 @@ public final class StartupTime {
             throw new IllegalStateException(kind + " JVM failed (exit " + (process.isAlive() ? "none" :
                     process.exitValue()) + "): " + String.join("\n", output));
         }
-        return new long[] {inMain, wall, cpu};
+        return new long[] {inMain, wall, cpu, pathCpu};
     }
 
     private static double ms(long nanos) {
@@ -150,7 +185,7 @@ public final class StartupTime {
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    private static long min(long[] values) {
+    static long min(long[] values) {
         return Arrays.stream(values).min().orElseThrow();
     }
 
@@ -184,8 +219,28 @@ public final class StartupTime {
     }
 
     /**
-     * One cold JVM: binds a plain or a reserved listener, prints {@code bound NANOS CPU_NANOS}, closes everything,
-     * exits.
+     * CPU nanoseconds used so far by the calling thread (Linux), or -1 where that cannot be read. The kernel adds a
+     * running thread's time to its schedstat at scheduler events only (a tick, a switch): yielding first makes it
+     * count up to now, else a reading is up to a tick old.
+     */
+    static long threadCpuNanos() {
+        Thread.yield();
+        try (FileInputStream in = new FileInputStream("/proc/thread-self/schedstat")) {
+            byte[] stat = new byte[64];
+            int n = in.read(stat);
+            long nanos = 0;
+            for (int i = 0; i < n && stat[i] != ' '; i++) {
+                nanos = nanos * 10 + stat[i] - '0';
+            }
+            return nanos;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * One cold JVM: binds a plain or a reserved listener, prints {@code bound NANOS CPU_NANOS PATH_CPU_NANOS} (all
+     * threads; the main thread and the event loop), closes everything, exits.
      */
     public static final class Child {
         private Child() {
@@ -209,7 +264,10 @@ public final class StartupTime {
                 Channel server = bootstrap.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync()
                         .channel();
                 long elapsed = System.nanoTime() - start;
-                System.out.println("bound " + elapsed + " " + cpuNanos());
+                long mainCpu = threadCpuNanos();
+                long loopCpu = server.eventLoop().submit(StartupTime::threadCpuNanos).get();
+                long pathCpu = mainCpu < 0 || loopCpu < 0 ? -1 : mainCpu + loopCpu;
+                System.out.println("bound " + elapsed + " " + cpuNanos() + " " + pathCpu);
                 System.out.flush();
                 server.close().sync();
             } finally {
