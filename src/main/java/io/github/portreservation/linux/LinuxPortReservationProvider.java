@@ -31,6 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 import static io.github.portreservation.PortReservationException.checkNotNull;
 
@@ -87,7 +88,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
             new ConcurrentHashMap<>();
 
     private final ReservedPortsFile reservedPorts;
-    private final RecentlyTakenPorts recentlyTaken = new RecentlyTakenPorts(System::nanoTime);
+    private final RecentlyTakenPorts recentlyTaken = new RecentlyTakenPorts(RecentlyTakenPorts.SYSTEM_CLOCK);
     private final LongAdder searchCollisions = new LongAdder();
     private final LongAdder searchSweeps = new LongAdder();
     private final ConcurrentMap<ReservationToken, HeldReservation> runtime = new ConcurrentHashMap<>();
@@ -158,7 +159,12 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         }
         DescriptorBudget.ensureHeadroom(count, "holding " + count + " " + protocol + " ports");
         BlockSearch<Placeholders.Held> search = new BlockSearch<>(protocol, count, searchWindow(count),
-                readReservedOrEmpty(), recentlyTaken, into -> BoundPorts.addTo(into, protocol),
+                readReservedOrEmpty(), recentlyTaken, new Consumer<BitSet>() {
+                    @Override
+                    public void accept(BitSet into) {
+                        BoundPorts.addTo(into, protocol);
+                    }
+                },
                 ThreadLocalRandom.current(), new BlockSearch.Holder<Placeholders.Held>() {
                     @Override
                     public List<Placeholders.Held> hold(PortRange range) throws Placeholders.HoldFailure {
@@ -212,10 +218,9 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         int hi = 60999;
         String source = LOCAL_PORT_RANGE_SYSCTL;
         try {
-            String[] parts = ProcFiles.read(LOCAL_PORT_RANGE)
-                    .trim().split("\\s+");
-            lo = Integer.parseInt(parts[0]);
-            hi = Integer.parseInt(parts[1]);
+            List<String> parts = ProcFiles.fields(ProcFiles.read(LOCAL_PORT_RANGE), "");
+            lo = Integer.parseInt(parts.get(0));
+            hi = Integer.parseInt(parts.get(1));
         } catch (IOException | RuntimeException e) {
             logger.debug("Cannot read {}, using {}-{}", LOCAL_PORT_RANGE, lo, hi, e);
             source = "the default ephemeral range: " + LOCAL_PORT_RANGE + " could not be read";
