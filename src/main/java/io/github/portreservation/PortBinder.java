@@ -40,7 +40,7 @@ public interface PortBinder {
     static PortBinder of(PortReservationProvider provider, ReservationToken token) {
         PortReservationException.checkNotNull(provider, "provider");
         PortReservationException.checkNotNull(token, "token");
-        return new PortBinder() { // a class rather than a lambda: each lambda costs a cold start about 1 ms
+        return new PortBinder() { // a class, not a lambda: start-up (docs/benchmarks.md)
             @Override
             public PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
                 return provider.bind(token, socket, requested);

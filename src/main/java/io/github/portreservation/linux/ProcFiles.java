@@ -45,7 +45,7 @@ final class ProcFiles {
      * The fields of {@code text}: the runs of characters between blanks (space, tab, newline, vertical tab, form feed,
      * carriage return: regex {@code \s}) and the characters of {@code separators}, none empty. What
      * {@code split("[\s,]+")} gave, without a regular expression: the first one of a JVM loads and compiles the regex
-     * engine, about 1 ms of a cold start.
+     * engine (docs/benchmarks.md, start-up).
      */
     static List<String> fields(String text, String separators) {
         List<String> fields = new ArrayList<>();

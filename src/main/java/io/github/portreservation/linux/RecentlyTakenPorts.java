@@ -34,7 +34,7 @@ final class RecentlyTakenPorts {
 
     /**
      * {@link System#nanoTime()}: a class rather than {@code System::nanoTime}, as on the rest of the way from start to
-     * a bound reserved channel (the first call of each lambda spins a class, about 1 ms of a cold start).
+     * a bound reserved channel (the first call of each lambda spins a class: docs/benchmarks.md, start-up).
      */
     static final LongSupplier SYSTEM_CLOCK = new LongSupplier() {
         @Override
