@@ -54,6 +54,14 @@ final class LinuxPools {
         }
     }
 
+    /** Asserts that a UDP socket without SO_REUSEPORT (as another program would open) cannot bind {@code port}. */
+    static void assertUdpHeld(int port) throws IOException {
+        try (java.nio.channels.DatagramChannel intruder = java.nio.channels.DatagramChannel.open()) {
+            assertThrows(BindException.class, () -> intruder.bind(new InetSocketAddress(port)),
+                    "UDP port " + port + " should be held");
+        }
+    }
+
     /** Asserts that every port of {@code range} is held. */
     static void assertHeld(PortRange range) throws IOException {
         for (int p = range.start(); p <= range.end(); p++) {
