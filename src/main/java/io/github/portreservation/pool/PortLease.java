@@ -127,6 +127,7 @@ public final class PortLease implements PortBinding, PortBinder {
     /** Gives the port of a lease that lingered back (its socket is gone); once. */
     void endLingering() {
         if (STATE.compareAndSet(this, LINGERING, CLOSED)) {
+            closeBinding(); // a shape's: the bindings of the sockets gone since
             returns.giveBack(this, quarantined, false);
         }
     }
@@ -296,11 +297,7 @@ public final class PortLease implements PortBinding, PortBinder {
      */
     private void finishClose(boolean bound) {
         if (bound) {
-            try {
-                binding.close();
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, () -> "Closing the binding of port " + port() + " failed", e);
-            }
+            closeBinding();
             if (binding.holdsPort()) {
                 state = LINGERING;
                 returns.linger(this);
@@ -308,6 +305,14 @@ public final class PortLease implements PortBinding, PortBinder {
             }
         }
         returns.giveBack(this, quarantined, false);
+    }
+
+    private void closeBinding() {
+        try {
+            binding.close();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, () -> "Closing the binding of port " + port() + " failed", e);
+        }
     }
 
     @Override

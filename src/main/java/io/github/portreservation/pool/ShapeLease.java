@@ -46,18 +46,16 @@ public final class ShapeLease implements PortBinder, AutoCloseable {
     private final PortShape shape;
     private final PortRange ports;
     private final List<Protocol> protocols;
-    /** Per port and protocol ({@code (port - first) * protocols + protocol}): null, {@link #BINDING} or a Member. */
-    private final AtomicReferenceArray<Object> sockets;
-    private final Sockets all = new Sockets();
+    /** The sockets, made by the first bind (many leases are given back without one). */
+    private volatile Sockets sockets;
     private volatile boolean quarantined;
 
-    /** The lease of the unit {@code unit} of a block cut for {@code shape}, held for {@code protocols}. */
+    /** The lease of the unit {@code unit} of a block cut into {@code shape}, held for {@code protocols}. */
     ShapeLease(PortLease unit, PortShape shape, List<Protocol> protocols) {
         this.unit = unit;
         this.shape = shape;
         this.ports = PortRange.of(unit.port(), shape.count());
         this.protocols = protocols;
-        this.sockets = new AtomicReferenceArray<>(shape.count() * protocols.size());
     }
 
     /** The shape leased. */
@@ -107,27 +105,28 @@ public final class ShapeLease implements PortBinder, AutoCloseable {
         Protocol protocol = socket != null && protocols.contains(socket.protocol()) ? socket.protocol()
                 : protocols.get(0);
         BindRequest request = BindRequest.check("the lease of ports " + ports, protocol, ports, socket, requested);
-        int slot = claim(request.port(), protocol, socket);
+        Sockets all = sockets();
+        int slot = all.claim(request.port(), protocol, socket);
         int port = ports.start() + slot / protocols.size();
         InetSocketAddress local = request.local(port);
         if (!unit.holdFor(all)) {
-            sockets.set(slot, null);
+            all.slots.set(slot, null);
             throw closed();
         }
         PortBinding bound;
         try {
             bound = unit.block().reservation(protocol).bind(socket, local);
         } catch (PortReservationException e) {
-            sockets.set(slot, null);
+            all.slots.set(slot, null);
             bindFailed(socket, port, e);
             throw e;
         } catch (RuntimeException e) {
-            sockets.set(slot, null);
+            all.slots.set(slot, null);
             unit.returns().countBindFailure();
             throw BindErrors.map(e, socket, local, "from port " + port + " of the lease of ports " + ports);
         }
         Member member = new Member(bound, socket);
-        sockets.set(slot, member);
+        all.slots.set(slot, member);
         if (!unit.isActive()) { // closed while binding: the close left this socket to us
             member.close();
             throw new PortReservationException(Reason.CLOSED, "the lease of ports " + ports + " was closed while "
@@ -136,46 +135,19 @@ public final class ShapeLease implements PortBinder, AutoCloseable {
         return member;
     }
 
-    /** Claims the slot of {@code port} (0: the lowest free one) for a socket of {@code protocol}. */
-    private int claim(int port, Protocol protocol, ReservableSocket socket) {
-        if (!unit.isActive()) {
-            throw closed();
-        }
-        if (quarantined) {
-            throw new PortReservationException(Reason.IN_USE, "the lease of ports " + ports + " is quarantined: a "
-                    + "bind on one of its ports found another socket there; lease another shape");
-        }
-        int p = protocols.indexOf(protocol);
-        if (port != 0) {
-            int slot = (port - ports.start()) * protocols.size() + p;
-            if (tryClaim(slot)) {
-                return slot;
-            }
-            throw new PortReservationException(Reason.IN_USE, "port " + port + " of the lease of ports " + ports
-                    + " already has the " + protocol + " socket " + holder(slot) + "; one socket per port and "
-                    + "protocol: close that socket and its binding first, or bind another port of the lease");
-        }
-        for (int i = 0; i < shape.count(); i++) {
-            if (tryClaim(i * protocols.size() + p)) {
-                return i * protocols.size() + p;
+    /** The sockets of the lease, made on first use. */
+    private Sockets sockets() {
+        Sockets s = sockets;
+        if (s == null) {
+            synchronized (this) {
+                s = sockets;
+                if (s == null) {
+                    s = new Sockets(shape.count() * protocols.size());
+                    sockets = s;
+                }
             }
         }
-        throw new PortReservationException(Reason.EXHAUSTED, "every port of the lease of ports " + ports
-                + " already has a " + protocol + " socket, so " + socket + " gets none; close one of them and its "
-                + "binding first, or lease another shape");
-    }
-
-    private boolean tryClaim(int slot) {
-        Object s = sockets.get(slot);
-        if (s == BINDING || s instanceof Member && !((Member) s).isFree()) {
-            return false;
-        }
-        return sockets.compareAndSet(slot, s, BINDING);
-    }
-
-    private Object holder(int slot) {
-        Object s = sockets.get(slot);
-        return s instanceof Member ? ((Member) s).socket : "being bound";
+        return s;
     }
 
     private void bindFailed(ReservableSocket socket, int port, PortReservationException e) {
@@ -196,8 +168,9 @@ public final class ShapeLease implements PortBinder, AutoCloseable {
     }
 
     /**
-     * Gives the ports back to the pool once every socket bound through the lease is gone (closing the bindings of
-     * those still open first). Idempotent, thread-safe, never throws.
+     * Gives the ports back to the pool, all at once, when the last socket bound through the lease is gone: now, or
+     * when that socket's binding is closed (a channel's close does it), or when the pool sees it gone. Idempotent,
+     * thread-safe, never throws.
      */
     @Override
     public void close() {
@@ -206,10 +179,8 @@ public final class ShapeLease implements PortBinder, AutoCloseable {
 
     @Override
     public String toString() {
-        int bound = 0;
-        for (int i = 0; i < sockets.length(); i++) {
-            bound += sockets.get(i) instanceof Member && ((Member) sockets.get(i)).holdsPort() ? 1 : 0;
-        }
+        Sockets all = sockets;
+        int bound = all == null ? 0 : all.holding();
         return "ShapeLease[" + ports + " of " + blockRange() + ", " + protocols + ", " + bound + " socket"
                 + (bound == 1 ? "" : "s") + (isActive() ? "" : ", closed") + (quarantined ? ", quarantined]" : "]");
     }
@@ -272,8 +243,68 @@ public final class ShapeLease implements PortBinder, AutoCloseable {
         }
     }
 
-    /** All sockets of the lease, as the binding of its unit: held while any socket exists or is being bound. */
+    /**
+     * All sockets of the lease, one slot per port and protocol ({@code (port - first) * protocols + protocol}: null,
+     * {@link #BINDING} or a Member), as the binding of its unit: it holds the ports while any socket exists or is
+     * being bound.
+     */
     private final class Sockets implements PortBinding {
+        final AtomicReferenceArray<Object> slots;
+
+        Sockets(int count) {
+            slots = new AtomicReferenceArray<>(count);
+        }
+
+        /** Claims the slot of {@code port} (0: the lowest free one) for a socket of {@code protocol}. */
+        int claim(int port, Protocol protocol, ReservableSocket socket) {
+            if (!unit.isActive()) {
+                throw closed();
+            }
+            if (quarantined) {
+                throw new PortReservationException(Reason.IN_USE, "the lease of ports " + ports + " is quarantined: "
+                        + "a bind on one of its ports found another socket there; lease another shape");
+            }
+            int p = protocols.indexOf(protocol);
+            if (port != 0) {
+                int slot = (port - ports.start()) * protocols.size() + p;
+                if (tryClaim(slot)) {
+                    return slot;
+                }
+                Object holder = slots.get(slot);
+                throw new PortReservationException(Reason.IN_USE, "port " + port + " of the lease of ports " + ports
+                        + " already has the " + protocol + " socket " + (holder instanceof Member
+                        ? ((Member) holder).socket : "being bound") + "; one socket per port and protocol: close that "
+                        + "socket and its binding first, or bind another port of the lease");
+            }
+            for (int i = 0; i < shape.count(); i++) {
+                if (tryClaim(i * protocols.size() + p)) {
+                    return i * protocols.size() + p;
+                }
+            }
+            throw new PortReservationException(Reason.EXHAUSTED, "every port of the lease of ports " + ports
+                    + " already has a " + protocol + " socket, so " + socket + " gets none; close one of them and its "
+                    + "binding first, or lease another shape");
+        }
+
+        /** Claims {@code slot} for a bind: free, or its last socket's binding closed and the socket gone. */
+        private boolean tryClaim(int slot) {
+            Object s = slots.get(slot);
+            if (s == BINDING || s instanceof Member && !((Member) s).isFree()) {
+                return false;
+            }
+            return slots.compareAndSet(slot, s, BINDING);
+        }
+
+        /** Sockets that still hold their port. */
+        int holding() {
+            int n = 0;
+            for (int i = 0; i < slots.length(); i++) {
+                Object s = slots.get(i);
+                n += s instanceof Member && ((Member) s).holdsPort() ? 1 : 0;
+            }
+            return n;
+        }
+
         @Override
         public ReservationToken token() {
             return unit.token();
@@ -296,8 +327,8 @@ public final class ShapeLease implements PortBinder, AutoCloseable {
 
         @Override
         public boolean holdsPort() {
-            for (int i = 0; i < sockets.length(); i++) {
-                Object s = sockets.get(i);
+            for (int i = 0; i < slots.length(); i++) {
+                Object s = slots.get(i);
                 if (s == BINDING || s instanceof Member && ((Member) s).holdsPort()) {
                     return true;
                 }
@@ -305,12 +336,15 @@ public final class ShapeLease implements PortBinder, AutoCloseable {
             return false;
         }
 
-        /** Closes the binding of every socket (the lease is being closed). */
+        /**
+         * Closes the bindings of the sockets that are gone, when the lease is closed and when it comes back; those of
+         * sockets still open stay open, and their close gives the ports back.
+         */
         @Override
         public void close() {
-            for (int i = 0; i < sockets.length(); i++) {
-                Object s = sockets.get(i);
-                if (s instanceof Member) {
+            for (int i = 0; i < slots.length(); i++) {
+                Object s = slots.get(i);
+                if (s instanceof Member && !((Member) s).holdsPort()) {
                     ((Member) s).close();
                 }
             }

@@ -234,7 +234,7 @@ class ShapeLeaseTest {
         PortBinding rtcpBinding = pair.bind(rtcp, null);
         pair.close();
         assertFalse(pair.isActive());
-        assertFalse(rtpBinding.isActive(), "closing the lease closes the bindings of its sockets");
+        assertTrue(rtpBinding.isActive(), "the bindings of sockets still open stay open");
         assertEquals(2, pool.statistics().leased(), "both sockets still exist");
         rtp.open = false;
         assertEquals(2, pool.statistics().leased(), "the RTCP socket still exists: nothing comes back");
@@ -249,16 +249,34 @@ class ShapeLeaseTest {
 
     @Test
     void theLastSocketsBindingCloseGivesTheLingeringShapeBackAtOnce() {
-        ReservationPool pool = build(udp());
+        ReservationPool pool = build(udp().cooldown(Duration.ofSeconds(1)));
         ShapeLease pair = pool.lease(PortShape.rtpPair());
+        pool.lease(PortShape.rtpPair());
+        pool.lease(PortShape.rtpPair());
         FakeSocket rtp = udpSocket();
         PortBinding binding = pair.bind(rtp, null);
         pair.close();
         rtp.open = false;
-        binding.close(); // as a channel's release does, once its socket is gone
-        assertEquals(PortRange.of(30004, 2), pool.lease(PortShape.rtpPair()).ports(), "30002 went to the back");
-        assertEquals(PortRange.of(30006, 2), pool.lease(PortShape.rtpPair()).ports());
+        binding.close(); // as a channel's release does, once its socket is gone: the pair is back now
+        now.addAndGet(TimeUnit.SECONDS.toNanos(1)); // past the cooldown of a return now, not of one noticed later
         assertEquals(PortRange.of(30002, 2), pool.lease(PortShape.rtpPair()).ports());
+    }
+
+    @Test
+    void aLeaseClosedBeforeItsSocketComesBackWhenThePoolSeesTheSocketGone() {
+        ReservationPool pool = build(udp().cooldown(Duration.ofSeconds(1)));
+        ShapeLease pair = pool.lease(PortShape.rtpPair());
+        FakeSocket rtp = udpSocket();
+        PortBinding binding = pair.bind(rtp, null);
+        pair.close();
+        rtp.open = false; // without closing its binding (a channel closed forcibly)
+        now.addAndGet(TimeUnit.SECONDS.toNanos(1));
+        assertEquals(0, pool.statistics().leased(), "seen gone: back, and cooling from now");
+        assertFalse(binding.isActive(), "the binding of the socket gone is closed when the shape comes back");
+        assertEquals(PortRange.of(30004, 2), pool.lease(PortShape.rtpPair()).ports());
+        assertEquals(PortRange.of(30006, 2), pool.lease(PortShape.rtpPair()).ports());
+        assertTrue(expect(Reason.EXHAUSTED, () -> pool.lease(PortShape.rtpPair())).getMessage()
+                .contains("2 cooling down"));
     }
 
     @Test

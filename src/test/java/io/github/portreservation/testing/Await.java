@@ -41,14 +41,23 @@ public final class Await {
      */
     public static io.netty.channel.ChannelFuture openWhenPortIsBack(
             java.util.function.Supplier<io.netty.channel.ChannelFuture> open) throws InterruptedException {
+        return openWhenPortIsBack(open, io.github.portreservation.PortReservationException.Reason.EXHAUSTED);
+    }
+
+    /**
+     * As {@link #openWhenPortIsBack(java.util.function.Supplier)}, retrying while the bind is refused with
+     * {@code notBackYet}: IN_USE for a bind to one port whose previous socket is not gone yet.
+     */
+    public static io.netty.channel.ChannelFuture openWhenPortIsBack(
+            java.util.function.Supplier<io.netty.channel.ChannelFuture> open,
+            io.github.portreservation.PortReservationException.Reason notBackYet) throws InterruptedException {
         long deadline = System.nanoTime() + TIMEOUT_MILLIS * 1_000_000L;
         for (;;) {
             io.netty.channel.ChannelFuture f = open.get();
             f.await(TIMEOUT_MILLIS);
-            boolean exhausted = f.cause() instanceof io.github.portreservation.PortReservationException
-                    && ((io.github.portreservation.PortReservationException) f.cause()).reason()
-                    == io.github.portreservation.PortReservationException.Reason.EXHAUSTED;
-            if (!exhausted || System.nanoTime() > deadline) {
+            boolean refused = f.cause() instanceof io.github.portreservation.PortReservationException
+                    && ((io.github.portreservation.PortReservationException) f.cause()).reason() == notBackYet;
+            if (!refused || System.nanoTime() > deadline) {
                 return f;
             }
             Thread.sleep(5);
