@@ -4,8 +4,9 @@ package io.github.portreservation.pool;
  * Cuts a block that has no lease into units of another shape, over the same reservations (no system call): for a
  * request that finds no free unit of its shape, before the pool grows, and for an explicit lease of a port in a block
  * of another shape. A block qualifies when none of its units is leased, quarantined or in its cooldown, and it holds a
- * unit of the new shape. The highest slot is tried first: leases prefer the lowest slots, so the highest go idle
- * first. Every method needs the pool's lock.
+ * unit of the new shape. When no block qualifies, a shape is carved out of the free ports of a block of single ports
+ * instead. The highest slot is tried first: leases prefer the lowest slots, so the highest go idle first. Every
+ * method needs the pool's lock.
  */
 final class BlockReshaper {
     private final PortTable table;
@@ -16,7 +17,11 @@ final class BlockReshaper {
         this.settings = settings;
     }
 
-    /** Cuts a qualifying block into units of the table's shape {@code shape} and leases its first; else null. */
+    /**
+     * A unit of the table's shape {@code shape} that no block of that shape has free: a qualifying block cut into the
+     * shape (its first unit), else a run of the shape carved out of the free ports of a block of single ports (which
+     * stays cut into single ports: the run comes back to it as single ports); null when neither exists.
+     */
     PortLease leaseFromRecutLocked(int shape, long now) {
         if (table.shapeCount() == 1) {
             return null; // every block is cut into single ports
@@ -26,6 +31,15 @@ final class BlockReshaper {
             PoolBlock b = table.block(slot);
             if (b != null && b.shapeIndex() != shape && qualifies(b, target, now)) {
                 return table.add(recut(b, target, now), true);
+            }
+        }
+        for (int slot = table.slots() - 1; slot >= 0 && shape != 0; slot--) {
+            PoolBlock b = table.block(slot);
+            int first = b != null && b.shapeIndex() == 0 ? b.findFreeRun(target, now, settings.cooldownNanos()) : -1;
+            PortLease run = first < 0 ? null
+                    : table.takeRun(b, first, target.count(), now, settings.cooldownNanos());
+            if (run != null) {
+                return run;
             }
         }
         return null;

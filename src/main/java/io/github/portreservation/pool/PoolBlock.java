@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * One block of a pool: its runtime reservations (one per protocol of the pool, at the same ports), the
  * {@link PortShape} its ports are cut into, and per unit of that shape (a single port, or a pair...): the queue of free
  * units, when each was returned (for the cooldown), its bound lease, whether it is quarantined; and what the idle
- * reaper noted. Only {@link PortTable} and the {@link IdleReaper} change it; the reservations, range, slot and shape
- * never change (a block that changes shape is replaced by a new one over the same reservations).
+ * reaper noted. Only {@link PortTable} (with the methods here that take units out of the frozen queue) and the
+ * {@link IdleReaper} change it; the reservations, range, slot and shape never change (a block that changes shape is
+ * replaced by a new one over the same reservations).
  *
  * <p>Unit {@code i} is the {@code shape.count()} ports from {@link #portOf(int) portOf(i)}: the first unit starts at
  * the first multiple of the alignment in the range, the next ones every {@link PortShape#stride()} ports.
@@ -43,6 +44,12 @@ final class PoolBlock {
     volatile boolean removed;
     /** Units taken out of the middle of the queue; with the head's position, the block's lease mark. */
     volatile long explicitLeases;
+    /**
+     * Per unit of a block of single ports, the other ports of a shape carved out of it with that unit's port first
+     * (see {@link PortTable#takeRun}), given back with it; null until the first carve. Written under the lock before
+     * the lease is handed out, cleared by the lease's one return.
+     */
+    private volatile PortLease[][] riders;
     private volatile IdleMark idleMark;
     private final AtomicBoolean idleCheckPending = new AtomicBoolean();
 
@@ -139,6 +146,101 @@ final class PoolBlock {
     /** Ports in the queue: free, in their cooldown or not (a hint, unless frozen). */
     int freePorts() {
         return Math.min(queue.size(), units - quarantined) * width();
+    }
+
+    /**
+     * The index of the first port of a run of {@code shape} whose ports are all free, past their cooldown at
+     * {@code now} and not quarantined, in this block of single ports; -1 when there is none. A hint (read without
+     * freezing the queue); {@link PortTable#takeRun} checks it.
+     */
+    int findFreeRun(PortShape shape, long now, long cooldownNanos) {
+        long[] free = new long[(units + 63) >>> 6];
+        queue.addPortsTo(free);
+        int first = shape.offsetIn(range);
+        for (int start = first; start + shape.count() <= units; start += shape.alignment()) {
+            int i = start;
+            while (i < start + shape.count() && (free[i >>> 6] & 1L << i) != 0 && !quarantinedUnits[i]
+                    && (cooldownNanos == 0 || now - returnedAt[i] >= cooldownNanos)) {
+                i++;
+            }
+            if (i == start + shape.count()) {
+                return start;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Takes unit {@code index} (a single port) out of the frozen queue for an explicit lease; under the pool's lock.
+     *
+     * @throws io.github.portreservation.PortReservationException IN_USE (leased, quarantined, cooling down), worded
+     *         by {@code errors}
+     */
+    void takeOut(int index, long now, long cooldownNanos, PoolErrors errors) {
+        int port = portOf(index);
+        if (quarantinedUnits[index]) {
+            throw errors.quarantined(port);
+        }
+        queue.freeze();
+        try {
+            if (!queue.containsFrozen(index)) {
+                throw errors.leasedBy(port, bound.get(index));
+            }
+            long coolFor = cooldownNanos - (now - returnedAt[index]);
+            if (cooldownNanos > 0 && coolFor > 0) {
+                throw errors.coolingDown(port, cooldownNanos, coolFor);
+            }
+            queue.removeFrozen(index);
+            explicitLeases++;
+        } finally {
+            queue.unfreeze();
+        }
+    }
+
+    /**
+     * Takes the {@code count} units from {@code first} out of the frozen queue when they are all there, past their
+     * cooldown and not quarantined, and notes {@code riders} (the leases of all but the first) as coming back with
+     * the first one's lease; under the pool's lock. Returns whether it took them.
+     */
+    boolean takeOutRun(int first, int count, long now, long cooldownNanos, PortLease[] riders) {
+        queue.freeze();
+        try {
+            for (int i = first; i < first + count; i++) {
+                if (quarantinedUnits[i] || !queue.containsFrozen(i)
+                        || cooldownNanos > 0 && now - returnedAt[i] < cooldownNanos) {
+                    return false;
+                }
+            }
+            for (int i = first; i < first + count; i++) {
+                queue.removeFrozen(i);
+            }
+            explicitLeases += count;
+            PortLease[][] all = riders();
+            all[first] = riders;
+            return true;
+        } finally {
+            queue.unfreeze();
+        }
+    }
+
+    private PortLease[][] riders() {
+        PortLease[][] all = riders;
+        if (all == null) {
+            all = new PortLease[units][];
+            riders = all;
+        }
+        return all;
+    }
+
+    /** The riders noted with unit {@code index} (see {@link #takeOutRun}), forgotten now; or null. Lock-free. */
+    PortLease[] detachRiders(int index) {
+        PortLease[][] all = riders;
+        if (all == null || all[index] == null) {
+            return null;
+        }
+        PortLease[] mine = all[index];
+        all[index] = null;
+        return mine;
     }
 
     /** Whether every unit was returned at least {@code cooldownNanos} before {@code now}. */

@@ -149,6 +149,22 @@ final class PortQueue {
         return distance(c, h + 1) == 0 ? (int) (c & PORT_MASK) : -1;
     }
 
+    /**
+     * Sets in {@code bits} (bit {@code i} of word {@code i / 64}) the ports in the ring: a hint, read without freezing
+     * (a port may be taken or returned meanwhile); exact while frozen.
+     */
+    void addPortsTo(long[] bits) {
+        long h = positions.get(HEAD) & ~FROZEN_BIT;
+        long t = positions.get(TAIL) & ~FROZEN_BIT;
+        for (long p = h; p < t && p - h < capacity; p++) {
+            long c = cells.get((int) (p & mask));
+            if (distance(c, p + 1) == 0) {
+                int port = (int) (c & PORT_MASK);
+                bits[port >>> 6] |= 1L << port;
+            }
+        }
+    }
+
     /** Position of the head: it moves with every poll. */
     long headPosition() {
         return positions.get(HEAD) & ~FROZEN_BIT;

@@ -204,23 +204,7 @@ final class PortTable {
             throw errors.inBlockOfShape(port, b.range(), b.shape());
         }
         int index = b.unitAt(port);
-        if (b.quarantinedUnits[index]) {
-            throw errors.quarantined(port);
-        }
-        b.queue.freeze();
-        try {
-            if (!b.queue.containsFrozen(index)) {
-                throw errors.leasedBy(port, b.bound.get(index));
-            }
-            long coolFor = cooldownNanos - (now - b.returnedAt[index]);
-            if (cooldownNanos > 0 && coolFor > 0) {
-                throw errors.coolingDown(port, cooldownNanos, coolFor);
-            }
-            b.queue.removeFrozen(index);
-            b.explicitLeases++;
-        } finally {
-            b.queue.unfreeze();
-        }
+        b.takeOut(index, now, cooldownNanos, errors);
         counters.leaseGranted();
         return new PortLease(returns, b, index);
     }
@@ -228,6 +212,23 @@ final class PortTable {
     /** The block that holds {@code port}, or null. */
     PoolBlock blockOf(int port) {
         return blockByPort[port];
+    }
+
+    /**
+     * Carves the {@code count} ports from index {@code first} out of {@code b}, a block of single ports, when they are
+     * all free, past their cooldown at {@code now} and not quarantined: a lease of the first port, which gives the
+     * others back with itself (its riders, see {@link PoolBlock#detachRiders}); else null.
+     */
+    PortLease takeRun(PoolBlock b, int first, int count, long now, long cooldownNanos) {
+        PortLease[] riders = new PortLease[count - 1];
+        for (int i = 0; i < riders.length; i++) {
+            riders[i] = new PortLease(returns, b, first + 1 + i);
+        }
+        if (!b.takeOutRun(first, count, now, cooldownNanos, riders)) {
+            return null;
+        }
+        counters.leaseGranted();
+        return new PortLease(returns, b, first);
     }
 
     /** Whether {@code lease} still holds its port: false when its block was dropped. */

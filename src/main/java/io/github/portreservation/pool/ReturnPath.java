@@ -42,8 +42,18 @@ final class ReturnPath {
         this.capacityChanged = capacityChanged;
     }
 
-    /** See {@link PortReturns#giveBack}. */
+    /** See {@link PortReturns#giveBack}; the ports carved out with the lease's come back with it. */
     void giveBack(PortLease lease, boolean quarantine, boolean bindFailure) {
+        PortLease[] riders = lease.block().detachRiders(lease.index());
+        giveBackOne(lease, quarantine, bindFailure);
+        if (riders != null) {
+            for (PortLease rider : riders) {
+                giveBackOne(rider, quarantine, false);
+            }
+        }
+    }
+
+    private void giveBackOne(PortLease lease, boolean quarantine, boolean bindFailure) {
         if (quarantine || bindFailure) {
             giveBackToQuarantine(lease, bindFailure);
             return;

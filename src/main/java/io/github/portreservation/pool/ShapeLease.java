@@ -185,11 +185,16 @@ public final class ShapeLease implements PortBinder, AutoCloseable {
                 + (bound == 1 ? "" : "s") + (isActive() ? "" : ", closed") + (quarantined ? ", quarantined]" : "]");
     }
 
-    /** One socket bound through the lease: its reservation's binding; its close may end the lease's wait. */
+    /**
+     * One socket bound through the lease: its reservation's binding; its close may end the lease's wait. It holds
+     * its port while its socket exists and while its binding is being closed, so that the lease's ports never come
+     * back before every binding is closed.
+     */
     private final class Member implements PortBinding {
         private final PortBinding binding;
         private final ReservableSocket socket;
         private final AtomicBoolean closed = new AtomicBoolean();
+        private volatile boolean done;
 
         Member(PortBinding binding, ReservableSocket socket) {
             this.binding = binding;
@@ -223,17 +228,33 @@ public final class ShapeLease implements PortBinder, AutoCloseable {
 
         @Override
         public boolean holdsPort() {
-            return binding.holdsPort();
+            return binding.holdsPort() || closed.get() && !done;
         }
 
         @Override
         public void close() {
-            if (closed.compareAndSet(false, true)) {
-                binding.close();
-                if (unit.lingeredLongEnough()) {
-                    unit.returns().lingerEnded(unit); // the lease was closed and waited for this socket
-                }
+            if (closeNow() && unit.lingeredLongEnough()) {
+                unit.returns().lingerEnded(unit); // the lease was closed and waited for this socket
             }
+        }
+
+        /**
+         * Closes the binding; when another thread is closing it, waits until it is closed (a few instructions: the
+         * reservation's bookkeeping). Returns whether this call closed it.
+         */
+        boolean closeNow() {
+            if (closed.compareAndSet(false, true)) {
+                try {
+                    binding.close();
+                } finally {
+                    done = true;
+                }
+                return true;
+            }
+            while (!done) {
+                Thread.onSpinWait();
+            }
+            return false;
         }
 
         @Override
@@ -344,8 +365,8 @@ public final class ShapeLease implements PortBinder, AutoCloseable {
         public void close() {
             for (int i = 0; i < slots.length(); i++) {
                 Object s = slots.get(i);
-                if (s instanceof Member && !((Member) s).holdsPort()) {
-                    ((Member) s).close();
+                if (s instanceof Member && !((Member) s).binding.holdsPort()) {
+                    ((Member) s).closeNow();
                 }
             }
         }

@@ -105,12 +105,13 @@ class ShapeLeaseTest {
 
     @Test
     void aShapeIsTakenWholeOrNotAtAllAndAFailureChangesNothing() {
-        ReservationPool pool = build(udp());
-        PortLease single = pool.lease(); // the block is cut into single ports now
+        ReservationPool pool = build(udp().minBlocks(1));
+        List<PortLease> evens = List.of(pool.lease(30002), pool.lease(30004), pool.lease(30006));
+        // Free: 30001, 30003, 30005, 30007, 30008: no even port with a free neighbour.
         PoolStatistics before = pool.statistics();
         PortReservationException e = expect(Reason.EXHAUSTED, () -> pool.lease(PortShape.rtpPair()));
         assertEquals("EXHAUSTED: no free run of 2 consecutive ports from a multiple of 2 in ReservationPool[UDP, "
-                + "blocks of 8 from fake]: 1 of 8 ports leased in 1 of at most 1 blocks, 7 free in blocks cut into "
+                + "blocks of 8 from fake]: 3 of 8 ports leased in 1 of at most 1 blocks, 5 free in blocks cut into "
                 + "other shapes (a block changes shape only when none of its ports is leased); close leases sooner, "
                 + "raise maxBlocks(...)/maxPorts(...), or use waitWhenExhausted(timeout)", e.getMessage());
         PoolStatistics after = pool.statistics();
@@ -119,22 +120,62 @@ class ShapeLeaseTest {
         assertEquals(before.capacity(), after.capacity());
         assertEquals(before.leasesGranted(), after.leasesGranted());
         assertEquals(0, after.waiters());
-        // Without the single lease, the block is cut into pairs.
-        single.close();
-        assertEquals(PortRange.of(30002, 2), pool.lease(PortShape.rtpPair()).ports());
+        assertEquals(30001, pool.lease(30001).port(), "every free port is still there");
+        evens.forEach(PortLease::close);
+    }
+
+    @Test
+    void aShapeIsCarvedOutOfTheFreePortsOfABlockOfSinglePortsWhenNoBlockCanBeCutIntoIt() {
+        ReservationPool pool = build(udp());
+        PortLease single = pool.lease(); // 30001: the block serves single ports
+        ShapeLease pair = pool.lease(PortShape.rtpPair());
+        assertEquals(PortRange.of(30002, 2), pair.ports());
+        assertEquals(3, pool.statistics().leased());
         assertEquals(1, pool.statistics().blocks());
-        assertEquals(1, pool.statistics().blocksAcquired());
+        assertEquals(30004, pool.lease().port(), "the block still serves single ports");
+        assertEquals(PortRange.of(30006, 2), pool.lease(PortShape.rtpPair()).ports());
+        expect(Reason.EXHAUSTED, () -> pool.lease(PortShape.rtpPair())); // 30005 and 30008 are left
+        pair.close();
+        assertEquals(30002, pool.lease(30002).port(), "its ports came back as single ports");
+        assertEquals(30003, pool.lease(30003).port());
+        single.close();
+    }
+
+    @Test
+    void aCarvedShapeIsQuarantinedAndCoolsDownAsAWhole() {
+        ReservationPool pool = build(udp().cooldown(Duration.ofSeconds(1)));
+        PortLease single = pool.lease();
+        provider.failingPorts.add(30003);
+        ShapeLease carved = pool.lease(PortShape.rtpPair());
+        assertEquals(PortRange.of(30002, 2), carved.ports());
+        FakeSocket rtp = udpSocket();
+        PortBinding binding = carved.bind(rtp, null);
+        expect(Reason.IN_USE, () -> carved.bind(udpSocket(), null));
+        rtp.open = false;
+        binding.close();
+        assertEquals(2, pool.statistics().quarantined());
+        assertTrue(expect(Reason.IN_USE, () -> pool.lease(30002)).getMessage().contains("quarantined"));
+        ShapeLease other = pool.lease(PortShape.rtpPair());
+        assertEquals(PortRange.of(30004, 2), other.ports());
+        other.close();
+        assertTrue(expect(Reason.IN_USE, () -> pool.lease(30005)).getMessage().contains("cools down"));
+        now.addAndGet(TimeUnit.SECONDS.toNanos(1));
+        assertEquals(30005, pool.lease(30005).port());
+        single.close();
     }
 
     @Test
     void aPoolThatMayGrowGrowsByABlockCutIntoTheShape() {
         ReservationPool pool = build(udp().maxBlocks(2));
-        PortLease single = pool.lease();
+        List<PortLease> singles = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            singles.add(pool.lease()); // 30001-30008: full
+        }
         ShapeLease pair = pool.lease(PortShape.rtpPair());
         assertEquals(PortRange.of(30010, 2), pair.ports()); // block 30009-30016
         assertEquals(List.of(PortRange.of(30001, 8), PortRange.of(30009, 8)), pool.blockRanges());
-        assertEquals(30002, pool.lease().port(), "single ports still come from the first block");
-        single.close();
+        singles.get(3).close();
+        assertEquals(30004, pool.lease().port(), "single ports still come from the first block");
     }
 
     @Test

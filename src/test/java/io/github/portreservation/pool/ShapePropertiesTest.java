@@ -22,10 +22,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Randomised single and shape leases against a model (test-only provider, manual clock): no two live leases share a
- * port, a shape is its consecutive ports from a multiple of its alignment inside one block, a block never serves two
- * shapes at once, no port is leased inside its cooldown, leased = the ports of live leases and leased + free =
- * capacity, and a request fails (EXHAUSTED) only when the pool is at its maximum, no block is without lease and past
- * its cooldown, and no block of the request's shape has a free unit past its cooldown.
+ * port, a shape is its consecutive ports from a multiple of its alignment inside one block, a block cut into a shape
+ * other than single ports serves that shape alone (shapes are carved out of blocks of single ports only), no port is
+ * leased inside its cooldown, leased = the ports of live leases and leased + free = capacity, and a request fails
+ * (EXHAUSTED) only when the pool is at its maximum, no block is without lease and past its cooldown, no block of the
+ * request's shape has a free unit and no block of single ports a free run of it, past their cooldown.
  */
 class ShapePropertiesTest {
     private static final long COOLDOWN = 1_000;
@@ -55,6 +56,7 @@ class ShapePropertiesTest {
     private final AtomicLong now = new AtomicLong(1_000_000L);
     private int exhaustions;
     private int recuts;
+    private int carves;
 
     @ParameterizedTest
     @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8})
@@ -75,8 +77,8 @@ class ShapePropertiesTest {
             }
             checkInvariants(pool);
         }
-        assertTrue(exhaustions > 0 && recuts > 0, "the run met " + exhaustions + " exhaustions and " + recuts
-                + " blocks cut into another shape");
+        assertTrue(exhaustions > 0 && recuts > 0 && carves > 0, "the run met " + exhaustions + " exhaustions, "
+                + recuts + " blocks cut into another shape and " + carves + " shapes carved out of single ports");
         pool.closeForcibly();
         assertEquals(0, provider.openReservations.get());
     }
@@ -103,9 +105,14 @@ class ShapePropertiesTest {
         assertEquals(0, l.ports.start() % shape.alignment(), l.ports + " of " + shape);
         PortRange block = blockOf(pool, l.ports.start());
         assertTrue(block.contains(l.ports), l.ports + " inside " + block);
+        PortShape cut = blockShape.get(block.start());
+        boolean recut = cut == null || emptyAndCooled(block);
+        PortShape after = recut ? shape : cut;
+        assertTrue(after.equals(shape) || after.equals(PortShape.single()), shape + " from block " + block
+                + " cut into " + after + " that has leases: only single ports' blocks are carved");
         for (Live other : live) {
-            if (block.contains(other.ports.start())) {
-                assertEquals(shape, other.shape, "block " + block + " serves two shapes at once");
+            if (block.contains(other.ports.start()) && !after.equals(PortShape.single())) {
+                assertEquals(after, other.shape, "block " + block + " serves two shapes at once");
             }
         }
         for (int p = l.ports.start(); p <= l.ports.end(); p++) {
@@ -113,26 +120,36 @@ class ShapePropertiesTest {
             assertTrue(now.get() - returnedAt.getOrDefault(p, Long.MIN_VALUE / 2) >= COOLDOWN,
                     "port " + p + " leased inside its cooldown");
         }
-        PortShape before = blockShape.put(block.start(), shape);
-        recuts += before != null && !before.equals(shape) ? 1 : 0;
+        blockShape.put(block.start(), after);
+        recuts += cut != null && !cut.equals(after) ? 1 : 0;
+        carves += after.equals(shape) ? 0 : 1;
         live.add(l);
     }
 
-    /** Whether the model has a ready unit for {@code shape}: a block of its shape, or one without lease. */
+    private boolean emptyAndCooled(PortRange block) {
+        boolean empty = true;
+        for (int p = block.start(); p <= block.end(); p++) {
+            empty &= !owner.containsKey(p) && cooled(p);
+        }
+        return empty;
+    }
+
+    /**
+     * Whether the model has a ready unit for {@code shape}: a block of its shape with a free unit, a block without
+     * lease, or a run of free ports in a block of single ports (carved).
+     */
     private boolean modelCanServe(ReservationPool pool, PortShape shape) {
         for (PortRange block : pool.blockRanges()) {
-            boolean empty = true;
-            for (int p = block.start(); p <= block.end(); p++) {
-                empty &= !owner.containsKey(p) && cooled(p);
-            }
-            if (empty) {
+            if (emptyAndCooled(block)) {
                 return true;
             }
-            if (!shape.equals(blockShape.get(block.start()))) {
+            PortShape cut = blockShape.get(block.start());
+            if (!shape.equals(cut) && !PortShape.single().equals(cut)) {
                 continue;
             }
             int first = (block.start() + shape.alignment() - 1) / shape.alignment() * shape.alignment();
-            int stride = (shape.count() + shape.alignment() - 1) / shape.alignment() * shape.alignment();
+            int stride = shape.equals(cut) ? (shape.count() + shape.alignment() - 1) / shape.alignment()
+                    * shape.alignment() : shape.alignment(); // units of its shape, or any aligned run to carve
             for (int start = first; start + shape.count() - 1 <= block.end(); start += stride) {
                 boolean free = true;
                 for (int p = start; p < start + shape.count(); p++) {
