@@ -9,16 +9,12 @@ import io.github.portreservation.pool.ShapeLease;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramChannel;
-import io.netty.channel.socket.DatagramPacket;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Example: a small RTP/RTCP media relay on reserved pairs. Each session leases an RTP/RTCP pair from a UDP pool as one
@@ -52,8 +48,8 @@ public final class RtpRelay implements AutoCloseable {
     public synchronized Session open() throws InterruptedException {
         ShapeLease pair = pool.lease(PortShape.rtpPair());
         ChannelFactory<DatagramChannel> fromPair = ReservedChannelFactories.nioDatagram(pair);
-        Echo rtp = new Echo();
-        Echo rtcp = new Echo();
+        UdpEchoServer.EchoHandler rtp = new UdpEchoServer.EchoHandler();
+        UdpEchoServer.EchoHandler rtcp = new UdpEchoServer.EchoHandler();
         Channel rtpChannel = null;
         Session session = null;
         try {
@@ -72,7 +68,7 @@ public final class RtpRelay implements AutoCloseable {
         }
     }
 
-    private Channel bind(ChannelFactory<DatagramChannel> factory, Echo echo, int port) throws InterruptedException {
+    private Channel bind(ChannelFactory<DatagramChannel> factory, UdpEchoServer.EchoHandler echo, int port) throws InterruptedException {
         return new Bootstrap().group(group).channelFactory(factory).handler(echo)
                 .bind(ExampleSupport.loopback(port)).sync().channel();
     }
@@ -96,10 +92,11 @@ public final class RtpRelay implements AutoCloseable {
         private final ShapeLease pair;
         private final Channel rtp;
         private final Channel rtcp;
-        private final Echo rtpEcho;
-        private final Echo rtcpEcho;
+        private final UdpEchoServer.EchoHandler rtpEcho;
+        private final UdpEchoServer.EchoHandler rtcpEcho;
 
-        private Session(ShapeLease pair, Channel rtp, Channel rtcp, Echo rtpEcho, Echo rtcpEcho) {
+        private Session(ShapeLease pair, Channel rtp, Channel rtcp, UdpEchoServer.EchoHandler rtpEcho,
+                        UdpEchoServer.EchoHandler rtcpEcho) {
             this.pair = pair;
             this.rtp = rtp;
             this.rtcp = rtcp;
@@ -119,12 +116,12 @@ public final class RtpRelay implements AutoCloseable {
 
         /** RTP packets relayed so far. */
         public long rtpPackets() {
-            return rtpEcho.packets.get();
+            return rtpEcho.datagrams.get();
         }
 
         /** RTCP packets relayed so far. */
         public long rtcpPackets() {
-            return rtcpEcho.packets.get();
+            return rtcpEcho.datagrams.get();
         }
 
         /** Closes both channels and the lease: the pair goes back to the pool once both sockets are gone. */
@@ -140,27 +137,6 @@ public final class RtpRelay implements AutoCloseable {
             pair.close(); // first is fine: the ports stay leased until both channels are gone
             rtp.close().syncUninterruptibly();
             rtcp.close().syncUninterruptibly();
-        }
-    }
-
-    /** Sends each packet back to its sender, counting them. */
-    private static final class Echo extends SimpleChannelInboundHandler<DatagramPacket> {
-        private final AtomicLong packets = new AtomicLong();
-
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
-            packets.incrementAndGet();
-            ctx.write(new DatagramPacket(packet.content().retain(), packet.sender()));
-        }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            ctx.flush();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            // A UDP socket survives an ICMP error about one peer; keep relaying for the others.
         }
     }
 
