@@ -82,6 +82,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -238,6 +239,12 @@ static int socket_row_count;
 static unsigned table_calls;
 static unsigned ioctl_calls[3];
 static unsigned persistent_calls;
+/* The acquire hold (double_hold_acquires): its own mutex, so that held acquires do not stop the rest of the double. */
+static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hold_released = PTHREAD_COND_INITIALIZER;
+static int hold_acquires;
+static int held_acquirers;
+static char held_acquirer_name[16];
 static __thread int last_error;
 
 /* --- helpers (call with the lock held) ------------------------------------------------------------------------ */
@@ -528,10 +535,27 @@ static int do_release(int proto, const void *in, uint32_t cb_in, uint32_t cb_out
     return 0;
 }
 
+/* Blocks the calling acquire while double_hold_acquires(1) is in force, as Windows' acquire IOCTL can block. */
+static void wait_while_acquires_held(void) {
+    pthread_mutex_lock(&hold_lock);
+    if (hold_acquires) {
+        held_acquirers++;
+        prctl(PR_GET_NAME, held_acquirer_name, 0, 0, 0);
+        while (hold_acquires) {
+            pthread_cond_wait(&hold_released, &hold_lock);
+        }
+        held_acquirers--;
+    }
+    pthread_mutex_unlock(&hold_lock);
+}
+
 EXPORT int WSAIoctl(SOCKET s, uint32_t code, void *in, uint32_t cb_in, void *out, uint32_t cb_out,
                     uint32_t *returned, void *overlapped, void *completion) {
     struct sock_id sock;
     int proto = 0, error;
+    if (code == SIO_ACQUIRE_PORT_RESERVATION) {
+        wait_while_acquires_held();
+    }
     pthread_mutex_lock(&lock);
     sweep();
     if (code >= SIO_ACQUIRE_PORT_RESERVATION && code <= SIO_ASSOCIATE_PORT_RESERVATION) {
@@ -767,6 +791,8 @@ EXPORT int32_t IsUserAnAdmin(void) {
 
 /* --- test-only controls and queries --------------------------------------------------------------------------- */
 
+EXPORT void double_hold_acquires(int on);
+
 /** Forgets every reservation and association and restores the defaults (elevated, window 49152-65535). */
 EXPORT void double_reset(void) {
     int i;
@@ -789,6 +815,7 @@ EXPORT void double_reset(void) {
     socket_row_count = 0;
     table_calls = 0;
     pthread_mutex_unlock(&lock);
+    double_hold_acquires(0);
 }
 
 /** Whether the caller counts as an elevated administrator (persistent create/delete, persistent associate). */
@@ -819,6 +846,29 @@ EXPORT int double_add_excluded_range(int proto, int start, int count) {
     }
     pthread_mutex_unlock(&lock);
     return ok;
+}
+
+/**
+ * While `on` is 1, every SIO_ACQUIRE_PORT_RESERVATION blocks its caller before doing anything, until a call with 0
+ * releases them all (then they run as usual).
+ */
+EXPORT void double_hold_acquires(int on) {
+    pthread_mutex_lock(&hold_lock);
+    hold_acquires = on;
+    if (!on) {
+        pthread_cond_broadcast(&hold_released);
+    }
+    pthread_mutex_unlock(&hold_lock);
+}
+
+/** How many acquires are blocked by the hold now; the native name of the last one's thread goes into `name[16]`. */
+EXPORT int double_held_acquirers(char name[16]) {
+    int n;
+    pthread_mutex_lock(&hold_lock);
+    n = held_acquirers;
+    memcpy(name, held_acquirer_name, sizeof(held_acquirer_name));
+    pthread_mutex_unlock(&hold_lock);
+    return n;
 }
 
 /** The next WSAIoctl with `code` on a valid socket fails with `error`, before doing anything. */

@@ -19,9 +19,10 @@ import java.net.InetSocketAddress;
  * </ol>
  * Then: a {@code null} address means the wildcard address with port 0; the wildcard address (or any other local
  * address) with port 0 takes a free port of the binder, the one returned longest ago; a port of the binder takes that
- * port, or fails IN_USE while another socket of this process uses it; EXHAUSTED when every port is in use; CLOSED when
- * the binder is closed. Any failure leaves the socket unbound and the binder unchanged. A port is in use until its
- * binding is closed <em>and</em> its socket is gone ({@link ReservableSocket#socketExists()}).
+ * port, or fails IN_USE while another socket of this process uses it (also when every port is in use); port 0 fails
+ * EXHAUSTED when every port is in use; CLOSED when the binder is closed. Any failure leaves the socket unbound and the
+ * binder unchanged. A port is in use until its binding is closed <em>and</em> its socket is gone
+ * ({@link ReservableSocket#socketExists()}).
  */
 @FunctionalInterface
 public interface PortBinder {

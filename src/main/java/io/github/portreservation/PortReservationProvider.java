@@ -29,6 +29,15 @@ public interface PortReservationProvider {
     RuntimeReservation acquire(Protocol protocol, int count);
 
     /**
+     * Whether {@code acquire} may block its caller on the system for long: Windows' acquire IOCTL does, even on a
+     * non-blocking socket. A {@code ReservationPool} never grows on a thread that must not block when this is true;
+     * it acquires on its scheduler instead.
+     */
+    default boolean acquireMayBlock() {
+        return false;
+    }
+
+    /**
      * Creates a persistent reservation of {@code range} (it survives this process).
      *
      * @throws PortReservationException ACCESS_DENIED without administrator/root rights, IN_USE when the block

@@ -57,16 +57,19 @@ public final class BenchmarkSuite {
             String at = params.isEmpty() ? "" : " " + params.substring(1);
             switch (name) {
                 case "ChannelBindBenchmark.serverChannel":
-                    paired(r, "B1 TCP server channel, pooled / plain bind(0) throughput", true, 0.95, true);
+                    paired(r, "B1" + at + " TCP server channel, pooled / plain bind(0) throughput", true, 0.95, true);
                     break;
                 case "ChannelBindBenchmark.datagramChannel":
-                    paired(r, "B1 UDP channel, pooled / plain bind(0) throughput", true, 0.95, true);
+                    paired(r, "B1" + at + " UDP channel, pooled / plain bind(0) throughput", true, 0.95, true);
+                    break;
+                case "ChannelBindBenchmark.dualStackServerPair":
+                    paired(r, "B1" + at + " dual-stack listener pair, reserved / plain throughput", true, 0.95, true);
                     break;
                 case "EchoBenchmark.tcpEcho":
-                    paired(r, "B3 TCP echo, reserved / plain port throughput", true, 0.98, true);
+                    paired(r, "B3" + at + " TCP echo, reserved / plain port throughput", true, 0.98, true);
                     break;
                 case "EchoBenchmark.udpEcho":
-                    paired(r, "B3 UDP echo, reserved / plain port throughput", true, 0.98, true);
+                    paired(r, "B3" + at + " UDP echo, reserved / plain port throughput", true, 0.98, true);
                     break;
                 case "ReservationAcquireBenchmark.versusPlainBind":
                     paired(r, "B4" + at + ", acquire+close / plain bind+close time", false, 1.5, false);

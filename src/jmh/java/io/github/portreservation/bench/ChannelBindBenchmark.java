@@ -2,7 +2,7 @@ package io.github.portreservation.bench;
 
 import io.github.portreservation.PortReservations;
 import io.github.portreservation.Protocol;
-import io.github.portreservation.netty.ReservedChannelFactories;
+import io.github.portreservation.RuntimeReservation;
 import io.github.portreservation.pool.ReservationPool;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -10,15 +10,13 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -30,7 +28,7 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
- * B1: create a Netty NIO channel, bind it, close it (a TCP server channel, a UDP channel): from a
+ * B1: create a Netty channel (NIO or Epoll, the {@code transport} parameter), bind it, close it (a TCP server channel, a UDP channel): from a
  * {@link ReservationPool} on the Linux provider (the pool's channel factories, default pool settings: blocks of 64,
  * no cooldown; blocks acquired during warm-up are kept) beside plain Netty channels bound to port 0. The bind and
  * close rate of NIO channels drops about threefold after the first ~30,000 cycles of a JVM, plain and pooled alike:
@@ -46,6 +44,12 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class ChannelBindBenchmark {
     private static final InetSocketAddress ANY_LOOPBACK_PORT = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    private static final InetAddress IPV4_LOOPBACK = loopback(new byte[] {127, 0, 0, 1});
+    private static final InetAddress IPV6_LOOPBACK = loopback(new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+
+    /** The transport of every channel of the trial: NIO or EPOLL. */
+    @Param({"NIO", "EPOLL"})
+    public String transport;
 
     private EventLoopGroup group;
     private ReservationPool tcpPool;
@@ -54,11 +58,13 @@ public class ChannelBindBenchmark {
     private ServerBootstrap pooledServer;
     private Bootstrap plainUdp;
     private Bootstrap pooledUdp;
+    private RuntimeReservation dualStackBlock;
+    private ServerBootstrap reservedDualStack;
 
     @Setup
-    @SuppressWarnings("deprecation") // NioEventLoopGroup: the group present in both Netty 4.1 and 4.2
     public void setUp() {
-        group = new NioEventLoopGroup(1);
+        BenchTransport t = BenchTransport.of(transport);
+        group = t.group(1);
         tcpPool = ReservationPool.builder(PortReservations.provider(), Protocol.TCP).keepIdleBlocks().build();
         udpPool = ReservationPool.builder(PortReservations.provider(), Protocol.UDP).keepIdleBlocks().build();
         ChannelInboundHandlerAdapter nothing = new ChannelInboundHandlerAdapter() {
@@ -67,11 +73,14 @@ public class ChannelBindBenchmark {
                 return true;
             }
         };
-        plainServer = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class).childHandler(nothing);
-        pooledServer = new ServerBootstrap().group(group).channelFactory(ReservedChannelFactories.nioServer(tcpPool))
+        plainServer = new ServerBootstrap().group(group).channelFactory(t.plainServer()).childHandler(nothing);
+        pooledServer = new ServerBootstrap().group(group).channelFactory(t.reservedServer(tcpPool))
                 .childHandler(nothing);
-        plainUdp = new Bootstrap().group(group).channel(NioDatagramChannel.class).handler(nothing);
-        pooledUdp = new Bootstrap().group(group).channelFactory(ReservedChannelFactories.nioDatagram(udpPool)).handler(nothing);
+        plainUdp = new Bootstrap().group(group).channelFactory(t.plainDatagram()).handler(nothing);
+        pooledUdp = new Bootstrap().group(group).channelFactory(t.reservedDatagram(udpPool)).handler(nothing);
+        dualStackBlock = PortReservations.provider().acquire(Protocol.TCP, 64);
+        reservedDualStack = new ServerBootstrap().group(group).channelFactory(t.reservedServer(dualStackBlock))
+                .childHandler(nothing);
     }
 
     @TearDown
@@ -79,6 +88,7 @@ public class ChannelBindBenchmark {
         group.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
         tcpPool.closeForcibly();
         udpPool.closeForcibly();
+        dualStackBlock.close();
     }
 
     /**
@@ -94,6 +104,32 @@ public class ChannelBindBenchmark {
     @Benchmark
     public void datagramChannel(PairedTimes times) throws Exception {
         times.pair(() -> cycle(plainUdp.bind(ANY_LOOPBACK_PORT)), () -> cycle(pooledUdp.bind(ANY_LOOPBACK_PORT)));
+    }
+
+    /**
+     * A dual-stack pair of listeners on one port (127.0.0.1:p, then [::1]:p) bound from a runtime reservation of 64
+     * ports (two sockets of this process on one reserved port), paired with a plain pair: 127.0.0.1:0, then ::1 on the
+     * port it got.
+     */
+    @Benchmark
+    public void dualStackServerPair(PairedTimes times) throws Exception {
+        times.pair(() -> pairCycle(plainServer), () -> pairCycle(reservedDualStack));
+    }
+
+    private static void pairCycle(ServerBootstrap server) {
+        Channel v4 = server.bind(new InetSocketAddress(IPV4_LOOPBACK, 0)).syncUninterruptibly().channel();
+        int port = ((InetSocketAddress) v4.localAddress()).getPort();
+        Channel v6 = server.bind(new InetSocketAddress(IPV6_LOOPBACK, port)).syncUninterruptibly().channel();
+        v6.close().syncUninterruptibly();
+        v4.close().syncUninterruptibly();
+    }
+
+    private static InetAddress loopback(byte[] address) {
+        try {
+            return InetAddress.getByAddress(address);
+        } catch (java.net.UnknownHostException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
     private static void cycle(ChannelFuture bind) {

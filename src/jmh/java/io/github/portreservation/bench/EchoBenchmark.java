@@ -3,7 +3,6 @@ package io.github.portreservation.bench;
 import io.github.portreservation.PortReservations;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.RuntimeReservation;
-import io.github.portreservation.netty.ReservedChannelFactories;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -15,11 +14,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -43,7 +38,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * B3: echo traffic through a Netty NIO server bound to a reserved port (a Linux runtime reservation of one port: the
+ * B3: echo traffic through a Netty server (NIO or Epoll, the {@code transport} parameter) bound to a reserved port (a Linux runtime reservation of one port: the
  * server shares it with a placeholder socket through SO_REUSEPORT) beside the same server bound to a plain port.
  * TCP: one round = 1 KiB sent on each of 64 connections and the 64 echoes received (64 KiB each way). UDP: one round =
  * 32 datagrams of 1 KiB sent from one client channel and their 32 echoes received.
@@ -70,12 +65,13 @@ public class EchoBenchmark {
         EventLoopGroup serverGroup;
         EventLoopGroup clientGroup;
         RuntimeReservation reservation;
+        BenchTransport transport;
         final ByteBuf message = Unpooled.unreleasableBuffer(Unpooled.directBuffer(MESSAGE).writeZero(MESSAGE));
 
-        @SuppressWarnings("deprecation") // NioEventLoopGroup: present in both Netty 4.1 and 4.2
-        void startLoops(Protocol protocol) {
-            serverGroup = new NioEventLoopGroup(1);
-            clientGroup = new NioEventLoopGroup(1);
+        void startLoops(Protocol protocol, String transportName) {
+            transport = BenchTransport.of(transportName);
+            serverGroup = transport.group(1);
+            clientGroup = transport.group(1);
             reservation = PortReservations.provider().acquire(protocol, 1);
         }
 
@@ -112,15 +108,18 @@ public class EchoBenchmark {
     /** A TCP echo server on a plain port and one on a reserved port, each with 64 client connections. */
     @State(Scope.Benchmark)
     public static class Tcp extends Echo {
+        /** The transport of servers and clients: NIO or EPOLL. */
+        @Param({"NIO", "EPOLL"})
+        public String transport;
         TcpSide plain;
         TcpSide reserved;
 
         @Setup(Level.Trial)
         public void setUp() {
-            startLoops(Protocol.TCP);
-            plain = new TcpSide(this, new ServerBootstrap().channel(NioServerSocketChannel.class));
+            startLoops(Protocol.TCP, transport);
+            plain = new TcpSide(this, new ServerBootstrap().channelFactory(super.transport.plainServer()));
             reserved = new TcpSide(this, new ServerBootstrap()
-                    .channelFactory(ReservedChannelFactories.nioServer(reservation)));
+                    .channelFactory(super.transport.reservedServer(reservation)));
         }
 
         @TearDown(Level.Trial)
@@ -141,7 +140,7 @@ public class EchoBenchmark {
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new TcpEchoHandler())
                     .bind(new InetSocketAddress(LOOPBACK, 0)).syncUninterruptibly().channel();
-            Bootstrap c = new Bootstrap().group(echo.clientGroup).channel(NioSocketChannel.class)
+            Bootstrap c = new Bootstrap().group(echo.clientGroup).channelFactory(echo.transport.plainClient())
                     .option(ChannelOption.TCP_NODELAY, true);
             for (int i = 0; i < CONNECTIONS; i++) {
                 c.handler(new TcpClientHandler(this));
@@ -197,15 +196,18 @@ public class EchoBenchmark {
     /** A UDP echo server on a plain port and one on a reserved port, each with its client channel. */
     @State(Scope.Benchmark)
     public static class Udp extends Echo {
+        /** The transport of servers and clients: NIO or EPOLL. */
+        @Param({"NIO", "EPOLL"})
+        public String transport;
         UdpSide plain;
         UdpSide reserved;
 
         @Setup(Level.Trial)
         public void setUp() {
-            startLoops(Protocol.UDP);
-            plain = new UdpSide(this, new Bootstrap().channel(NioDatagramChannel.class));
+            startLoops(Protocol.UDP, transport);
+            plain = new UdpSide(this, new Bootstrap().channelFactory(super.transport.plainDatagram()));
             reserved = new UdpSide(this, new Bootstrap()
-                    .channelFactory(ReservedChannelFactories.nioDatagram(reservation)));
+                    .channelFactory(super.transport.reservedDatagram(reservation)));
         }
 
         @TearDown(Level.Trial)
@@ -225,7 +227,7 @@ public class EchoBenchmark {
             message = echo.message;
             this.server = (InetSocketAddress) server.group(echo.serverGroup).handler(new UdpEchoHandler())
                     .bind(new InetSocketAddress(LOOPBACK, 0)).syncUninterruptibly().channel().localAddress();
-            client = new Bootstrap().group(echo.clientGroup).channel(NioDatagramChannel.class)
+            client = new Bootstrap().group(echo.clientGroup).channelFactory(echo.transport.plainDatagram())
                     .handler(new SimpleChannelInboundHandler<DatagramPacket>() {
                         @Override
                         protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket msg) {

@@ -34,6 +34,13 @@ public final class BindRequest {
         this.port = port;
     }
 
+    /** INVALID_ARGUMENT for a {@code socket} of another protocol than the {@code binder}'s, worded once for all. */
+    public static PortReservationException wrongProtocol(String binder, Protocol protocol, ReservableSocket socket) {
+        return PortReservationException.invalidArgument(socket.protocol() + " socket " + socket,
+                binder + " binds " + protocol + " sockets only", "bind " + protocol + " sockets from it, and use a "
+                        + socket.protocol() + " reservation or pool for the other");
+    }
+
     /**
      * Checks a request to bind {@code socket} to {@code requested} from {@code binder} (named in messages, e.g. "the
      * runtime TCP reservation 0x1a2b"), whose ports are {@code ports} ({@code null}: any port, as a pool's).
@@ -47,9 +54,7 @@ public final class BindRequest {
                     "pass an open " + protocol + " socket that is not bound yet");
         }
         if (socket.protocol() != protocol) {
-            throw PortReservationException.invalidArgument(socket.protocol() + " socket " + socket,
-                    binder + " binds " + protocol + " sockets only", "bind " + protocol + " sockets from it, and use a "
-                            + socket.protocol() + " reservation or pool for the other");
+            throw wrongProtocol(binder, protocol, socket);
         }
         if (!socket.socketExists()) {
             throw new PortReservationException(Reason.CLOSED, "socket " + socket + " is closed; bind an open socket "

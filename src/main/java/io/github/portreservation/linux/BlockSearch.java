@@ -165,61 +165,101 @@ final class BlockSearch<P> {
      */
     private Found<P> sweep() {
         swept = true;
-        int lo = window.lo;
-        int hi = window.hi;
-        BitSet excluded = mirrored(reserved.toBitSet());
-        BitSet inUse = new BitSet(); // ports, not indexes
-        int lastStart = hi - count + 1;
+        Sweep sweep = new Sweep(mirrored(reserved.toBitSet()));
         int from = randomStart();
-        Placeholders.HoldFailure last = null;
-        // held: indexes heldLo, heldLo + 1, ... of the current candidate (after a collision, those past it);
-        // fresh: the indexes being bound, from the candidate's last one back.
-        ArrayDeque<P> held = new ArrayDeque<>();
-        int heldLo = 0;
-        List<P> fresh = new ArrayList<>();
         try {
-            // First the starts from..lastStart, then lo..from-1 (the wrap).
-            for (int phase = 0; phase < 2; phase++) {
-                releaseAll(held);
-                int end = phase == 0 ? lastStart : from - 1;
-                int s = phase == 0 ? from : lo;
-                while ((s = nextStart(excluded, s, count, end)) >= 0) {
-                    while (!held.isEmpty() && heldLo < s) { // before the candidate: a reserved port was skipped
-                        holder.release(List.of(held.pollFirst()));
-                        heldLo++;
-                    }
-                    if (held.isEmpty()) {
-                        heldLo = s;
-                    }
-                    int top = heldLo + held.size() - 1; // s..top are held
-                    int i = s + count - 1;
-                    try {
-                        for (; i > top; i--) {
-                            fresh.add(holder.holdOne(lo + hi - i));
-                        }
-                    } catch (Placeholders.HoldFailure f) {
-                        requireInUse(f);
-                        collisions++;
-                        inUse.set(f.port);
-                        last = f;
-                        // Every start up to i covers i. The indexes past i are held: the next candidate's first ones.
-                        releaseAll(held);
-                        moveReversed(fresh, held);
-                        heldLo = i + 1;
-                        s = i + 1;
-                        continue;
-                    }
-                    moveReversed(fresh, held);
-                    List<P> ascendingPorts = new ArrayList<>(count);
-                    for (Iterator<P> it = held.descendingIterator(); it.hasNext();) {
-                        ascendingPorts.add(it.next());
-                    }
-                    held.clear();
-                    return new Found<>(PortRange.of(lo + hi - (s + count - 1), count), ascendingPorts);
-                }
+            Found<P> found = sweep.starts(from, window.hi - count + 1);
+            if (found == null) {
+                found = sweep.starts(window.lo, from - 1); // the wrap
+            }
+            if (found != null) {
+                return found;
             }
         } finally {
-            releaseAll(held); // empty after a success
+            sweep.releaseEverything();
+        }
+        throw noFreeRun(sweep.inUse, window.lo + window.hi - (from + count - 1), sweep.last);
+    }
+
+    /** The state of one sweep, on indexes (see the comment above {@link #sweep()}). */
+    private final class Sweep {
+        final BitSet excluded;
+        /** Ports, not indexes. */
+        final BitSet inUse = new BitSet();
+        Placeholders.HoldFailure last;
+        /** Indexes heldLo, heldLo + 1, ... of the current candidate (after a collision, those past it). */
+        final ArrayDeque<P> held = new ArrayDeque<>();
+        int heldLo;
+        /** The indexes being bound, from the candidate's last one back. */
+        final List<P> fresh = new ArrayList<>();
+
+        Sweep(BitSet excluded) {
+            this.excluded = excluded;
+        }
+
+        /** Tries the starts of {@code s..end} in order: the block of the first one held whole, or null. */
+        Found<P> starts(int s, int end) {
+            releaseAll(held);
+            while ((s = nextStart(excluded, s, count, end)) >= 0) {
+                dropBefore(s);
+                int failed = holdUpTo(s);
+                if (failed < 0) {
+                    return found(s);
+                }
+                s = failed + 1; // every start up to the failed index covers it
+            }
+            return null;
+        }
+
+        /** Releases the held indexes before the candidate {@code s} (a reserved port was skipped). */
+        private void dropBefore(int s) {
+            while (!held.isEmpty() && heldLo < s) {
+                holder.release(List.of(held.pollFirst()));
+                heldLo++;
+            }
+            if (held.isEmpty()) {
+                heldLo = s;
+            }
+        }
+
+        /**
+         * Holds the candidate's indexes not held yet, from its last one back. Returns -1 when the candidate is held
+         * whole, else the index in use; the indexes past it stay held (the next candidate's first ones).
+         */
+        private int holdUpTo(int s) {
+            int top = heldLo + held.size() - 1; // s..top are held
+            int i = s + count - 1;
+            try {
+                for (; i > top; i--) {
+                    fresh.add(holder.holdOne(window.lo + window.hi - i));
+                }
+            } catch (Placeholders.HoldFailure f) {
+                requireInUse(f);
+                collisions++;
+                inUse.set(f.port);
+                last = f;
+                releaseAll(held);
+                moveReversed(fresh, held);
+                heldLo = i + 1;
+                return i;
+            }
+            moveReversed(fresh, held);
+            return -1;
+        }
+
+        /** The held candidate {@code s} as a block of ports in ascending order; nothing stays in the sweep. */
+        private Found<P> found(int s) {
+            List<P> ascendingPorts = new ArrayList<>(count);
+            for (Iterator<P> it = held.descendingIterator(); it.hasNext();) {
+                ascendingPorts.add(it.next());
+            }
+            held.clear();
+            return new Found<>(PortRange.of(window.lo + window.hi - (s + count - 1), count), ascendingPorts);
+        }
+
+        /** Releases what is still held (nothing after a success) and remembers the ports found in use. */
+        void releaseEverything() {
+            releaseAll(held);
             if (!fresh.isEmpty()) {
                 holder.release(fresh);
             }
@@ -227,7 +267,6 @@ final class BlockSearch<P> {
                 recentlyTaken.remember(protocol, inUse);
             }
         }
-        throw noFreeRun(inUse, lo + hi - (from + count - 1), last);
     }
 
     /** The indexes lo + hi - port of the ports of {@code ports} that are in the window. */

@@ -9,16 +9,16 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A port of a {@link PortBlock} used by one socket; {@link #close()} gives it back once its socket is gone too
+ * A port of a {@link LinuxBlockBinder} used by one socket; {@link #close()} gives it back once its socket is gone too
  * ({@link PortUsers}).
  */
 final class LinuxPortBinding implements PortBinding {
-    private final PortBlock block;
+    private final LinuxBlockBinder block;
     private final PortUsers.User user;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile InetSocketAddress localAddress;
 
-    LinuxPortBinding(PortBlock block, PortUsers.User user) {
+    LinuxPortBinding(LinuxBlockBinder block, PortUsers.User user) {
         this.block = block;
         this.user = user;
     }

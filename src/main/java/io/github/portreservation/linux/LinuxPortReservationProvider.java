@@ -17,11 +17,8 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.security.SecureRandom;
-import java.util.BitSet;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -71,9 +68,6 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
     private static final Log logger = Log.of(LinuxPortReservationProvider.class);
     private static final Path LOCAL_PORT_RANGE = Paths.get("/proc/sys/net/ipv4/ip_local_port_range");
     private static final String LOCAL_PORT_RANGE_SYSCTL = "net.ipv4.ip_local_port_range";
-    /** High 32 bits of tokens that name persistent blocks ("PRSV"); runtime tokens never have them. */
-    private static final long PERSISTENT_TAG = 0x50525356L << 32;
-    private static final long TAG_MASK = 0xFFFFFFFFL << 32;
     /**
      * The open runtime tokens of every instance in this JVM, so that a token bound through another instance than the
      * one that acquired it is named as such. An entry is removed when its reservation closes; the weak reference
@@ -87,16 +81,13 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
     private final RecentlyTakenPorts recentlyTaken = new RecentlyTakenPorts(System::nanoTime);
     private final LongAdder searchCollisions = new LongAdder();
     private final LongAdder searchSweeps = new LongAdder();
-    private final ConcurrentMap<ReservationToken, HeldReservation> runtime = new ConcurrentHashMap<>();
+    private final ConcurrentMap<ReservationToken, LinuxRuntimeReservation> runtime = new ConcurrentHashMap<>();
     private final WeakReference<LinuxPortReservationProvider> self = new WeakReference<>(this);
-    private final Map<Protocol, ConcurrentMap<ReservationToken, PortBlock>> persistentBlocks =
-            new EnumMap<>(Protocol.class);
+    private final LinuxPersistentReservations persistent;
 
     private LinuxPortReservationProvider(ReservedPortsFile reservedPorts) {
         this.reservedPorts = reservedPorts;
-        for (Protocol p : Protocol.values()) {
-            persistentBlocks.put(p, new ConcurrentHashMap<>());
-        }
+        this.persistent = new LinuxPersistentReservations(reservedPorts);
     }
 
     /**
@@ -238,9 +229,9 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         }
     }
 
-    private HeldReservation register(Protocol protocol, PortRange range, Placeholders.Held placeholders) {
+    private LinuxRuntimeReservation register(Protocol protocol, PortRange range, Placeholders.Held placeholders) {
         ReservationToken token = newRuntimeToken();
-        HeldReservation reservation = new HeldReservation(this, protocol, range, token, placeholders);
+        LinuxRuntimeReservation reservation = new LinuxRuntimeReservation(this, protocol, range, token, placeholders);
         runtime.put(token, reservation);
         logger.debug("Reserved {} ports {} ({})", protocol, range, token);
         return reservation;
@@ -250,7 +241,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
     private ReservationToken newRuntimeToken() {
         for (;;) {
             long value = random.nextLong();
-            if (value != 0 && (value & TAG_MASK) != PERSISTENT_TAG) {
+            if (value != 0 && !LinuxPersistentReservations.isPersistentValue(value)) {
                 ReservationToken token = ReservationToken.of(value);
                 if (OPEN_TOKENS.putIfAbsent(token, self) == null) {
                     return token;
@@ -259,7 +250,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         }
     }
 
-    void forget(HeldReservation reservation) {
+    void forget(LinuxRuntimeReservation reservation) {
         if (runtime.remove(reservation.token(), reservation)) {
             OPEN_TOKENS.remove(reservation.token(), self);
         }
@@ -288,49 +279,22 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
     /**
      * {@inheritDoc}
      *
-     * <p>The block becomes one entry of {@code net.ipv4.ip_local_reserved_ports}. A block that overlaps an entry, or
-     * touches one (ends just below it or starts just above it), is refused: the kernel would print the two as one
-     * entry, and the block could no longer be found or deleted on its own.
-     *
-     * @throws PortReservationException IN_USE naming the entry the block overlaps or touches; see
-     *         {@link ReservedPortsFile#update} for the write's failures
+     * <p>The block becomes one entry of {@code net.ipv4.ip_local_reserved_ports} (see
+     * {@link LinuxPersistentReservations#create}): a block that overlaps or touches an entry is refused.
      */
     @Override
     public ReservationToken createPersistent(Protocol protocol, PortRange range) {
-        checkPersistentArguments(protocol, range);
-        reservedPorts.update(current -> {
-            List<String> touching = current.entriesTouching(range);
-            if (touching.isEmpty()) {
-                return current.with(range);
-            }
-            String entries = (touching.size() == 1 ? "entry " : "entries ") + ReservedPortSet.describe(touching);
-            if (current.overlaps(range)) {
-                throw new PortReservationException(Reason.IN_USE, "ports " + range + " overlap the "
-                        + "net.ipv4.ip_local_reserved_ports " + entries + " (the list is shared by TCP and UDP, "
-                        + "as ERROR_SHARING_VIOLATION on Windows); delete that reservation first or choose a block "
-                        + "outside it");
-            }
-            throw new PortReservationException(Reason.IN_USE, "ports " + range + " touch the "
-                    + "net.ipv4.ip_local_reserved_ports " + entries + ": the kernel keeps only the set of ports "
-                    + "and prints adjacent blocks as one entry (" + current.with(range).entriesOverlapping(range)
-                    .get(0) + "), after which neither block could be found or deleted on its own; leave at least one "
-                    + "free port between the blocks, or create one block that covers both");
-        });
-        logger.info("Created persistent reservation of ports {} in {}", range, reservedPorts.path());
-        return persistentToken(range);
+        return persistent.create(protocol, range);
     }
 
     /**
      * {@inheritDoc}
      *
-     * <p>Found only when {@code range} is exactly one entry of {@code net.ipv4.ip_local_reserved_ports}: a part of an
-     * entry, or a block merged with an adjacent entry, is not a reservation of its own. Whoever wrote the entry (this
-     * library, an administrator, another program), the token is the same: the list records no owners.
+     * <p>Found only when {@code range} is exactly one entry of {@code net.ipv4.ip_local_reserved_ports}.
      */
     @Override
     public Optional<ReservationToken> lookupPersistent(Protocol protocol, PortRange range) {
-        checkPersistentArguments(protocol, range);
-        return reservedPorts.read().isEntry(range) ? Optional.of(persistentToken(range)) : Optional.empty();
+        return persistent.lookup(protocol, range);
     }
 
     /**
@@ -338,70 +302,20 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
      *
      * <p>Deletes only an exact entry of {@code net.ipv4.ip_local_reserved_ports}; every other entry is written back
      * as it was.
-     *
-     * @throws PortReservationException NOT_FOUND when {@code range} is not exactly one entry, naming the entries that
-     *         overlap it; see {@link ReservedPortsFile#update} for the write's failures
      */
     @Override
     public void deletePersistent(Protocol protocol, PortRange range) {
-        checkPersistentArguments(protocol, range);
-        reservedPorts.update(current -> {
-            if (!current.isEntry(range)) {
-                throw notAnEntry("ports " + range, range, current);
-            }
-            return current.without(range);
-        });
-        for (ConcurrentMap<ReservationToken, PortBlock> blocks : persistentBlocks.values()) {
-            PortBlock block = blocks.remove(persistentToken(range));
-            if (block != null) {
-                block.close();
-            }
-        }
-        logger.info("Deleted persistent reservation of ports {} from {}", range, reservedPorts.path());
-    }
-
-    private static void checkPersistentArguments(Protocol protocol, PortRange range) {
-        if (protocol == null || range == null) {
-            throw PortReservationException.invalidArgument((protocol == null ? "protocol" : "range") + " null",
-                    "must not be null", "pass Protocol.TCP or Protocol.UDP and a block such as "
-                            + "PortRange.parse(\"40000-40009\")");
-        }
-    }
-
-    /** NOT_FOUND for {@code what}, whose block {@code range} is not one entry of {@code current}. */
-    private PortReservationException notAnEntry(String what, PortRange range, ReservedPortSet current) {
-        List<String> overlapping = current.entriesOverlapping(range);
-        if (overlapping.isEmpty()) {
-            return new PortReservationException(Reason.NOT_FOUND, what + ": no entry of "
-                    + "net.ipv4.ip_local_reserved_ports (" + reservedPorts.path() + ") has any port of " + range
-                    + "; create the block first (createPersistent), or check the block with lookupPersistent()");
-        }
-        return new PortReservationException(Reason.NOT_FOUND, what + ": " + range + " is not an entry of "
-                + "net.ipv4.ip_local_reserved_ports (" + reservedPorts.path() + "); the entries overlapping it are "
-                + ReservedPortSet.describe(overlapping) + ". A persistent reservation is one whole entry: the list "
-                + "records no owners, so a part of an entry, or a block the kernel merged with an adjacent entry, is "
-                + "no reservation of its own; use exactly an entry (after checking it is yours), or, if an adjacent "
-                + "block was added to yours, delete the merged entry and create the blocks again one free port apart");
+        persistent.delete(protocol, range);
     }
 
     /** The token every process derives for the persistent block {@code range}. */
     public static ReservationToken persistentToken(PortRange range) {
-        return ReservationToken.of(PERSISTENT_TAG | ((long) range.start() << 16) | range.count());
+        return LinuxPersistentReservations.token(range);
     }
 
     /** The block of a persistent token, or null when the token is not a persistent one. */
     static PortRange persistentRange(ReservationToken token) {
-        long v = token.value();
-        if ((v & TAG_MASK) != PERSISTENT_TAG) {
-            return null;
-        }
-        int start = (int) ((v >>> 16) & 0xFFFF);
-        int count = (int) (v & 0xFFFF);
-        try {
-            return PortRange.of(start, count);
-        } catch (PortReservationException e) {
-            return null;
-        }
+        return LinuxPersistentReservations.range(token);
     }
 
     @Override
@@ -410,7 +324,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
             throw PortReservationException.invalidArgument((token == null ? "token" : "socket") + " null",
                     "must not be null", "pass the token of an open reservation and an open, unbound socket");
         }
-        HeldReservation held = runtime.get(token);
+        LinuxRuntimeReservation held = runtime.get(token);
         if (held != null) {
             return held.bind(socket, requested);
         }
@@ -418,25 +332,12 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         if (range == null) {
             throw unknownToken(token);
         }
-        ReservedPortSet current = reservedPorts.read();
-        if (!current.isEntry(range)) {
-            throw notAnEntry(token + " names persistent block " + range, range, current);
-        }
-        // The sysctl list is one for TCP and UDP; this process tracks its sockets per protocol.
-        Protocol protocol = socket.protocol();
-        PortBlock block = persistentBlocks.get(protocol).computeIfAbsent(token, t -> new PortBlock(
-                "persistent " + protocol + " reservation " + range, protocol, range, t, false));
-        return block.bind(socket, requested);
+        return persistent.bind(token, range, socket, requested);
     }
 
     /** Ports of the persistent block of {@code token} that {@code protocol} sockets of this process can still bind. */
     int persistentAvailablePorts(Protocol protocol, ReservationToken token) {
-        PortBlock block = persistentBlocks.get(protocol).get(token);
-        if (block != null) {
-            return block.availablePorts();
-        }
-        PortRange range = persistentRange(token);
-        return range == null ? 0 : range.count();
+        return persistent.availablePorts(protocol, token);
     }
 
     @Override

@@ -40,7 +40,7 @@ final class EpollChannelFactories {
         ensureAvailable();
         return new NamedChannelFactory<>("reserved EpollServerSocketChannel from " + source, () -> {
             EpollServerSocketChannel channel = new EpollServerSocketChannel();
-            return PortReservationHandler.install(channel, source, Protocol.TCP, fdAccess(channel));
+            return ReservedBindInterceptor.install(channel, source, Protocol.TCP, fdAccess(channel));
         });
     }
 
@@ -48,7 +48,7 @@ final class EpollChannelFactories {
         ensureAvailable();
         return new NamedChannelFactory<>("reserved EpollSocketChannel from " + source, () -> {
             EpollSocketChannel channel = new EpollSocketChannel();
-            return PortReservationHandler.install(channel, source, Protocol.TCP, fdAccess(channel));
+            return ReservedBindInterceptor.install(channel, source, Protocol.TCP, fdAccess(channel));
         });
     }
 
@@ -56,7 +56,7 @@ final class EpollChannelFactories {
         ensureAvailable();
         return new NamedChannelFactory<>("reserved EpollDatagramChannel from " + source, () -> {
             EpollDatagramChannel channel = new EpollDatagramChannel();
-            return PortReservationHandler.install(channel, source, Protocol.UDP, fdAccess(channel));
+            return ReservedBindInterceptor.install(channel, source, Protocol.UDP, fdAccess(channel));
         });
     }
 

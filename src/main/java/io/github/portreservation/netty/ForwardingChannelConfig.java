@@ -14,16 +14,16 @@ import static io.github.portreservation.PortReservationException.checkNotNull;
 
 /**
  * A channel config that forwards everything to the channel's own Netty config, and keeps
- * {@link ReservationChannelOption#RESERVATION_TOKEN} for the channel's {@link ChannelReservation}. This is how the
+ * {@link ReservationChannelOption#RESERVATION_TOKEN} for the channel's {@link ChannelBindState}. This is how the
  * option reaches a reserved NIO channel: Netty's configs are private classes that cannot be extended.
  *
  * @param <C> the config interface the subclass implements, so that setters return it for chaining
  */
 abstract class ForwardingChannelConfig<C extends ChannelConfig> implements ChannelConfig {
     final C delegate;
-    private final ChannelReservation reservation;
+    private final ChannelBindState reservation;
 
-    ForwardingChannelConfig(C delegate, ChannelReservation reservation) {
+    ForwardingChannelConfig(C delegate, ChannelBindState reservation) {
         this.delegate = checkNotNull(delegate, "delegate");
         this.reservation = checkNotNull(reservation, "reservation");
     }

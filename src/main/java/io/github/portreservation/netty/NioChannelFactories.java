@@ -30,7 +30,7 @@ final class NioChannelFactories {
 
     /**
      * {@code NioDatagramChannel} is final: the factory opens the JDK channel itself (to reach SO_REUSEPORT and the
-     * socket handle) and binds through {@link PortReservationHandler}.
+     * socket handle) and binds through {@link ReservedBindInterceptor}.
      */
     static ChannelFactory<DatagramChannel> datagram(ReservationSource source) {
         return new NamedChannelFactory<>("reserved NioDatagramChannel from " + source, () -> {
@@ -47,7 +47,7 @@ final class NioChannelFactories {
                 closeQuietly(jdk, e);
                 throw e;
             }
-            return PortReservationHandler.install(channel, source, Protocol.UDP,
+            return ReservedBindInterceptor.install(channel, source, Protocol.UDP,
                     ChannelSocket.jdk(ReservableSocket.of(jdk)));
         });
     }

@@ -13,7 +13,7 @@ import java.net.SocketAddress;
  * Accepted children are plain {@code NioSocketChannel}s.
  */
 public final class ReservedNioServerSocketChannel extends NioServerSocketChannel {
-    private final ChannelReservation reservation;
+    private final ChannelBindState reservation;
     private final ServerSocketChannelConfig config;
     private final ChannelSocket socket;
 
@@ -27,7 +27,7 @@ public final class ReservedNioServerSocketChannel extends NioServerSocketChannel
     }
 
     ReservedNioServerSocketChannel(ReservationSource source) {
-        reservation = new ChannelReservation(this, source, false);
+        reservation = new ChannelBindState(this, source);
         config = new ReservedServerSocketChannelConfig(super.config(), reservation);
         socket = new ChannelSocket(this, Protocol.TCP, ChannelSocket.jdk(ReservableSocket.of(javaChannel(), 0)),
                 super::doBind);

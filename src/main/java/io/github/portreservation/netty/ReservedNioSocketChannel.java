@@ -13,7 +13,7 @@ import java.net.SocketAddress;
  * {@link #doBind} alone would miss it); {@link #doClose} gives the port back on every close path.
  */
 public final class ReservedNioSocketChannel extends NioSocketChannel {
-    private final ChannelReservation reservation;
+    private final ChannelBindState reservation;
     private final SocketChannelConfig config;
     private final ChannelSocket socket;
 
@@ -27,7 +27,7 @@ public final class ReservedNioSocketChannel extends NioSocketChannel {
     }
 
     ReservedNioSocketChannel(ReservationSource source) {
-        reservation = new ChannelReservation(this, source, false);
+        reservation = new ChannelBindState(this, source);
         config = new ReservedSocketChannelConfig(super.config(), reservation);
         socket = new ChannelSocket(this, Protocol.TCP, ChannelSocket.jdk(ReservableSocket.of(javaChannel())),
                 super::doBind);
@@ -50,7 +50,7 @@ public final class ReservedNioSocketChannel extends NioSocketChannel {
     protected boolean doConnect(SocketAddress remoteAddress, SocketAddress localAddress) throws Exception {
         SocketAddress local = localAddress;
         if (reservation.applies() && reservation.binding() == null
-                && reservation.bind(socket, local != null ? local : ChannelReservation.wildcardFor(remoteAddress))) {
+                && reservation.bind(socket, local != null ? local : ChannelBindState.wildcardFor(remoteAddress))) {
             local = null; // bound from the reservation: connect only
         }
         return super.doConnect(remoteAddress, local);

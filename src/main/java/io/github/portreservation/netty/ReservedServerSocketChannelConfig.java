@@ -6,7 +6,7 @@ import io.netty.channel.socket.ServerSocketChannelConfig;
 final class ReservedServerSocketChannelConfig extends ForwardingChannelConfig<ServerSocketChannelConfig>
         implements ServerSocketChannelConfig {
 
-    ReservedServerSocketChannelConfig(ServerSocketChannelConfig delegate, ChannelReservation reservation) {
+    ReservedServerSocketChannelConfig(ServerSocketChannelConfig delegate, ChannelBindState reservation) {
         super(delegate, reservation);
     }
 

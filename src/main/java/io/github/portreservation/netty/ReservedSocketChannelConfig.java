@@ -6,7 +6,7 @@ import io.netty.channel.socket.SocketChannelConfig;
 final class ReservedSocketChannelConfig extends ForwardingChannelConfig<SocketChannelConfig>
         implements SocketChannelConfig {
 
-    ReservedSocketChannelConfig(SocketChannelConfig delegate, ChannelReservation reservation) {
+    ReservedSocketChannelConfig(SocketChannelConfig delegate, ChannelBindState reservation) {
         super(delegate, reservation);
     }
 

@@ -56,10 +56,18 @@ final class LeaseAttempt {
     /**
      * Whether this request may start a growth now, {@code growing} blocks being acquired already: not after its own
      * growth failed (it waits for a returned port then), and while another growth is under way only when it cannot
-     * wait for that one.
+     * wait for that one and would grow on its own thread ({@code offThread}: its growth runs on the scheduler).
      */
-    boolean mayGrow(int growing) {
-        return !growthFailed && (mode == LeaseMode.NEVER_WAIT || growing == 0);
+    boolean mayGrow(int growing, boolean offThread) {
+        return !growthFailed && (mode == LeaseMode.NEVER_WAIT && !offThread || growing == 0);
+    }
+
+    /**
+     * Whether this request's growth must run on the scheduler although the request is blocking: its thread must never
+     * block and the provider's acquire may ({@link io.github.portreservation.PortReservationProvider#acquireMayBlock}).
+     */
+    boolean growsOffThread(boolean acquireMayBlock) {
+        return mode == LeaseMode.NEVER_WAIT && acquireMayBlock;
     }
 
     /** Whether this request takes back abandoned leases now (once per request, when no growth is under way). */

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * The pool's lock and every decision: what a lease request gets ({@link #decide}), which waiters get the units that
  * come back, which block is cut into another shape, and closing. It owns the parts that hold state (the
  * {@link PortTable}, the {@link WaiterQueue}, the {@link BlockGrower}'s counts, the {@link IdleReaper}, the
- * {@link ReturnPath}'s lingering leases, the {@link PoolCounters}).
+ * {@link PoolCounters}, the {@link LingeringLeases}); the return path of leases is its {@link ReturnPath}.
  *
  * <h2>Concurrency argument</h2>
  * The common lease and return take no lock: {@link #leaseReady} polls the table when no request waits, and a
@@ -39,6 +39,7 @@ final class LeaseDispatcher implements PortReturns {
     private final WaiterQueue waiters = new WaiterQueue();
     private final IdleReaper reaper;
     private final BlockGrower grower;
+    private final LingeringLeases lingering;
     private final ReturnPath returnPath;
     private final BlockReshaper reshaper;
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
@@ -54,7 +55,8 @@ final class LeaseDispatcher implements PortReturns {
         this.grower = new BlockGrower(lock, settings, table, counters, errors, scheduler, reaper,
                 this::capacityChanged);
         this.reshaper = new BlockReshaper(table, settings);
-        this.returnPath = new ReturnPath(lock, settings, errors, counters, table, waiters, reaper,
+        this.lingering = new LingeringLeases(scheduler);
+        this.returnPath = new ReturnPath(lock, settings, errors, table, counters, reaper, lingering, waiters,
                 this::capacityChanged);
     }
 
@@ -100,38 +102,35 @@ final class LeaseDispatcher implements PortReturns {
      * The one decision of every lease request (lease, leaseAsync, bind, of a port or a shape): closed? ready unit
      * (of a block of its shape, or of a block without lease cut into it)? grow? take back abandoned leases? fail?
      * else wait. The outcome is recorded in {@code a}; an asynchronous request never gets GROW (its growth is
-     * launched on the scheduler and it waits). Leases whose sockets are gone come back outside the lock first.
+     * launched on the scheduler and it waits). Lingering leases whose sockets are gone come back first, outside the
+     * lock.
      */
     LeaseAttempt.Step decide(LeaseAttempt a) {
-        for (;;) {
-            List<Waiter> handoff = null;
-            List<PortLease> socketsGone = null;
-            try {
-                synchronized (lock) {
-                    if (table.isClosed()) {
-                        return a.fail(errors.closed());
-                    }
-                    if (!waiters.isEmpty()) {
-                        handoff = serveLocked(null);
-                    }
-                    long now = settings.clock().getAsLong();
-                    PortLease lease = takeLocked(a.shape(), now);
-                    if (lease != null) {
-                        return a.ready(lease);
-                    }
-                    socketsGone = returnPath.hasLingeringLocked() ? returnPath.socketsGoneLocked() : null;
-                    if (socketsGone == null) {
-                        LeaseAttempt.Step step = noPortReadyLocked(a, now);
-                        if (step == LeaseAttempt.Step.WAIT) {
-                            handoff = serveLocked(handoff); // a port returned since the look above: now served
-                        }
-                        return step;
-                    }
+        List<Waiter> handoff = null;
+        if (!lingering.isEmpty()) {
+            lingering.endGone(); // before the lock: a return may release a block
+        }
+        try {
+            synchronized (lock) {
+                if (table.isClosed()) {
+                    return a.fail(errors.closed());
                 }
-            } finally {
-                Handoff.deliver(handoff);
-                ReturnPath.end(socketsGone); // then decide again
+                if (!waiters.isEmpty()) {
+                    handoff = serveLocked(null);
+                }
+                long now = settings.clock().getAsLong();
+                PortLease lease = takeLocked(a.shape(), now);
+                if (lease != null) {
+                    return a.ready(lease);
+                }
+                LeaseAttempt.Step step = noPortReadyLocked(a, now);
+                if (step == LeaseAttempt.Step.WAIT) {
+                    handoff = serveLocked(handoff); // a port returned since the look above: now counted, served
+                }
+                return step;
             }
+        } finally {
+            Handoff.deliver(handoff);
         }
     }
 
@@ -144,12 +143,16 @@ final class LeaseDispatcher implements PortReturns {
     /** The rest of the decision, when no port is ready: grow, take back abandoned leases, fail, or wait. */
     private LeaseAttempt.Step noPortReadyLocked(LeaseAttempt a, long now) {
         int growing = grower.growing();
-        int slot = a.mayGrow(growing) ? grower.reserveLocked(a.shape(), false) : -1;
+        boolean offThread = a.growsOffThread(settings.provider().acquireMayBlock());
+        int slot = a.mayGrow(growing, offThread) ? grower.reserveLocked(a.shape(), false) : -1;
         if (slot < 0 && a.claimReclaim(growing)) {
             List<PortLease> abandoned = table.abandoned(now, ABANDONED_GRACE_NANOS);
             if (abandoned != null) {
                 return a.reclaim(abandoned);
             }
+        }
+        if (offThread && (slot >= 0 || growing > 0)) {
+            return a.fail(growingOffThreadLocked(slot, now, a.shape()));
         }
         if (slot >= 0 && a.mode() != LeaseMode.ASYNC) {
             return a.grow(slot);
@@ -171,6 +174,9 @@ final class LeaseDispatcher implements PortReturns {
      * that has no lease is cut back into single ports first.
      */
     PortLease leaseExplicit(int port) {
+        if (!lingering.isEmpty()) {
+            lingering.endGone(); // the port asked for may be one whose socket is gone by now
+        }
         synchronized (lock) {
             if (table.isClosed()) {
                 throw errors.closed();
@@ -366,11 +372,9 @@ final class LeaseDispatcher implements PortReturns {
 
     /** A snapshot of the gauges and counters, after giving back the lingering leases whose sockets are gone. */
     PoolStatistics statistics() {
-        List<PortLease> socketsGone;
-        synchronized (lock) {
-            socketsGone = returnPath.hasLingeringLocked() ? returnPath.socketsGoneLocked() : null;
+        if (!lingering.isEmpty()) {
+            lingering.endGone();
         }
-        ReturnPath.end(socketsGone);
         synchronized (lock) {
             return counters.snapshot(table, waiters.size());
         }
@@ -387,6 +391,19 @@ final class LeaseDispatcher implements PortReturns {
         return new PoolSnapshot(counters.snapshot(table, waiters.size()), table.shape(shape), settings.maxBlocks(),
                 grower.growing(), settings.hasCooldown() ? table.free(shape, true) : 0, table.free(shape, false),
                 grower.lastFailure(), grower.backingOff(now), grower.retryInNanos(now));
+    }
+
+    /**
+     * A request on a thread that must never block found no unit while the pool can grow, but the provider's acquire
+     * blocks: the block ({@code slot}, or one under way) is acquired on the scheduler, and the request fails now.
+     */
+    private PortReservationException growingOffThreadLocked(int slot, long now, int shape) {
+        if (slot >= 0) {
+            grower.launchLocked(slot);
+        }
+        counters.exhaustions(1);
+        return errors.growingOffThread(snapshotLocked(now, shape), Thread.currentThread(), settings.nonBlocking(),
+                settings.provider().name());
     }
 
     private PortReservationException exhaustedLocked(long now, Thread refusedWait, int shape) {

@@ -7,6 +7,7 @@ import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.RuntimeReservation;
+import io.github.portreservation.internal.BindRequest;
 
 import java.time.Duration;
 
@@ -80,8 +81,7 @@ final class PoolErrors {
     }
 
     PortReservationException wrongProtocol(ReservableSocket socket, Protocol protocol) {
-        return invalid(socket.protocol() + " socket " + socket, pool + " leases " + protocol + " ports only",
-                "bind it from a pool built for " + socket.protocol());
+        return BindRequest.wrongProtocol(pool, protocol, socket);
     }
 
     PortReservationException bindAttemptsExhausted(int attempts, PortReservationException last) {
@@ -134,6 +134,21 @@ final class PoolErrors {
         // When only the backoff after a failed growth keeps the pool from growing, that failure says why.
         Reason reason = growthFailed ? s.lastGrowthFailure().reason() : Reason.EXHAUSTED;
         return new PortReservationException(reason, sb.toString(), s.lastGrowthFailure());
+    }
+
+    /**
+     * EXHAUSTED for a request on {@code caller}, a thread that must never block, while the pool grows on its scheduler
+     * because the {@code provider}'s acquire blocks its caller.
+     */
+    PortReservationException growingOffThread(PoolSnapshot s, Thread caller, NonBlockingThreads policy,
+                                              String provider) {
+        PoolStatistics st = s.statistics();
+        return new PortReservationException(Reason.EXHAUSTED, "no free " + s.wanted() + " in " + pool + " yet: "
+                + st.leased() + " of " + st.capacity() + " ports leased in " + st.blocks() + " blocks, and thread "
+                + caller.getName() + " must never block (an event loop thread, says " + policy + "), while the "
+                + provider + " provider's acquire blocks its caller: the next block is acquired on the pool's "
+                + "scheduler instead. Bind again once it is held (statistics().blocks()), use leaseAsync() on that "
+                + "thread, or keep blocks ready with minBlocks(n)", s.lastGrowthFailure());
     }
 
     /**

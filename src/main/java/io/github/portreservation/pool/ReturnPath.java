@@ -1,49 +1,59 @@
 package io.github.portreservation.pool;
 
 import java.lang.System.Logger.Level;
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.List;
 
 /**
- * How leases come back: a return offers its unit to its block's queue without a lock (or under the lock when the
- * queue is frozen), serves the waiters, notes the block idle, and releases it when the pool is closing; a unit that
- * must not be leased again goes into quarantine under the lock; a lease closed while its sockets still exist lingers
- * here until they are gone. Part of {@link LeaseDispatcher}, whose lock it shares.
+ * The pool's return path ({@link PortReturns}): a returned unit goes to the back of its block's queue (lock-free), or
+ * into quarantine, or lingers with its lease until its sockets are gone ({@link LingeringLeases}); the ports carved
+ * out with a lease's come back with it; a closing pool releases a block whose last lease came back. Part of
+ * {@link LeaseDispatcher}, under its lock where a comment says so.
  *
  * <p>No return misses a waiter: the return first offers its unit (a volatile write) and then reads the waiter count,
  * while a waiter first makes itself counted and then looks at the queues again. Closing and the last return of a block
  * meet the same way on the closed flag, so the block is released by one of them.
  */
-final class ReturnPath {
+final class ReturnPath implements PortReturns {
     private static final System.Logger LOG = System.getLogger(ReservationPool.class.getName());
 
     private final Object lock;
     private final PoolSettings settings;
     private final PoolErrors errors;
-    private final PoolCounters counters;
     private final PortTable table;
-    private final WaiterQueue waiters;
+    private final PoolCounters counters;
     private final IdleReaper reaper;
+    private final LingeringLeases lingering;
+    private final WaiterQueue waiters;
     private final Runnable capacityChanged;
-    /** Leases closed while their sockets still existed; guarded by the lock. */
-    private final List<PortLease> lingering = new ArrayList<>();
 
     /** {@code capacityChanged} (serves the waiters, ends a closed pool) runs without the lock. */
-    ReturnPath(Object lock, PoolSettings settings, PoolErrors errors, PoolCounters counters, PortTable table,
-               WaiterQueue waiters, IdleReaper reaper, Runnable capacityChanged) {
+    ReturnPath(Object lock, PoolSettings settings, PoolErrors errors, PortTable table, PoolCounters counters,
+               IdleReaper reaper, LingeringLeases lingering, WaiterQueue waiters, Runnable capacityChanged) {
         this.lock = lock;
         this.settings = settings;
         this.errors = errors;
-        this.counters = counters;
         this.table = table;
-        this.waiters = waiters;
+        this.counters = counters;
         this.reaper = reaper;
+        this.lingering = lingering;
+        this.waiters = waiters;
         this.capacityChanged = capacityChanged;
     }
 
-    /** See {@link PortReturns#giveBack}; the ports carved out with the lease's come back with it. */
-    void giveBack(PortLease lease, boolean quarantine, boolean bindFailure) {
+    @Override
+    public void linger(PortLease lease) {
+        lingering.add(lease);
+    }
+
+    @Override
+    public void lingerEnded(PortLease lease) {
+        if (lingering.remove(lease)) {
+            lease.endLingering();
+        } // else not added yet: the sweep or the next request gives it back
+    }
+
+    /** The ports carved out with the lease's (see {@link PortTable#takeRun}) come back with it. */
+    @Override
+    public void giveBack(PortLease lease, boolean quarantine, boolean bindFailure) {
         PortLease[] riders = lease.block().detachRiders(lease.index());
         giveBackOne(lease, quarantine, bindFailure);
         if (riders != null) {
@@ -121,62 +131,13 @@ final class ReturnPath {
         }
     }
 
-    /** See {@link PortReturns#linger}. */
-    void linger(PortLease lease) {
-        synchronized (lock) {
-            lingering.add(lease);
-        }
-    }
-
-    /** See {@link PortReturns#lingerEnded}. */
-    void lingerEnded(PortLease lease) {
-        synchronized (lock) {
-            lingering.remove(lease);
-        }
-        lease.endLingering();
-    }
-
-    /** Whether a lease lingers; under the lock. */
-    boolean hasLingeringLocked() {
-        return !lingering.isEmpty();
-    }
-
-    /**
-     * Takes out the lingering leases whose sockets are gone (see {@link PortLease}), to be given back with
-     * {@link #end} once the lock is released, and forgets those whose last socket's close ended them; null when none
-     * is done. Under the lock, where a request finds no ready port and before a snapshot.
-     */
-    List<PortLease> socketsGoneLocked() {
-        List<PortLease> done = null;
-        for (Iterator<PortLease> it = lingering.iterator(); it.hasNext();) {
-            PortLease lease = it.next();
-            if (lease.lingeredLongEnough()) {
-                it.remove();
-                done = done != null ? done : new ArrayList<>(4);
-                done.add(lease);
-            } else if (!lease.isLingering()) {
-                it.remove();
-            }
-        }
-        return done;
-    }
-
-    /** Gives back the units of {@code leases} from {@link #socketsGoneLocked()}; call without the lock. */
-    static void end(List<PortLease> leases) {
-        if (leases != null) {
-            for (PortLease lease : leases) {
-                lease.endLingering();
-            }
-        }
-    }
-
-    /** See {@link PortReturns#bound}. */
-    void bound(PortLease lease) {
+    @Override
+    public void bound(PortLease lease) {
         table.track(lease);
     }
 
-    /** See {@link PortReturns#countBindFailure}. */
-    void countBindFailure() {
+    @Override
+    public void countBindFailure() {
         synchronized (lock) {
             counters.failure();
         }

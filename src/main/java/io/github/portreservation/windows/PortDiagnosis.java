@@ -226,53 +226,22 @@ public final class PortDiagnosis {
 
     private List<String> fixes() {
         String p = protocol.name().toLowerCase(Locale.ROOT);
-        String netshAdd = "netsh int ipv4 add excludedportrange protocol=" + p + " startport=" + port
-                + " numberofports=1";
         String elevatedPrompt = elevation == Elevation.ELEVATED ? "elevated (this process is)"
                 : elevation == Elevation.NOT_ELEVATED ? "from an elevated prompt (this process is not elevated)"
                 : "from an elevated prompt";
         List<String> fixes = new ArrayList<>();
         switch (verdict) {
             case FREE:
-                fixes.add("keep it for this process, no rights needed: provider.acquire(" + protocol
-                        + ", PortRange.single(" + port + ")) and bind through that reservation (SIO_ACQUIRE_PORT_RESERVATION "
-                        + "blocks the calling thread, also for a non-blocking socket, per Microsoft's page)");
-                fixes.add("keep it across processes and reboots, " + elevatedPrompt + ": provider.createPersistent("
-                        + protocol + ", PortRange.single(" + port + ")), or 'ReservationTool doctor " + port + " " + p
-                        + " --protect', or 'ReservationTool create " + p + " " + port + "-" + port + "'");
-                fixes.add("or by hand, elevated, while the port is free: " + netshAdd);
+                freeFixes(fixes, p, elevatedPrompt);
                 break;
             case IN_USE_BY_PROCESS:
-                if (!ownProcess && pid > 0) {
-                    fixes.add("stop that process ('tasklist /FI \"PID eq " + pid + "\"' shows it, 'taskkill /PID " + pid
-                            + "' stops it), or use another port");
-                } else if (!ownProcess) {
-                    fixes.add("wait for the TIME_WAIT to end, or use another port");
-                } else {
-                    fixes.add("close the other socket of this process, or use another port");
-                }
-                fixes.add("see the sockets of the port with 'netstat -ano -p " + p + " | findstr :" + port + "'");
+                inUseFixes(fixes, p);
                 break;
             case EXCLUDED:
-                fixes.add("use a port outside " + range + "; list the ranges with 'netsh interface ipv4 show "
-                        + "excludedportrange protocol=" + p + "' (and ipv6), or 'ReservationTool excluded " + p + "'");
-                if (administered && range != null) {
-                    fixes.add("if the exclusion is not wanted, remove it, " + elevatedPrompt + ": netsh int ipv4 delete "
-                            + "excludedportrange protocol=" + p + " startport=" + range.start() + " numberofports="
-                            + range.count());
-                } else {
-                    fixes.add("to get this very port, " + elevatedPrompt + ": 'net stop winnat', then '" + netshAdd
-                            + "', then 'net start winnat' (stopping winnat interrupts Docker and WSL networking until it "
-                            + "starts again; it may exclude other ranges when it starts)");
-                }
-                fixes.add("or let Windows choose a block nobody excluded: provider.acquire(" + protocol + ", count)");
+                excludedFixes(fixes, p, elevatedPrompt);
                 break;
             case RESERVED_PERSISTENT:
-                fixes.add("bind through it: provider.lookupPersistent(" + protocol + ", PortRange.parse(\"" + range
-                        + "\")) gives the token, then provider.bind(token, socket, address) (associating a persistent "
-                        + "token needs elevation: run it " + elevatedPrompt + ")");
-                fixes.add("or delete it, elevated: provider.deletePersistent(" + protocol + ", PortRange.parse(\"" + range
-                        + "\")), or 'ReservationTool delete " + p + " " + range.start() + "-" + range.end() + "'");
+                persistentFixes(fixes, p, elevatedPrompt);
                 break;
             default:
                 fixes.add("look by hand: 'netsh interface ipv4 show excludedportrange protocol=" + p + "' and 'netstat "
@@ -280,6 +249,55 @@ public final class PortDiagnosis {
                 break;
         }
         return fixes;
+    }
+
+    private String netshAdd(String p) {
+        return "netsh int ipv4 add excludedportrange protocol=" + p + " startport=" + port + " numberofports=1";
+    }
+
+    private void freeFixes(List<String> fixes, String p, String elevatedPrompt) {
+        fixes.add("keep it for this process, no rights needed: provider.acquire(" + protocol
+                + ", PortRange.single(" + port + ")) and bind through that reservation (SIO_ACQUIRE_PORT_RESERVATION "
+                + "blocks the calling thread, also for a non-blocking socket, per Microsoft's page)");
+        fixes.add("keep it across processes and reboots, " + elevatedPrompt + ": provider.createPersistent("
+                + protocol + ", PortRange.single(" + port + ")), or 'ReservationTool doctor " + port + " " + p
+                + " --protect', or 'ReservationTool create " + p + " " + port + "-" + port + "'");
+        fixes.add("or by hand, elevated, while the port is free: " + netshAdd(p));
+    }
+
+    private void inUseFixes(List<String> fixes, String p) {
+        if (!ownProcess && pid > 0) {
+            fixes.add("stop that process ('tasklist /FI \"PID eq " + pid + "\"' shows it, 'taskkill /PID " + pid
+                    + "' stops it), or use another port");
+        } else if (!ownProcess) {
+            fixes.add("wait for the TIME_WAIT to end, or use another port");
+        } else {
+            fixes.add("close the other socket of this process, or use another port");
+        }
+        fixes.add("see the sockets of the port with 'netstat -ano -p " + p + " | findstr :" + port + "'");
+    }
+
+    private void excludedFixes(List<String> fixes, String p, String elevatedPrompt) {
+        fixes.add("use a port outside " + range + "; list the ranges with 'netsh interface ipv4 show "
+                + "excludedportrange protocol=" + p + "' (and ipv6), or 'ReservationTool excluded " + p + "'");
+        if (administered && range != null) {
+            fixes.add("if the exclusion is not wanted, remove it, " + elevatedPrompt + ": netsh int ipv4 delete "
+                    + "excludedportrange protocol=" + p + " startport=" + range.start() + " numberofports="
+                    + range.count());
+        } else {
+            fixes.add("to get this very port, " + elevatedPrompt + ": 'net stop winnat', then '" + netshAdd(p)
+                    + "', then 'net start winnat' (stopping winnat interrupts Docker and WSL networking until it "
+                    + "starts again; it may exclude other ranges when it starts)");
+        }
+        fixes.add("or let Windows choose a block nobody excluded: provider.acquire(" + protocol + ", count)");
+    }
+
+    private void persistentFixes(List<String> fixes, String p, String elevatedPrompt) {
+        fixes.add("bind through it: provider.lookupPersistent(" + protocol + ", PortRange.parse(\"" + range
+                + "\")) gives the token, then provider.bind(token, socket, address) (associating a persistent "
+                + "token needs elevation: run it " + elevatedPrompt + ")");
+        fixes.add("or delete it, elevated: provider.deletePersistent(" + protocol + ", PortRange.parse(\"" + range
+                + "\")), or 'ReservationTool delete " + p + " " + range.start() + "-" + range.end() + "'");
     }
 
     @Override

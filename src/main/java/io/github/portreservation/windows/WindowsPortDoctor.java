@@ -73,39 +73,10 @@ public final class WindowsPortDoctor {
     public PortDiagnosis diagnose(Protocol protocol, int port) {
         checkArguments(protocol, port);
         PortDiagnosis.Builder report = new PortDiagnosis.Builder(protocol, port).elevation(elevation());
-
-        List<SocketEntry> holders = null;
-        String socketsProblem = null;
-        try {
-            holders = natives.sockets(protocol).stream().filter(s -> s.port() == port)
-                    .sorted(Comparator.comparingInt(WindowsPortDoctor::rank)).collect(Collectors.toList());
-            report.check(tableName(protocol) + ": " + (holders.isEmpty() ? "no socket on port " + port
-                    : holders.stream().limit(MAX_LISTED_SOCKETS).map(SocketEntry::toString)
-                    .collect(Collectors.joining("; "))));
-        } catch (PortReservationException e) {
-            socketsProblem = tableName(protocol) + " failed: " + e.getMessage();
-            report.check(socketsProblem);
-        }
-
-        ExcludedRange containing = null;
+        List<String> socketsProblem = new ArrayList<>(1);
+        List<SocketEntry> holders = socketsOn(report, protocol, port, socketsProblem);
         List<String> netshProblems = new ArrayList<>();
-        for (IpVersion version : IpVersion.values()) {
-            String command = String.join(" ", NetshExclusions.command(protocol, version));
-            try {
-                List<ExcludedRange> ranges = excludedRanges(protocol, version);
-                ExcludedRange hit = ranges.stream().filter(r -> r.range().contains(port)).findFirst().orElse(null);
-                report.check(command + ": " + ranges.size() + " ranges, " + (hit == null ? "none contains " + port
-                        : port + " is in " + hit.range() + (hit.administered() ? " *" : "")));
-                if (containing == null) {
-                    containing = hit;
-                }
-            } catch (PortReservationException e) {
-                netshProblems.add(e.getMessage());
-                report.check(command + " failed: " + e.getMessage());
-            }
-        }
-        boolean netshAnswered = netshProblems.size() < IpVersion.values().length;
-
+        ExcludedRange containing = exclusionOf(report, protocol, port, netshProblems);
         if (holders != null && !holders.isEmpty()) {
             SocketEntry holder = holders.get(0);
             if (containing != null) {
@@ -120,7 +91,58 @@ public final class WindowsPortDoctor {
             return lookedUp(report, protocol, containing.range()) ? report.verdict(Verdict.RESERVED_PERSISTENT,
                     Source.PERSISTENT_LOOKUP) : report.verdict(Verdict.EXCLUDED, Source.NETSH);
         }
+        boolean netshAnswered = netshProblems.size() < IpVersion.values().length;
+        return probed(report, protocol, port, netshAnswered ? null : String.join("; ", netshProblems),
+                socketsProblem.isEmpty() ? null : socketsProblem.get(0));
+    }
 
+    /** The sockets on {@code port} from the socket table, most telling first; null (problem noted) when unreadable. */
+    private List<SocketEntry> socketsOn(PortDiagnosis.Builder report, Protocol protocol, int port,
+                                        List<String> problem) {
+        try {
+            List<SocketEntry> holders = natives.sockets(protocol).stream().filter(s -> s.port() == port)
+                    .sorted(Comparator.comparingInt(WindowsPortDoctor::rank)).collect(Collectors.toList());
+            report.check(tableName(protocol) + ": " + (holders.isEmpty() ? "no socket on port " + port
+                    : holders.stream().limit(MAX_LISTED_SOCKETS).map(SocketEntry::toString)
+                    .collect(Collectors.joining("; "))));
+            return holders;
+        } catch (PortReservationException e) {
+            problem.add(tableName(protocol) + " failed: " + e.getMessage());
+            report.check(problem.get(0));
+            return null;
+        }
+    }
+
+    /** The first excluded range netsh lists with {@code port} (IPv4, then IPv6), or null; netsh failures noted. */
+    private ExcludedRange exclusionOf(PortDiagnosis.Builder report, Protocol protocol, int port,
+                                      List<String> problems) {
+        ExcludedRange containing = null;
+        for (IpVersion version : IpVersion.values()) {
+            String command = String.join(" ", NetshExclusions.command(protocol, version));
+            try {
+                List<ExcludedRange> ranges = excludedRanges(protocol, version);
+                ExcludedRange hit = ranges.stream().filter(r -> r.range().contains(port)).findFirst().orElse(null);
+                report.check(command + ": " + ranges.size() + " ranges, " + (hit == null ? "none contains " + port
+                        : port + " is in " + hit.range() + (hit.administered() ? " *" : "")));
+                if (containing == null) {
+                    containing = hit;
+                }
+            } catch (PortReservationException e) {
+                problems.add(e.getMessage());
+                report.check(command + " failed: " + e.getMessage());
+            }
+        }
+        return containing;
+    }
+
+    /**
+     * The verdict when no socket and no listed exclusion holds the port: the one-port probe decides.
+     *
+     * @param netshProblem   why netsh could not list the exclusions in any context, or null when it did in one
+     * @param socketsProblem why the socket table could not be read, or null
+     */
+    private PortDiagnosis probed(PortDiagnosis.Builder report, Protocol protocol, int port, String netshProblem,
+                                 String socketsProblem) {
         Probe probe = probe(protocol, port);
         report.check(probe.text);
         if (probe.outcome == Probe.Outcome.REFUSED) {
@@ -129,9 +151,8 @@ public final class WindowsPortDoctor {
             return lookedUp(report, protocol, single) ? report.verdict(Verdict.RESERVED_PERSISTENT,
                     Source.PERSISTENT_LOOKUP) : report.verdict(Verdict.EXCLUDED, Source.PROBE);
         }
-        boolean notExcluded = probe.outcome == Probe.Outcome.ACQUIRED || netshAnswered;
-        if (!notExcluded) {
-            return report.unknown("netsh could not list the excluded ranges (" + String.join("; ", netshProblems)
+        if (probe.outcome != Probe.Outcome.ACQUIRED && netshProblem != null) {
+            return report.unknown("netsh could not list the excluded ranges (" + netshProblem
                     + ") and the probe could not tell (" + probe.text + ")");
         }
         if (socketsProblem != null) {

@@ -92,6 +92,12 @@ public final class WindowsPortReservationProvider implements PortReservationProv
         return "windows";
     }
 
+    /** True: SIO_ACQUIRE_PORT_RESERVATION blocks even on a non-blocking socket (Microsoft's page of the IOCTL). */
+    @Override
+    public boolean acquireMayBlock() {
+        return true;
+    }
+
     @Override
     public RuntimeReservation acquire(Protocol protocol, PortRange range) {
         present(range, "range");

@@ -40,6 +40,8 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
     /** Per port of the block: null (free), a WindowsPortBinding (bound), or a claim object (explicit bind running). */
     private final Object[] slots;
     private int bound;
+    /** Bindings closed while their socket was open, still counted in {@link #bound} (see {@link #giveBack}). */
+    private int lingering;
     private int claimed;
     private int pendingAny;
     private boolean closed;
@@ -83,6 +85,7 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
     @Override
     public int boundPorts() {
         synchronized (lock) {
+            endLingeringLocked();
             return bound;
         }
     }
@@ -90,12 +93,14 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
     @Override
     public int availablePorts() {
         synchronized (lock) {
+            endLingeringLocked();
             return closed ? 0 : free();
         }
     }
 
+    /** Ports neither bound nor being bound; at least 0 (an explicit bind may run while port-0 binds fill the rest). */
     private int free() {
-        return slots.length - bound - claimed - pendingAny;
+        return Math.max(0, slots.length - bound - claimed - pendingAny);
     }
 
     @Override
@@ -129,7 +134,8 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
             if (closed) {
                 throw new PortReservationException(Reason.CLOSED, "reservation " + this + " is closed; acquire a new one");
             }
-            if (free() == 0 && reclaimClosedSockets() == 0) {
+            // EXHAUSTED is the answer to port 0 only: an explicit port is IN_USE while a socket holds it (below).
+            if (port == 0 && free() == 0 && reclaimClosedSockets() == 0) {
                 int early = closedBindings();
                 throw new PortReservationException(Reason.EXHAUSTED, "all " + slots.length + " ports of " + this
                         + " are bound by sockets of this process (" + bound + " bound, " + (claimed + pendingAny)
@@ -174,8 +180,7 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
                 // Windows handed out the port again, so the socket of the old binding is closed but its binding was not.
                 logger.debug("Port {} of {} was bound again; the previous binding had not been closed", binding.port(),
                         this);
-                ((WindowsPortBinding) occupant).deactivate();
-                bound--;
+                reclaim(slot);
             } else if (occupant != null) {
                 claimed--; // another thread's explicit claim of this port: its bind cannot succeed any more
             }
@@ -202,6 +207,18 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
             if (slots[slot] == binding && !binding.socket().socketExists()) {
                 slots[slot] = null;
                 bound--;
+            } else if (slots[slot] == binding) {
+                lingering++;
+            }
+        }
+    }
+
+    /** Frees the slots of closed bindings whose socket is gone now, so that counts settle without a bind. */
+    private void endLingeringLocked() {
+        for (int slot = 0; lingering > 0 && slot < slots.length; slot++) {
+            if (slots[slot] instanceof WindowsPortBinding && !((WindowsPortBinding) slots[slot]).isActive()
+                    && !((WindowsPortBinding) slots[slot]).socket().socketExists()) {
+                reclaim(slot);
             }
         }
     }
@@ -233,7 +250,11 @@ final class WindowsRuntimeReservation implements RuntimeReservation {
     }
 
     private void reclaim(int slot) {
-        ((WindowsPortBinding) slots[slot]).deactivate();
+        WindowsPortBinding binding = (WindowsPortBinding) slots[slot];
+        if (!binding.isActive() && lingering > 0) {
+            lingering--;
+        }
+        binding.deactivate();
         slots[slot] = null;
         bound--;
     }

@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The package graph of the library jar, read from its bytecode with {@code jdeps}: it runs one way, API (JDK only) ←
  * internal ← platform providers / pool ← Netty integration, and nothing imports Netty's internal-use-only
- * {@code io.netty.util.internal}. A new edge fails this test: draw it in docs/architecture.md and here first.
+ * {@code io.netty.util.internal}; the framework adapters sit on top and use the API, the pool and the Netty integration
+ * only. A new edge fails this test: draw it in docs/architecture.md and here first.
  */
 class PackageGraphTest {
     private static final String BASE = "io.github.portreservation";
@@ -35,7 +36,12 @@ class PackageGraphTest {
             BASE + ".linux", Set.of(BASE, BASE + ".internal"),
             BASE + ".windows", Set.of(BASE, BASE + ".internal"),
             BASE + ".pool", Set.of(BASE, BASE + ".internal"),
-            BASE + ".netty", Set.of(BASE, BASE + ".internal", BASE + ".pool"));
+            BASE + ".netty", Set.of(BASE, BASE + ".internal", BASE + ".pool"),
+            // Framework adapters (docs/integrations.md): on top, each using the API, the pool and Netty only.
+            BASE + ".junit", Set.of(BASE, BASE + ".pool"),
+            BASE + ".micrometer", Set.of(BASE, BASE + ".pool"),
+            BASE + ".reactor", Set.of(BASE, BASE + ".netty"),
+            BASE + ".grpc", Set.of(BASE, BASE + ".netty"));
     /** Foreign packages each library package may use besides the JDK's ({@code java.*}). */
     private static final Map<String, String> FOREIGN = Map.of(
             BASE, "",
@@ -43,7 +49,12 @@ class PackageGraphTest {
             BASE + ".linux", "",
             BASE + ".windows", "com\\.sun\\.jna(\\..*)?",
             BASE + ".pool", "",
-            BASE + ".netty", "io\\.netty\\.(channel|util|bootstrap|buffer)(\\..*)?");
+            BASE + ".netty", "io\\.netty\\.(channel|util|bootstrap|buffer)(\\..*)?",
+            BASE + ".junit", "org\\.junit\\.jupiter\\.api(\\..*)?",
+            BASE + ".micrometer", "io\\.micrometer\\.core\\.instrument(\\..*)?",
+            BASE + ".reactor", "(reactor\\.(core|netty)|io\\.netty\\.(channel|util\\.concurrent)"
+                    + "|org\\.springframework\\.(boot\\.web\\.server|context|http\\.client))(\\..*)?",
+            BASE + ".grpc", "(io\\.grpc|io\\.netty\\.(channel|util\\.concurrent))(\\..*)?");
 
     private static Map<String, Set<String>> edges;
 

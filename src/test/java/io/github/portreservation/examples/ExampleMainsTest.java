@@ -1,14 +1,14 @@
 package io.github.portreservation.examples;
 
+import io.github.portreservation.testing.StubProvider;
+import io.github.portreservation.PortReservations;
+import io.github.portreservation.testing.RequiresProvider;
 import io.github.portreservation.PortReservationProvider;
 import io.github.portreservation.PortRange;
-import io.github.portreservation.PortReservationException;
 import io.github.portreservation.Protocol;
-import io.github.portreservation.ReservableSocket;
-import io.github.portreservation.ReservationToken;
 import io.github.portreservation.RuntimeReservation;
-import io.github.portreservation.PortBinding;
 import io.github.portreservation.testing.ExternalProcess;
+import io.github.portreservation.testing.HeldPorts;
 import io.github.portreservation.testing.ExternalProcess.Result;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
@@ -18,9 +18,7 @@ import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -108,8 +106,8 @@ class ExampleMainsTest {
     }
 
     @Test
+    @RequiresProvider
     void tcpAndUdpEchoMainsServeUntilStopped() throws Exception {
-        ExampleTestSupport.provider();
         try (Child tcp = new Child(TcpEchoServer.class, "--ports", "4");
              Child udp = new Child(UdpEchoServer.class, "--ports", "4")) {
             Matcher t = tcp.await(TCP_ECHO);
@@ -128,8 +126,8 @@ class ExampleMainsTest {
     }
 
     @Test
+    @RequiresProvider
     void proxyMainForwardsThroughEveryListener() throws Exception {
-        ExampleTestSupport.provider();
         try (Child proxy = new Child(TcpProxy.class, "--listeners", "3")) {
             Matcher m = proxy.await(PROXY);
             String[] ports = m.group(1).split(", ");
@@ -143,8 +141,8 @@ class ExampleMainsTest {
     }
 
     @Test
+    @RequiresProvider
     void rtpRelayMainRelaysOnReservedPairsUntilStopped() throws Exception {
-        ExampleTestSupport.provider();
         try (Child relay = new Child(RtpRelay.class, "--sessions", "2")) {
             for (int session = 0; session < 2; session++) {
                 Matcher m = relay.await(RTP_SESSION);
@@ -156,16 +154,17 @@ class ExampleMainsTest {
                 assertArrayEquals(packet, udpRoundTrip(ExampleSupport.loopback(rtp), packet));
                 byte[] report = RtpRelayTest.rtcpReceiverReport(0x77);
                 assertArrayEquals(report, udpRoundTrip(ExampleSupport.loopback(rtcp), report));
-                RtpRelayTest.assertUdpHeld(rtp);
-                RtpRelayTest.assertUdpHeld(rtcp);
+                HeldPorts.assertUdpHeld(rtp);
+                HeldPorts.assertUdpHeld(rtcp);
             }
             assertEquals(143, relay.stop(), "stopped by SIGTERM through its shutdown hook: " + relay.output());
         }
     }
 
     @Test
+    @RequiresProvider
     void clientMainUsesTheSourcePortsItWasGiven() throws Exception {
-        PortReservationProvider provider = ExampleTestSupport.provider();
+        PortReservationProvider provider = PortReservations.provider();
         PortRange block;
         try (RuntimeReservation probe = provider.acquire(Protocol.TCP, 4)) {
             block = probe.range(); // a block that was free a moment ago; released for the child to take
@@ -186,7 +185,7 @@ class ExampleMainsTest {
     @Test
     void toolListOnWindowsPointsToNetsh() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int code = new ReservationTool(new NamedProvider("windows"), new PrintStream(out, true, StandardCharsets.UTF_8),
+        int code = new ReservationTool(new StubProvider("windows"), new PrintStream(out, true, StandardCharsets.UTF_8),
                 System.err).run("list");
         assertEquals(ReservationTool.OK, code);
         String text = out.toString(StandardCharsets.UTF_8);
@@ -194,56 +193,4 @@ class ExampleMainsTest {
         assertTrue(text.contains("Windows has no call that lists persistent reservations"), text);
     }
 
-    /** A provider that only has a name: the tool's list command asks nothing else. */
-    private static final class NamedProvider implements PortReservationProvider {
-        private final String name;
-
-        NamedProvider(String name) {
-            this.name = name;
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        private static PortReservationException unused() {
-            return new PortReservationException(PortReservationException.Reason.UNSUPPORTED, "not used by this test");
-        }
-
-        @Override
-        public RuntimeReservation acquire(Protocol protocol, PortRange range) {
-            throw unused();
-        }
-
-        @Override
-        public RuntimeReservation acquire(Protocol protocol, int count) {
-            throw unused();
-        }
-
-        @Override
-        public ReservationToken createPersistent(Protocol protocol, PortRange range) {
-            throw unused();
-        }
-
-        @Override
-        public Optional<ReservationToken> lookupPersistent(Protocol protocol, PortRange range) {
-            throw unused();
-        }
-
-        @Override
-        public void deletePersistent(Protocol protocol, PortRange range) {
-            throw unused();
-        }
-
-        @Override
-        public PortBinding bind(ReservationToken token, ReservableSocket socket, InetSocketAddress requested) {
-            throw unused();
-        }
-
-        @Override
-        public Optional<RuntimeReservation> runtimeReservation(ReservationToken token) {
-            throw unused();
-        }
-    }
 }

@@ -1,7 +1,5 @@
 package io.github.portreservation.examples;
 
-import io.github.portreservation.PortReservationProvider;
-import io.github.portreservation.PortReservations;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,20 +10,12 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.Arrays;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** Real JDK clients and the provider for the example tests. */
+/** Real JDK clients for the example tests. */
 final class ExampleTestSupport {
     static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
     private ExampleTestSupport() {
-    }
-
-    /** The platform's provider; skips the test where port reservations do not work. */
-    static PortReservationProvider provider() {
-        assumeTrue(PortReservations.isAvailable(), () -> "no port reservation provider here: "
-                + PortReservations.unavailabilityCause());
-        return PortReservations.provider();
     }
 
     /** Sends {@code message} over a new TCP connection and returns exactly as many bytes read back. */
@@ -52,14 +42,26 @@ final class ExampleTestSupport {
         return buf;
     }
 
-    /** Sends one datagram and returns the reply (fails after 2 s). */
+    /**
+     * Sends a datagram and returns the first reply, sending again every second as a UDP client does (a server JVM that
+     * just started may answer its first datagram late); fails after 10 s.
+     */
     static byte[] udpRoundTrip(InetSocketAddress server, byte[] message) throws IOException {
         try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
-            s.setSoTimeout(2_000);
-            s.send(new DatagramPacket(message, message.length, server));
+            s.setSoTimeout(1_000);
             DatagramPacket reply = new DatagramPacket(new byte[65_536], 65_536);
-            s.receive(reply);
-            return Arrays.copyOf(reply.getData(), reply.getLength());
+            for (int attempt = 1; ; attempt++) {
+                s.send(new DatagramPacket(message, message.length, server));
+                try {
+                    s.receive(reply);
+                    return Arrays.copyOf(reply.getData(), reply.getLength());
+                } catch (java.net.SocketTimeoutException e) {
+                    if (attempt == 10) {
+                        throw new java.net.SocketTimeoutException("no reply from " + server + " to 10 datagrams, one a "
+                                + "second");
+                    }
+                }
+            }
         }
     }
 

@@ -1,5 +1,7 @@
 package io.github.portreservation.examples;
 
+import io.github.portreservation.PortReservations;
+import io.github.portreservation.testing.RequiresProvider;
 import io.github.portreservation.PortReservationProvider;
 import io.netty.channel.EventLoopGroup;
 import org.junit.jupiter.api.AfterEach;
@@ -7,7 +9,8 @@ import org.junit.jupiter.api.BeforeEach;
 
 import java.util.concurrent.TimeUnit;
 
-/** Base of the example tests: the platform's provider (skips where there is none) and an event loop group. */
+/** Base of the example tests: the platform's provider (skipped where there is none) and an event loop group. */
+@RequiresProvider
 abstract class LoopbackExampleTest {
     /** The platform's provider. */
     PortReservationProvider provider;
@@ -16,7 +19,7 @@ abstract class LoopbackExampleTest {
 
     @BeforeEach
     void startGroup() {
-        provider = ExampleTestSupport.provider();
+        provider = PortReservations.provider();
         group = ExampleSupport.newGroup(2);
     }
 

@@ -1,5 +1,7 @@
 package io.github.portreservation.examples;
 
+import io.github.portreservation.PortReservations;
+import io.github.portreservation.testing.RequiresProvider;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationProvider;
 import io.github.portreservation.Protocol;
@@ -39,7 +41,7 @@ class ReservationToolTest {
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     private int run(String... args) {
-        return runWith(ExampleTestSupport.provider(), args);
+        return runWith(PortReservations.provider(), args);
     }
 
     private int runWith(PortReservationProvider provider, String... args) {
@@ -148,6 +150,7 @@ class ReservationToolTest {
     }
 
     @Test
+    @RequiresProvider
     void doctorIsWindowsOnly() {
         assertEquals(ReservationTool.FAILED, run("doctor", "8080"));
         assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("the port doctor is Windows-only (this provider is "
@@ -156,6 +159,7 @@ class ReservationToolTest {
     }
 
     @Test
+    @RequiresProvider
     void badCommandLinesGetUsageAndExitCode2() {
         assertEquals(ReservationTool.USAGE, run());
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("no command given"));
@@ -170,12 +174,14 @@ class ReservationToolTest {
     }
 
     @Test
+    @RequiresProvider
     void lookupOfABlockNobodyReservedExits1() {
         assertEquals(ReservationTool.NOT_FOUND, run("lookup", "udp", "65530-65535"));
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("no persistent reservation of udp 65530-65535"));
     }
 
     @Test
+    @RequiresProvider
     void listPrintsTheHostListReadOnly() throws Exception {
         String sysctl = ReservationTool.readProcFile(ReservationTool.LINUX_RESERVED_PORTS).trim();
         assertEquals(ReservationTool.OK, run("list"));

@@ -6,17 +6,15 @@ import io.github.portreservation.Protocol;
 import io.github.portreservation.pool.ReservationPool;
 import io.github.portreservation.testing.Await;
 import io.github.portreservation.testing.ExternalProcess;
+import io.github.portreservation.testing.HeldPorts;
 import io.github.portreservation.testing.ExternalProcess.Result;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 
-import java.net.BindException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -61,14 +59,6 @@ class RtpRelayTest extends LoopbackExampleTest {
         return Arrays.copyOf(reply.getData(), reply.getLength());
     }
 
-    /** A UDP socket of this JVM without SO_REUSEPORT (as any other program opens one) cannot bind the port. */
-    static void assertUdpHeld(int port) throws Exception {
-        try (DatagramChannel intruder = DatagramChannel.open()) {
-            assertThrows(BindException.class, () -> intruder.bind(new InetSocketAddress("127.0.0.1", port)),
-                    "UDP port " + port + " should be held");
-        }
-    }
-
     @Test
     void eachSessionRelaysRtpAndRtcpOnAnEvenPortAndTheNextOneAndGivesThePairBack() throws Exception {
         ReservationPool pool = ReservationPool.builder(provider, Protocol.UDP).blockSize(16).build();
@@ -83,8 +73,8 @@ class RtpRelayTest extends LoopbackExampleTest {
                 assertEquals(s.rtpPort() + 1, s.rtcpPort(), "RTCP on the next one");
                 assertTrue(ports.add(s.rtpPort()) && ports.add(s.rtcpPort()), "distinct pairs");
                 assertTrue(pool.blockRanges().stream().anyMatch(r -> r.contains(PortRange.of(s.rtpPort(), 2))));
-                assertUdpHeld(s.rtpPort());
-                assertUdpHeld(s.rtcpPort());
+                HeldPorts.assertUdpHeld(s.rtpPort());
+                HeldPorts.assertUdpHeld(s.rtcpPort());
             }
             assertEquals(6, pool.statistics().leased());
             for (int leg = 0; leg < sessions.size(); leg++) {
@@ -104,7 +94,7 @@ class RtpRelayTest extends LoopbackExampleTest {
             RtpRelay.Session first = sessions.get(0);
             first.close();
             Await.assertEventually(4, () -> pool.statistics().leased(), "the first session's pair is back");
-            assertUdpHeld(first.rtpPort()); // still reserved by the pool
+            HeldPorts.assertUdpHeld(first.rtpPort()); // still reserved by the pool
             assertEquals(2, relay.sessions().size());
         }
         Await.assertEventually(0, () -> pool.statistics().leased(), "every pair is back");

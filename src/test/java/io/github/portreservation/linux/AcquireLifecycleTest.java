@@ -71,14 +71,17 @@ class AcquireLifecycleTest {
     void descriptorsReturnToBaselineAfterRelease() throws Exception {
         provider.acquire(Protocol.UDP, 1).close(); // warm-up
         Set<String> baseline = Descriptors.snapshot();
-        RuntimeReservation tcp = provider.acquire(Protocol.TCP, 200);
-        RuntimeReservation udp = provider.acquire(Protocol.UDP, 100);
-        Descriptors.assertSocketsOpenedSince(baseline, 300, "one placeholder per reserved port");
-        tcp.close();
-        udp.close();
+        PortRange tcpRange;
+        PortRange udpRange;
+        try (RuntimeReservation tcp = provider.acquire(Protocol.TCP, 200);
+             RuntimeReservation udp = provider.acquire(Protocol.UDP, 100)) {
+            Descriptors.assertSocketsOpenedSince(baseline, 300, "one placeholder per reserved port");
+            tcpRange = tcp.range();
+            udpRange = udp.range();
+        }
         Descriptors.assertNoneOpenedSince(baseline, "placeholders after release");
-        assertBindable(Protocol.TCP, tcp.range());
-        assertBindable(Protocol.UDP, udp.range());
+        assertBindable(Protocol.TCP, tcpRange);
+        assertBindable(Protocol.UDP, udpRange);
     }
 
     @Test

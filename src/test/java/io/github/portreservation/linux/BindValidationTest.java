@@ -1,6 +1,5 @@
 package io.github.portreservation.linux;
 
-import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.PortBinding;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
@@ -9,15 +8,14 @@ import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
 import io.github.portreservation.RuntimeReservation;
-import io.github.portreservation.testing.ExternalProcess;
+import io.github.portreservation.testing.Descriptors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -25,12 +23,14 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.util.Set;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -54,88 +54,96 @@ class BindValidationTest {
         reservation.close();
     }
 
-    enum BadRequest {
-        PORT_BELOW_BLOCK(Reason.OUTSIDE_RESERVATION),
-        PORT_ABOVE_BLOCK(Reason.OUTSIDE_RESERVATION),
-        UNRESOLVED_ADDRESS(Reason.INVALID_ARGUMENT),
-        WRONG_PROTOCOL(Reason.INVALID_ARGUMENT),
-        UNKNOWN_TOKEN(Reason.UNKNOWN_TOKEN),
-        PORT_USED_BY_OUR_SOCKET(Reason.IN_USE),
-        CLOSED_SOCKET(Reason.CLOSED);
-
-        final Reason reason;
-
-        BadRequest(Reason reason) {
-            this.reason = reason;
-        }
+    /** The reservation's name in messages. */
+    private String block() {
+        return "the runtime TCP reservation " + reservation.token();
     }
 
-    @ParameterizedTest
-    @EnumSource(BadRequest.class)
-    void badRequestIsRefusedWithItsReasonAndChangesNothing(BadRequest bad) throws Exception {
-        PortRange range = reservation.range();
-        ServerSocketChannel holder = null;
-        if (bad == BadRequest.PORT_USED_BY_OUR_SOCKET) {
-            holder = ServerSocketChannel.open();
-            reservation.bind(ReservableSocket.of(holder, 0), new InetSocketAddress(LOOPBACK, range.start()));
-        }
+    /**
+     * Runs a bind that must be refused: it fails with {@code message} (which starts with the reason), the socket of
+     * the test stays unbound, and the reservation's counts and this process's descriptors are unchanged.
+     */
+    private void assertRefused(String message, Executable bind) throws Exception {
         int availableBefore = reservation.availablePorts();
         int boundBefore = reservation.boundPorts();
         Set<String> fdsBefore = Descriptors.snapshot();
-        String named;
-        PortReservationException e;
-        switch (bad) {
-            case PORT_BELOW_BLOCK:
-                named = "port " + (range.start() - 1);
-                e = assertThrows(PortReservationException.class, () -> reservation.bind(ReservableSocket.of(socket, 0),
-                        new InetSocketAddress(LOOPBACK, range.start() - 1)));
-                break;
-            case PORT_ABOVE_BLOCK:
-                named = "port " + (range.end() + 1);
-                e = assertThrows(PortReservationException.class, () -> provider.bind(reservation.token(),
-                        ReservableSocket.of(socket, 0), new InetSocketAddress(LOOPBACK, range.end() + 1)));
-                break;
-            case UNRESOLVED_ADDRESS:
-                named = "no-such-host.invalid";
-                e = assertThrows(PortReservationException.class, () -> reservation.bind(ReservableSocket.of(socket, 0),
-                        InetSocketAddress.createUnresolved("no-such-host.invalid", 0)));
-                break;
-            case WRONG_PROTOCOL:
-                named = "UDP socket";
-                try (DatagramChannel udp = DatagramChannel.open()) {
-                    e = assertThrows(PortReservationException.class,
-                            () -> reservation.bind(ReservableSocket.of(udp), null));
-                    assertEquals(null, udp.getLocalAddress());
-                }
-                break;
-            case UNKNOWN_TOKEN:
-                named = "0x1234";
-                e = assertThrows(PortReservationException.class, () -> provider.bind(ReservationToken.of(0x1234),
-                        ReservableSocket.of(socket, 0), null));
-                break;
-            case PORT_USED_BY_OUR_SOCKET:
-                named = "port " + range.start();
-                e = assertThrows(PortReservationException.class, () -> reservation.bind(ReservableSocket.of(socket, 0),
-                        new InetSocketAddress(LOOPBACK, range.start())));
-                break;
-            case CLOSED_SOCKET:
-                named = "closed";
-                ServerSocketChannel closed = ServerSocketChannel.open();
-                closed.close();
-                e = assertThrows(PortReservationException.class, () -> reservation.bind(ReservableSocket.of(closed, 0),
-                        new InetSocketAddress(LOOPBACK, 0)));
-                break;
-            default:
-                throw new AssertionError(bad);
-        }
-        assertEquals(bad.reason, e.reason(), e.getMessage());
-        assertTrue(e.getMessage().contains(named), e.getMessage());
-        assertEquals(null, socket.getLocalAddress(), "the socket must stay unbound");
-        assertEquals(availableBefore, reservation.availablePorts());
-        assertEquals(boundBefore, reservation.boundPorts());
+        PortReservationException e = assertThrows(PortReservationException.class, bind);
+        assertEquals(message, e.getMessage());
+        assertEquals(message.substring(0, message.indexOf(':')), e.reason().name());
+        assertNull(socket.getLocalAddress(), "the socket must stay unbound");
+        assertEquals(availableBefore, reservation.availablePorts(), "available ports");
+        assertEquals(boundBefore, reservation.boundPorts(), "bound ports");
         Descriptors.assertNoneOpenedSince(fdsBefore, "descriptors after a refused bind");
-        if (holder != null) {
-            holder.close();
+    }
+
+    private String outside(int port) {
+        PortRange range = reservation.range();
+        return "OUTSIDE_RESERVATION: port " + port + " is outside " + block() + " (ports " + range + "); request "
+                + "port 0 for any free port of it, or a port in " + range;
+    }
+
+    @Test
+    void aPortBelowTheBlockIsOutsideTheReservation() throws Exception {
+        int below = reservation.range().start() - 1;
+        assertRefused(outside(below), () -> reservation.bind(ReservableSocket.of(socket, 0),
+                new InetSocketAddress(LOOPBACK, below)));
+    }
+
+    @Test
+    void aPortAboveTheBlockIsOutsideTheReservationAlsoThroughTheProvider() throws Exception {
+        int above = reservation.range().end() + 1;
+        assertRefused(outside(above), () -> provider.bind(reservation.token(), ReservableSocket.of(socket, 0),
+                new InetSocketAddress(LOOPBACK, above)));
+    }
+
+    @Test
+    void anUnresolvedAddressIsAnInvalidArgument() throws Exception {
+        assertRefused("INVALID_ARGUMENT: local address no-such-host.invalid/<unresolved>:0 is invalid: it is "
+                + "unresolved; pass a resolved address such as new InetSocketAddress(\"127.0.0.1\", 0)",
+                () -> reservation.bind(ReservableSocket.of(socket, 0),
+                        InetSocketAddress.createUnresolved("no-such-host.invalid", 0)));
+    }
+
+    @Test
+    void aSocketOfTheOtherProtocolIsAnInvalidArgument() throws Exception {
+        try (DatagramChannel udp = DatagramChannel.open()) {
+            ReservableSocket other = ReservableSocket.of(udp);
+            assertRefused("INVALID_ARGUMENT: UDP socket " + other + " is invalid: " + block() + " binds TCP sockets "
+                    + "only; bind TCP sockets from it, and use a UDP reservation or pool for the other",
+                    () -> reservation.bind(other, null));
+            assertNull(udp.getLocalAddress(), "the UDP socket stays unbound");
+        }
+    }
+
+    @Test
+    void anUnknownTokenIsNamed() throws Exception {
+        assertRefused("UNKNOWN_TOKEN: ReservationToken[0x1234] names no open reservation of this process: runtime "
+                + "tokens are valid only in the process that acquired them and until close(); use the token of an "
+                + "open RuntimeReservation or of lookupPersistent()",
+                () -> provider.bind(ReservationToken.of(0x1234), ReservableSocket.of(socket, 0), null));
+    }
+
+    @Test
+    void aPortAnotherSocketOfThisProcessUsesIsInUse() throws Exception {
+        int port = reservation.range().start();
+        try (ServerSocketChannel holder = ServerSocketChannel.open()) {
+            ReservableSocket held = ReservableSocket.of(holder, 0);
+            reservation.bind(held, new InetSocketAddress(LOOPBACK, port));
+            assertRefused("IN_USE: port " + port + " of " + block() + " is already used by " + held + " on 127.0.0.1:"
+                    + port + " of this process; a second socket may use the port on an address that does not "
+                    + "overlap, or when both asked to share it (SO_REUSEPORT, or SO_REUSEADDR for UDP); close that "
+                    + "socket first, or request port 0 for any free port",
+                    () -> reservation.bind(ReservableSocket.of(socket, 0), new InetSocketAddress(LOOPBACK, port)));
+        }
+    }
+
+    @Test
+    void aClosedSocketIsClosed() throws Exception {
+        try (ServerSocketChannel closed = ServerSocketChannel.open()) {
+            closed.close();
+            ReservableSocket gone = ReservableSocket.of(closed, 0);
+            assertRefused("CLOSED: socket " + gone + " is closed; bind an open socket from " + block(),
+                    () -> reservation.bind(gone, new InetSocketAddress(LOOPBACK, 0)));
         }
     }
 
@@ -152,13 +160,26 @@ class BindValidationTest {
 
     @Test
     void returnedPortsAreReusedLast() throws Exception {
+        PortRange range = reservation.range();
         PortBinding first = reservation.bind(ReservableSocket.of(socket, 0), new InetSocketAddress(LOOPBACK, 0));
+        assertEquals(range.start(), first.port(), "port 0 takes the first port of a new block");
         socket.close();
-        first.close();
-        try (ServerSocketChannel next = ServerSocketChannel.open()) {
-            PortBinding second = reservation.bind(ReservableSocket.of(next, 0), new InetSocketAddress(LOOPBACK, 0));
-            assertNotEquals(first.port(), second.port(), "a returned port goes to the back of the queue");
+        first.close(); // binding closed and socket gone: the port goes to the back of the queue
+        List<Integer> next = new ArrayList<>();
+        List<ServerSocketChannel> sockets = new ArrayList<>();
+        try {
+            for (int i = 0; i < range.count(); i++) {
+                ServerSocketChannel s = ServerSocketChannel.open();
+                sockets.add(s);
+                next.add(reservation.bind(ReservableSocket.of(s, 0), new InetSocketAddress(LOOPBACK, 0)).port());
+            }
+        } finally {
+            for (ServerSocketChannel s : sockets) {
+                s.close();
+            }
         }
+        assertEquals(List.of(range.start() + 1, range.start() + 2, range.start() + 3, range.start()), next,
+                "the returned port comes after every port that was never used");
     }
 
     @Test
@@ -185,7 +206,10 @@ class BindValidationTest {
             PortReservationException none = assertThrows(PortReservationException.class,
                     () -> p.bind(token, ReservableSocket.of(third, 0), new InetSocketAddress(LOOPBACK, 0)));
             assertFalse(third.socket().isBound());
-            assertTrue(none.reason() == Reason.IN_USE || none.reason() == Reason.EXHAUSTED, none.getMessage());
+            assertEquals(Reason.IN_USE, none.reason(), none.getMessage());
+            assertEquals("EADDRINUSE", none.nativeName());
+            assertTrue(none.getMessage().startsWith("IN_USE: cannot bind TCP port " + range.start() + " of the "),
+                    "the one free port is the squatter's: " + none.getMessage());
         }
         p.deletePersistent(Protocol.TCP, range);
         try (ServerSocketChannel late = ServerSocketChannel.open()) {

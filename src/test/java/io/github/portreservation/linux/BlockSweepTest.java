@@ -230,7 +230,7 @@ class BlockSweepTest {
         ports.tries[36864] = 1;
         assertEquals(1, ports.maxTries(32768, 45055), "the sweep binds no port twice");
 
-        // Released, as HeldReservation.close() does: its ports are no longer hinted, so the next search's first
+        // Released, as LinuxRuntimeReservation.close() does: its ports are no longer hinted, so the next search's first
         // candidate holds them at once.
         ports.release(found.placeholders);
         recent.forget(Protocol.TCP, found.range);

@@ -4,6 +4,7 @@ import io.github.portreservation.PortBinding;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.RuntimeReservation;
+import io.github.portreservation.testing.Await;
 import io.github.portreservation.testing.ExternalProcess;
 import io.github.portreservation.testing.ExternalProcess.Result;
 import org.junit.jupiter.api.Test;
@@ -14,6 +15,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -87,26 +89,30 @@ class HostileProcessTest {
             PortBinding b = udp.bind(ReservableSocket.of(real), new InetSocketAddress(loopback, 0));
             InetSocketAddress target = new InetSocketAddress(loopback, b.port());
             real.configureBlocking(false);
-            ByteBuffer in = ByteBuffer.allocate(16);
-            int received = 0;
+            AtomicInteger received = new AtomicInteger();
             for (int batch = 0; batch < 20; batch++) {
                 for (int i = 0; i < 50; i++) {
                     sender.send(ByteBuffer.wrap(new byte[] {(byte) i}), target);
                 }
-                long deadline = System.nanoTime() + 2_000_000_000L;
                 int expected = (batch + 1) * 50;
-                while (received < expected && System.nanoTime() < deadline) {
-                    in.clear();
-                    if (real.receive(in) != null) {
-                        received++;
-                    } else {
-                        Thread.onSpinWait();
-                    }
-                }
+                Await.until(() -> expected + " datagrams on the real socket, got " + received,
+                        () -> receiveAll(real, received) >= expected);
             }
-            assertEquals(1000, received);
-            real.close();
-            b.close();
+            assertEquals(1000, received.get());
         }
+    }
+
+    /** Counts the datagrams waiting on {@code channel} (non-blocking) into {@code received}; returns the total. */
+    private static int receiveAll(DatagramChannel channel, AtomicInteger received) {
+        ByteBuffer in = ByteBuffer.allocate(16);
+        try {
+            while (channel.receive(in) != null) {
+                received.incrementAndGet();
+                in.clear();
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return received.get();
     }
 }

@@ -1,5 +1,8 @@
 package io.github.portreservation.linux;
 
+import static org.junit.jupiter.api.Assertions.assertNull;
+import java.util.ArrayList;
+import java.util.List;
 import io.github.portreservation.PortBinding;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
@@ -18,13 +21,10 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.util.HashSet;
-import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Runtime reservations on the real kernel: placeholders hold ports, our sockets bind from them. */
 @EnabledOnOs(OS.LINUX)
@@ -77,31 +77,35 @@ class LinuxRuntimeReservationTest {
                 ch.bind(new InetSocketAddress(p));
             }
         }
-        PortReservationException e = assertThrows(PortReservationException.class,
-                () -> r.bind(ReservableSocket.of(DatagramChannel.open()), null));
-        assertEquals(Reason.CLOSED, e.reason());
+        try (DatagramChannel late = DatagramChannel.open()) {
+            PortReservationException e = assertThrows(PortReservationException.class,
+                    () -> r.bind(ReservableSocket.of(late), null));
+            assertEquals(Reason.CLOSED, e.reason());
+            assertEquals("CLOSED: the runtime UDP reservation " + r.token() + " is closed; acquire a new reservation",
+                    e.getMessage());
+            assertNull(late.getLocalAddress());
+        }
     }
 
     @Test
     void portZeroHandsOutDistinctPortsUntilExhausted() throws Exception {
-        try (RuntimeReservation r = provider.acquire(Protocol.TCP, 3)) {
-            Set<Integer> ports = new HashSet<>();
-            ServerSocketChannel[] servers = new ServerSocketChannel[3];
-            for (int i = 0; i < 3; i++) {
-                servers[i] = ServerSocketChannel.open();
-                ports.add(r.bind(ReservableSocket.of(servers[i], 0), new InetSocketAddress(LOOPBACK, 0)).port());
+        try (RuntimeReservation r = provider.acquire(Protocol.TCP, 3);
+             ServerSocketChannel a = ServerSocketChannel.open();
+             ServerSocketChannel b = ServerSocketChannel.open();
+             ServerSocketChannel c = ServerSocketChannel.open();
+             ServerSocketChannel extra = ServerSocketChannel.open()) {
+            List<Integer> ports = new ArrayList<>();
+            for (ServerSocketChannel s : List.of(a, b, c)) {
+                ports.add(r.bind(ReservableSocket.of(s, 0), new InetSocketAddress(LOOPBACK, 0)).port());
             }
-            assertEquals(3, ports.size());
-            try (ServerSocketChannel extra = ServerSocketChannel.open()) {
-                PortReservationException e = assertThrows(PortReservationException.class,
-                        () -> r.bind(ReservableSocket.of(extra, 0), new InetSocketAddress(LOOPBACK, 0)));
-                assertEquals(Reason.EXHAUSTED, e.reason());
-                assertTrue(e.getMessage().contains(r.range().toString()), e.getMessage());
-                assertFalse(extra.socket().isBound());
-            }
-            for (ServerSocketChannel s : servers) {
-                s.close();
-            }
+            int start = r.range().start();
+            assertEquals(List.of(start, start + 1, start + 2), ports, "the block's ports in order");
+            PortReservationException e = assertThrows(PortReservationException.class,
+                    () -> r.bind(ReservableSocket.of(extra, 0), new InetSocketAddress(LOOPBACK, 0)));
+            assertEquals("EXHAUSTED: all 3 ports of the runtime TCP reservation " + r.token() + " (" + r.range()
+                    + ") are used by sockets of this process; close one of them, acquire a larger reservation, or "
+                    + "use a ReservationPool that grows by blocks", e.getMessage());
+            assertFalse(extra.socket().isBound());
         }
     }
 }

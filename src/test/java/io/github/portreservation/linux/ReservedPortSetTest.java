@@ -131,4 +131,60 @@ class ReservedPortSetTest {
         assertEquals("1,3,5,7,9,11,13,15 and 2 more entries", ReservedPortSet.describe(
                 ReservedPortSet.parse("1,3,5,7,9,11,13,15,17,19").entries()));
     }
+
+    @Test
+    void containsAndOverlapsLookAtThePortsOfTheSet() {
+        ReservedPortSet set = ReservedPortSet.parse("0,8080,40000-40009,65535");
+        assertTrue(set.contains(0));
+        assertTrue(set.contains(8080));
+        assertTrue(set.contains(40009));
+        assertTrue(set.contains(65535));
+        assertFalse(set.contains(8081));
+        assertFalse(set.contains(-1), "no negative port");
+        assertFalse(set.contains(65536), "no port above 65535");
+        assertTrue(set.overlaps(PortRange.parse("39990-40000")), "the first port of an entry");
+        assertTrue(set.overlaps(PortRange.parse("40009-40020")), "the last port of an entry");
+        assertTrue(set.overlaps(PortRange.parse("65530-65535")));
+        assertFalse(set.overlaps(PortRange.parse("40010-65534")));
+        assertFalse(set.overlaps(PortRange.parse("1-8079")));
+    }
+
+    @Test
+    void sizeCountsPortsNotEntries() {
+        assertEquals(0, ReservedPortSet.empty().size());
+        assertEquals(13, ReservedPortSet.parse("1-3,7,20000-20008").size());
+        assertEquals(65536, ReservedPortSet.parse("0-65535").size());
+        assertEquals(List.of("0-65535"), ReservedPortSet.parse("0-65535").entries());
+    }
+
+    @Test
+    void setsOfTheSamePortsAreEqualWhateverTheirText() {
+        ReservedPortSet a = ReservedPortSet.parse("1-3,4-6 9\n10");
+        ReservedPortSet b = ReservedPortSet.parse("9-10,1-6");
+        assertEquals(a, b);
+        assertEquals(a.hashCode(), b.hashCode());
+        assertFalse(a.equals(ReservedPortSet.parse("1-6")));
+        assertFalse(a.equals("1-6,9-10"));
+        assertEquals("ReservedPortSet[1-6,9-10]", a.toString());
+        assertEquals("ReservedPortSet[]", ReservedPortSet.empty().toString());
+        assertEquals(ReservedPortSet.empty(), ReservedPortSet.parse(" \n"));
+    }
+
+    @Test
+    void withoutAPortThatIsNotInTheSetChangesNothingAndWithIsIdempotent() {
+        ReservedPortSet set = ReservedPortSet.parse("8080,20000-20009");
+        assertEquals(set, set.without(PortRange.parse("30000-30009")));
+        assertEquals(set, set.with(PortRange.parse("20002-20005")));
+        assertEquals("8080,20000-20010", set.with(PortRange.single(20010)).format(), "adjacent: merged");
+        assertEquals("", set.without(PortRange.single(8080)).without(PortRange.parse("20000-20009")).format());
+    }
+
+    @Test
+    void anEntryOfAnotherSourceIsNamedWithThatSource() {
+        PortReservationException e = assertThrows(PortReservationException.class,
+                () -> ReservedPortSet.parse("8080,x", "/etc/sysctl.d/90-ports.conf"));
+        assertEquals("INVALID_ARGUMENT: entry \"x\" of /etc/sysctl.d/90-ports.conf is invalid: each entry must be a "
+                + "port or a FIRST-LAST range with FIRST <= LAST, within 0..65535; correct that entry of the list "
+                + "(sysctl -w net.ipv4.ip_local_reserved_ports=...)", e.getMessage());
+    }
 }

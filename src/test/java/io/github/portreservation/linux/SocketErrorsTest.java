@@ -9,6 +9,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.SocketException;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
 import java.util.BitSet;
 
@@ -44,8 +45,10 @@ class SocketErrorsTest {
         "Protocol family unavailable | UNSUPPORTED | EAFNOSUPPORT | 97 | IPv6 is disabled",
     })
     void eachKnownTextGetsItsReasonErrnoAndFix(String text, Reason reason, String errno, int code, String words) {
-        PortReservationException e = SocketErrors.map(ACTION, new SocketException(text), "FIX-FOR-IN-USE");
+        SocketException cause = new SocketException(text);
+        PortReservationException e = SocketErrors.map(ACTION, cause, "FIX-FOR-IN-USE");
         assertEquals(reason, e.reason(), e.getMessage());
+        assertSame(cause, e.getCause());
         assertEquals(errno, e.nativeName());
         assertEquals(code, e.nativeCode());
         assertTrue(e.getMessage().startsWith(reason + ": cannot " + ACTION + ": "), e.getMessage());
@@ -151,5 +154,51 @@ class SocketErrorsTest {
         BitSet ports = new BitSet();
         BoundPorts.parse(TCP_TABLE, ports);
         assertEquals("{8080, 40001, 40002}", ports.toString());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        // how Netty's native transport and the JDK word errno inside longer messages | reason | errno
+        "bind(..) failed: Address already in use | IN_USE | EADDRINUSE",
+        "connect(..) failed: Network is unreachable | SYSTEM_ERROR | ENETUNREACH",
+        "setsockopt(..) failed: Protocol not available | UNSUPPORTED | ENOPROTOOPT",
+        "Bind failed: Cannot assign requested address | INVALID_ARGUMENT | EADDRNOTAVAIL",
+    })
+    void theTextIsFoundInsideALongerMessage(String text, Reason reason, String errno) {
+        PortReservationException e = SocketErrors.map(ACTION, new IOException(text), "");
+        assertEquals(reason, e.reason(), e.getMessage());
+        assertEquals(errno, e.nativeName());
+    }
+
+    @Test
+    void anAsynchronousCloseIsClosedToo() {
+        AsynchronousCloseException closed = new AsynchronousCloseException();
+        PortReservationException e = SocketErrors.map(ACTION, closed, "unused");
+        assertEquals("CLOSED: cannot " + ACTION + ": the socket is already closed; open a new socket", e.getMessage());
+        assertSame(closed, e.getCause());
+    }
+
+    @Test
+    void aTcpHoldFailureThatIsNotAddressInUseIsMappedWithoutLookingForTimeWait() {
+        SocketException denied = new SocketException("Permission denied");
+        PortReservationException e = SocketErrors.mapHold(io.github.portreservation.Protocol.TCP, 80,
+                "reserve TCP port 80", denied, "unused");
+        assertEquals(Reason.ACCESS_DENIED, e.reason());
+        assertEquals("EACCES", e.nativeName());
+        assertSame(denied, e.getCause());
+        assertTrue(e.getMessage().startsWith("ACCESS_DENIED: cannot reserve TCP port 80: ports below "
+                + "net.ipv4.ip_unprivileged_port_start"), e.getMessage());
+    }
+
+    @Test
+    void theTimeWaitMessageIsWhole() {
+        PortReservationException e = SocketErrors.timeWait("reserve TCP port 40001", 40001, 2,
+                new BindException("Address already in use"));
+        assertEquals("IN_USE: cannot reserve TCP port 40001: 2 closed TCP connections on port 40001 are in TIME_WAIT "
+                + "(the kernel keeps a connection that this host closed first for 60 s, e.g. of a reservation of this "
+                + "block that was closed a moment ago), and a placeholder cannot share the port with it; retry after "
+                + "60 s, or acquire another block (acquire(protocol, count) lets the provider choose one) "
+                + "[native error EADDRINUSE (98)]", e.getMessage());
+        assertEquals(98, e.nativeCode());
     }
 }

@@ -1,5 +1,6 @@
 package io.github.portreservation.linux;
 
+import io.github.portreservation.testing.ForwardingSocket;
 import io.github.portreservation.PortBinding;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
@@ -7,6 +8,7 @@ import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.RuntimeReservation;
+import io.github.portreservation.testing.Await;
 import io.github.portreservation.testing.ExternalProcess;
 import io.github.portreservation.testing.ExternalProcess.Result;
 import org.junit.jupiter.api.AfterEach;
@@ -213,11 +215,7 @@ class WeakErrorsTest {
         } finally {
             first.close();
         }
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (BoundPorts.timeWaitSockets(port) == 0) {
-            assertTrue(System.nanoTime() < deadline, "no TIME_WAIT socket on port " + port);
-            Thread.sleep(10);
-        }
+        Await.until(() -> "a TIME_WAIT socket on port " + port, () -> BoundPorts.timeWaitSockets(port) > 0);
         PortReservationException e = fails(Reason.IN_USE, () -> provider.acquire(Protocol.TCP, PortRange.of(port, 1)));
         assertEquals("EADDRINUSE", e.nativeName());
         assertContains(e, "cannot reserve TCP port " + port + " of block " + port + ": 1 closed TCP connection on port "
@@ -236,47 +234,4 @@ class WeakErrorsTest {
         assertFalse(e.getMessage().contains("TIME_WAIT"), e.getMessage());
     }
 
-    /** A socket that forwards everything; tests override one call. */
-    private static class ForwardingSocket implements ReservableSocket {
-        private final ReservableSocket delegate;
-
-        ForwardingSocket(ReservableSocket delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public Protocol protocol() {
-            return delegate.protocol();
-        }
-
-        @Override
-        public void enablePortSharing() throws IOException {
-            delegate.enablePortSharing();
-        }
-
-        @Override
-        public long nativeHandle() {
-            return delegate.nativeHandle();
-        }
-
-        @Override
-        public void bind(InetSocketAddress localAddress) throws IOException {
-            delegate.bind(localAddress);
-        }
-
-        @Override
-        public InetSocketAddress localAddress() throws IOException {
-            return delegate.localAddress();
-        }
-
-        @Override
-        public boolean socketExists() {
-            return delegate.socketExists();
-        }
-
-        @Override
-        public String toString() {
-            return "forwarding " + delegate;
-        }
-    }
 }

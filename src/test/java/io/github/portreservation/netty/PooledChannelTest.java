@@ -1,5 +1,6 @@
 package io.github.portreservation.netty;
 
+import io.github.portreservation.testing.RequiresProvider;
 import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortReservationException;
@@ -9,7 +10,6 @@ import io.github.portreservation.pool.ReservationPool;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,7 +25,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
-import static io.github.portreservation.netty.NettyTestSupport.awaitEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -37,14 +36,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * pool's blocks, with echo traffic; a full pool fails the bind; every lease comes back on close.
  */
 @Tag("netty")
+@RequiresProvider
 class PooledChannelTest {
     private static final int PORTS = 4;
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
-
-    @BeforeAll
-    static void provider() {
-        assumeTrue(PortReservations.isAvailable(), () -> "no provider: " + PortReservations.unavailabilityCause());
-    }
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("io.github.portreservation.netty.Kind#everyTransport")
@@ -86,7 +81,7 @@ class PooledChannelTest {
             for (Channel c : again) {
                 c.close().sync();
             }
-            awaitEquals("leases after close", 0, () -> pool.statistics().leased());
+            Await.assertEventually(0, () -> pool.statistics().leased(), "leases after close");
         } finally {
             group.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         }
@@ -103,11 +98,15 @@ class PooledChannelTest {
             ChannelFuture second = Kind.UDP.open(Transport.NIO, group, pool, any, null).await();
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             assertFalse(second.isSuccess(), "a full pool fails the bind on the event loop");
-            assertEquals(PortReservationException.Reason.EXHAUSTED,
-                    assertInstanceOf(PortReservationException.class, second.cause()).reason());
+            PortReservationException e = assertInstanceOf(PortReservationException.class, second.cause());
+            assertEquals(PortReservationException.Reason.EXHAUSTED, e.reason(), e.getMessage());
+            String loop = group.next().submit(() -> Thread.currentThread().getName()).get();
+            assertEquals("EXHAUSTED: no free port in " + pool + ": 1 of 1 ports leased in 1 of at most 1 blocks; "
+                    + "waiting refused: thread " + loop + " must never block (an event loop thread, says "
+                    + "NettyEventLoopThreads). Use leaseAsync() there, or bind from another thread", e.getMessage());
             assertTrue(millis < 5_000, "did not wait for the 30 s timeout: " + millis + " ms");
             first.close().sync();
-            awaitEquals("leases after close", 0, () -> pool.statistics().leased());
+            Await.assertEventually(0, () -> pool.statistics().leased(), "leases after close");
         } finally {
             group.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         }
@@ -144,6 +143,6 @@ class PooledChannelTest {
         for (Channel c : channels) {
             c.close().sync();
         }
-        awaitEquals("leases after close", 0, () -> pool.statistics().leased());
+        Await.assertEventually(0, () -> pool.statistics().leased(), "leases after close");
     }
 }

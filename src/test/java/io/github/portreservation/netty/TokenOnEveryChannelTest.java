@@ -1,5 +1,7 @@
 package io.github.portreservation.netty;
 
+import io.github.portreservation.testing.RequiresProvider;
+import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortBinding;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
@@ -18,7 +20,6 @@ import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -43,13 +44,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@link ReservedChannels#requireReserved} tells a reserved channel from an ordinary one.
  */
 @Tag("netty")
+@RequiresProvider
 class TokenOnEveryChannelTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
-
-    @BeforeAll
-    static void available() {
-        assumeTrue(PortReservations.isAvailable(), "no provider here");
-    }
 
     private static ChannelFactory<ServerSocketChannel> server(Transport t) {
         return t == Transport.NIO ? ReservedChannelFactories.nioServer() : ReservedChannelFactories.epollServer();
@@ -73,23 +70,23 @@ class TokenOnEveryChannelTest {
             Channel server = new ServerBootstrap().group(group).channelFactory(server(transport))
                     .attr(RESERVATION, tcp.token()).childHandler(new ChannelInboundHandlerAdapter())
                     .bind(new InetSocketAddress(LOOPBACK, 0)).sync().channel();
-            assertTrue(tcp.range().contains(ReservedChannels.requireReserved(server).port()));
+            assertEquals(tcp.range().start(), ReservedChannels.requireReserved(server).port());
             Channel client = new Bootstrap().group(group).channelFactory(client(transport))
                     .attr(RESERVATION, tcp.token()).handler(new ChannelInboundHandlerAdapter())
                     .connect(server.localAddress()).sync().channel();
             int clientPort = ((InetSocketAddress) client.localAddress()).getPort();
-            assertTrue(tcp.range().contains(clientPort), clientPort + " in " + tcp.range());
+            assertEquals(tcp.range().start() + 1, clientPort, "the next port of the block");
             assertEquals(clientPort, ReservedChannels.requireReserved(client).port());
             Channel dgram = new Bootstrap().group(group).channelFactory(datagram(transport))
                     .attr(RESERVATION, udp.token()).handler(new ChannelInboundHandlerAdapter())
                     .bind(new InetSocketAddress(LOOPBACK, 0)).sync().channel();
             PortBinding b = ReservedChannels.requireReserved(dgram);
-            assertTrue(udp.range().contains(b.port()), b + " in " + udp.range());
+            assertEquals(udp.range().start(), b.port(), b.toString());
             client.close().sync();
             server.close().sync();
             dgram.close().sync();
-            NettyTestSupport.awaitEquals("TCP ports back", 4, tcp::availablePorts);
-            NettyTestSupport.awaitEquals("UDP port back", 2, udp::availablePorts);
+            Await.assertEventually(4, tcp::availablePorts, "TCP ports back");
+            Await.assertEventually(2, udp::availablePorts, "UDP port back");
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
@@ -102,11 +99,11 @@ class TokenOnEveryChannelTest {
             Channel server = new ServerBootstrap().group(group).channel(ReservedNioServerSocketChannel.class)
                     .option(RESERVATION_TOKEN, tcp.token()).childHandler(new ChannelInboundHandlerAdapter())
                     .bind(new InetSocketAddress(LOOPBACK, 0)).sync().channel();
-            assertTrue(tcp.range().contains(((InetSocketAddress) server.localAddress()).getPort()));
+            assertEquals(tcp.range().start(), ((InetSocketAddress) server.localAddress()).getPort());
             Channel client = new Bootstrap().group(group).channel(ReservedNioSocketChannel.class)
                     .option(RESERVATION_TOKEN, tcp.token()).handler(new ChannelInboundHandlerAdapter())
                     .connect(server.localAddress()).sync().channel();
-            assertTrue(tcp.range().contains(((InetSocketAddress) client.localAddress()).getPort()));
+            assertEquals(tcp.range().start() + 1, ((InetSocketAddress) client.localAddress()).getPort());
             Channel plain = new ServerBootstrap().group(group).channel(ReservedNioServerSocketChannel.class)
                     .childHandler(new ChannelInboundHandlerAdapter())
                     .bind(new InetSocketAddress(LOOPBACK, 0)).sync().channel();

@@ -4,11 +4,11 @@ import io.github.portreservation.PortBinding;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
-import io.github.portreservation.PortReservationProvider;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
 import io.github.portreservation.RuntimeReservation;
+import io.github.portreservation.testing.StubProvider;
 
 import java.net.InetSocketAddress;
 import java.util.Optional;
@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * holds nothing in the operating system, fails binds on the ports listed in {@link #failingPorts} with IN_USE, and
  * UDP blocks over {@link #udpPortsTaken} with IN_USE.
  */
-final class FakeProvider implements PortReservationProvider {
+final class FakeProvider extends StubProvider {
     final Set<Integer> failingPorts = ConcurrentHashMap.newKeySet();
     final AtomicInteger openReservations = new AtomicInteger();
     final AtomicInteger acquireCalls = new AtomicInteger();
@@ -37,12 +37,8 @@ final class FakeProvider implements PortReservationProvider {
     private final AtomicLong tokens = new AtomicLong();
 
     FakeProvider(int basePort) {
+        super("fake");
         this.nextStart = new AtomicInteger(basePort);
-    }
-
-    @Override
-    public String name() {
-        return "fake";
     }
 
     @Override
@@ -70,23 +66,8 @@ final class FakeProvider implements PortReservationProvider {
     }
 
     @Override
-    public ReservationToken createPersistent(Protocol protocol, PortRange range) {
-        throw new UnsupportedOperationException();
-    }
-
-    @Override
     public Optional<ReservationToken> lookupPersistent(Protocol protocol, PortRange range) {
         return Optional.empty();
-    }
-
-    @Override
-    public void deletePersistent(Protocol protocol, PortRange range) {
-        throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public PortBinding bind(ReservationToken token, ReservableSocket socket, InetSocketAddress requested) {
-        throw new UnsupportedOperationException();
     }
 
     @Override

@@ -1,5 +1,9 @@
 package io.github.portreservation.pool;
 
+import io.github.portreservation.testing.FaultySocket;
+import io.github.portreservation.PortReservations;
+import io.github.portreservation.testing.RequiresProvider;
+import io.github.portreservation.testing.Await;
 import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.PortBinding;
 import io.github.portreservation.PortRange;
@@ -28,9 +32,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import static io.github.portreservation.pool.LinuxPools.assertHeld;
+import static io.github.portreservation.testing.HeldPorts.assertHeld;
 import static io.github.portreservation.pool.LinuxPools.assertInside;
-import static io.github.portreservation.pool.LinuxPools.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -38,6 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The pool on the real Linux provider: placeholder-held blocks, real sockets on loopback, real traffic. */
 @EnabledOnOs(OS.LINUX)
+@RequiresProvider(PortReservations.LINUX)
 class LinuxReservationPoolTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
     private static PortReservationProvider provider;
@@ -114,7 +118,7 @@ class LinuxReservationPoolTest {
             servers.get(i).close();
             bindings.get(i).close();
         }
-        await("blocks", 1, () -> pool.statistics().blocks());
+        Await.assertEventually(1, () -> pool.statistics().blocks(), "blocks");
         assertEquals(List.of(blocks.get(0)), pool.blockRanges());
         assertHeld(blocks.get(0));
         for (int i = 0; i < 4; i++) {
@@ -122,7 +126,7 @@ class LinuxReservationPoolTest {
             servers.get(i).close();
             bindings.get(i).close();
         }
-        await("blocks", 0, () -> pool.statistics().blocks());
+        Await.assertEventually(0, () -> pool.statistics().blocks(), "blocks");
         assertEquals(3, pool.statistics().blocksReleased());
         Descriptors.awaitNoneOpenedSince(baseline);
         pool.close();
@@ -181,7 +185,7 @@ class LinuxReservationPoolTest {
                 throw new AssertionError(e);
             }
         });
-        ReservationPoolBehaviourTest.awaitWaiters(pool, 2);
+        Await.assertEventually(2, () -> pool.statistics().waiters(), "pool.statistics().waiters()");
         assertFalse(waiting.isDone());
         first.close();
         b1.close();

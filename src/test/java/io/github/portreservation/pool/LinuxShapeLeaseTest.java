@@ -3,9 +3,11 @@ package io.github.portreservation.pool;
 import io.github.portreservation.PortBinding;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationProvider;
+import io.github.portreservation.PortReservations;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.testing.Descriptors;
+import io.github.portreservation.testing.RequiresProvider;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
@@ -21,13 +23,14 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
-import static io.github.portreservation.pool.LinuxPools.assertHeld;
-import static io.github.portreservation.pool.LinuxPools.assertUdpHeld;
+import static io.github.portreservation.testing.HeldPorts.assertHeld;
+import static io.github.portreservation.testing.HeldPorts.assertUdpHeld;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Shape leases on the real Linux provider: placeholder-held pairs and numbers held for TCP and UDP, real sockets. */
 @EnabledOnOs(OS.LINUX)
+@RequiresProvider(PortReservations.LINUX)
 class LinuxShapeLeaseTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
     private static PortReservationProvider provider;

@@ -1,5 +1,7 @@
 package io.github.portreservation.pool;
 
+import io.github.portreservation.PortReservations;
+import io.github.portreservation.testing.RequiresProvider;
 import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortRange;
@@ -45,9 +47,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
-import static io.github.portreservation.pool.LinuxPools.assertHeld;
+import static io.github.portreservation.testing.HeldPorts.assertHeld;
 import static io.github.portreservation.pool.LinuxPools.assertInside;
-import static io.github.portreservation.pool.LinuxPools.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -62,6 +63,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @EnabledOnOs(OS.LINUX)
 @Tag("netty") // event loops run in the Netty test JVMs (4.2 and 4.1), apart from the descriptor-counting tests
 @SuppressWarnings("deprecation") // NioEventLoopGroup / EpollEventLoopGroup: deprecated in 4.2, the only ones in 4.1
+@RequiresProvider(PortReservations.LINUX)
 class NettyReservationPoolTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
     private static PortReservationProvider provider;
@@ -156,14 +158,14 @@ class NettyReservationPoolTest {
             servers.get(i).close().sync();
         }
         Await.assertEventually(2, () -> pool.statistics().leased(), "pool.statistics().leased()"); // doClose gave the ports back before close() completed
-        await("blocks", 1, () -> pool.statistics().blocks());
+        Await.assertEventually(1, () -> pool.statistics().blocks(), "blocks");
         Await.assertEventually(List.of(blocks.get(0)), pool::blockRanges, "blocks after the shrink");
         echo(port(servers.get(0)));
         // An explicit port of the pool: that port, or IN_USE.
         int taken = port(servers.get(1));
         assertEquals(Reason.IN_USE, bindFailure(bindEchoServer(ReservedChannelFactories.nioServer(pool), taken)).reason());
         servers.get(1).close().sync();
-        await("leased", 1, () -> pool.statistics().leased()); // back once the closed socket is gone
+        Await.assertEventually(1, () -> pool.statistics().leased(), "leased"); // back once the closed socket is gone
         PortReservationException cooling = bindFailure(bindEchoServer(ReservedChannelFactories.nioServer(pool), taken));
         assertEquals(Reason.IN_USE, cooling.reason());
         assertTrue(cooling.getMessage().contains("cools down"), cooling.getMessage());
@@ -173,7 +175,7 @@ class NettyReservationPoolTest {
         echo(taken);
         again.close().sync();
         servers.get(0).close().sync();
-        await("blocks", 0, () -> pool.statistics().blocks());
+        Await.assertEventually(0, () -> pool.statistics().blocks(), "blocks");
         pool.close();
         pool.terminationFuture().get(5, TimeUnit.SECONDS);
         Descriptors.awaitNoneOpenedSince(baseline);
@@ -222,7 +224,8 @@ class NettyReservationPoolTest {
         }
         sender.close().sync();
         receiver.close().sync();
-        await("leased", 0, () -> udp.statistics().leased()); // datagram ports come back from closeFuture
+        // datagram ports come back from closeFuture
+        Await.assertEventually(0, () -> udp.statistics().leased(), "leased");
         udp.close();
         tcp.terminationFuture().get(5, TimeUnit.SECONDS);
         udp.terminationFuture().get(5, TimeUnit.SECONDS);
@@ -333,7 +336,7 @@ class NettyReservationPoolTest {
             assertInside(port(server), pool.blockRanges());
             echo(port(server));
             server.close().sync();
-            await("leased", 0, () -> pool.statistics().leased());
+            Await.assertEventually(0, () -> pool.statistics().leased(), "leased");
             pool.close();
             pool.terminationFuture().get(5, TimeUnit.SECONDS);
         } finally {
@@ -349,10 +352,10 @@ class NettyReservationPoolTest {
                 .channelFactory(ReservedChannelFactories.nioDatagram(tcp)).handler(new ChannelInboundHandlerAdapter())
                 .bind(new InetSocketAddress(LOOPBACK, 0)));
         assertEquals(Reason.INVALID_ARGUMENT, datagram.reason(), datagram.getMessage());
-        assertTrue(datagram.getMessage().contains("leases TCP ports only"), datagram.getMessage());
+        assertTrue(datagram.getMessage().contains("binds TCP sockets only"), datagram.getMessage());
         PortReservationException server = bindFailure(bindEchoServer(ReservedChannelFactories.nioServer(udp), 0));
         assertEquals(Reason.INVALID_ARGUMENT, server.reason(), server.getMessage());
-        assertTrue(server.getMessage().contains("leases UDP ports only"), server.getMessage());
+        assertTrue(server.getMessage().contains("binds UDP sockets only"), server.getMessage());
         assertEquals(0, tcp.statistics().leasesGranted());
         assertEquals(0, udp.statistics().leasesGranted());
         tcp.close();

@@ -3,9 +3,11 @@ package io.github.portreservation.pool;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.PortReservationProvider;
+import io.github.portreservation.PortReservations;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.netty.ReservedChannelFactories;
 import io.github.portreservation.testing.Await;
+import io.github.portreservation.testing.RequiresProvider;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -34,8 +36,8 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.concurrent.TimeUnit;
 
-import static io.github.portreservation.pool.LinuxPools.assertHeld;
-import static io.github.portreservation.pool.LinuxPools.assertUdpHeld;
+import static io.github.portreservation.testing.HeldPorts.assertHeld;
+import static io.github.portreservation.testing.HeldPorts.assertUdpHeld;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -49,6 +51,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @EnabledOnOs(OS.LINUX)
 @Tag("netty")
 @SuppressWarnings("deprecation") // NioEventLoopGroup / EpollEventLoopGroup: deprecated in 4.2, the only ones in 4.1
+@RequiresProvider(PortReservations.LINUX)
 class NettyShapeLeaseTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
     private static PortReservationProvider provider;

@@ -1,5 +1,6 @@
 package io.github.portreservation.pool;
 
+import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
@@ -244,7 +245,7 @@ class ReservationPoolBehaviourTest {
             all.add(pool.lease());
         }
         CompletableFuture<PortLease> waiting = CompletableFuture.supplyAsync(pool::lease);
-        awaitWaiters(pool, 1);
+        Await.assertEventually(1, () -> pool.statistics().waiters(), "pool.statistics().waiters()");
         all.get(2).close();
         assertEquals(all.get(2).port(), waiting.get(5, TimeUnit.SECONDS).port());
         pool.closeForcibly();
@@ -322,7 +323,7 @@ class ReservationPoolBehaviourTest {
         assertEquals(1, pool.statistics().exhaustions());
         // The same pool waits on a thread the policy does not name.
         CompletableFuture<PortLease> waiting = CompletableFuture.supplyAsync(pool::lease);
-        awaitWaiters(pool, 2);
+        Await.assertEventually(2, () -> pool.statistics().waiters(), "pool.statistics().waiters()");
         pool.closeForcibly();
         ExecutionException closed = assertThrows(ExecutionException.class, () -> waiting.get(5, TimeUnit.SECONDS));
         assertEquals(Reason.CLOSED, ((PortReservationException) closed.getCause()).reason());
@@ -430,7 +431,7 @@ class ReservationPoolBehaviourTest {
             }
         });
         t.start();
-        awaitWaiters(pool, 1);
+        Await.assertEventually(1, () -> pool.statistics().waiters(), "pool.statistics().waiters()");
         t.interrupt();
         t.join(5_000);
         assertEquals(Reason.TIMEOUT, ((PortReservationException) failure.get()).reason());
@@ -510,7 +511,7 @@ class ReservationPoolBehaviourTest {
         for (int i = 0; i < 5; i++) {
             all.get(i).close();
         }
-        awaitBlocks(pool, 1);
+        Await.assertEventually(1, () -> pool.statistics().blocks(), "pool.statistics().blocks()");
         assertEquals(List.of(PortRange.of(30004, 2)), pool.blockRanges());
         all.get(5).close();
         Thread.sleep(100); // the last block is the minimum: kept
@@ -560,7 +561,7 @@ class ReservationPoolBehaviourTest {
             return pool.lease();
         });
         started.await();
-        awaitWaiters(pool, 2);
+        Await.assertEventually(2, () -> pool.statistics().waiters(), "pool.statistics().waiters()");
         pool.closeForcibly();
         for (CompletableFuture<PortLease> f : List.of(waiting, blocked)) {
             ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS));
@@ -594,19 +595,4 @@ class ReservationPoolBehaviourTest {
         assertEquals(0, provider.openReservations.get());
     }
 
-    static void awaitWaiters(ReservationPool pool, int count) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (pool.statistics().waiters() != count) {
-            assertTrue(System.nanoTime() < deadline, "waiters: " + pool.statistics());
-            Thread.sleep(1);
-        }
-    }
-
-    static void awaitBlocks(ReservationPool pool, int count) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (pool.statistics().blocks() != count) {
-            assertTrue(System.nanoTime() < deadline, "blocks: " + pool.statistics());
-            Thread.sleep(1);
-        }
-    }
 }

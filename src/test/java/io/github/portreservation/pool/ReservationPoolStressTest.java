@@ -1,5 +1,8 @@
 package io.github.portreservation.pool;
 
+import io.github.portreservation.testing.FaultySocket;
+import io.github.portreservation.PortReservations;
+import io.github.portreservation.testing.RequiresProvider;
 import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
@@ -29,7 +32,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
-import static io.github.portreservation.pool.LinuxPools.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,6 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * process's descriptors back to the baseline at the end.
  */
 @EnabledOnOs(OS.LINUX)
+@RequiresProvider(PortReservations.LINUX)
 class ReservationPoolStressTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
     private static final int THREADS = 4;

@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.TreeSet;
@@ -84,22 +83,15 @@ public final class Descriptors {
         assertEquals(count, socketsOpenedSince(baseline).size(), what);
     }
 
-    /** Waits up to 10 s until every descriptor opened since {@code baseline} is closed again. */
+    /** Waits (see {@link Await}) until every descriptor opened since {@code baseline} is closed again. */
     public static void awaitNoneOpenedSince(Set<String> baseline) throws InterruptedException {
-        awaitNoneOpenedSince(baseline, Duration.ofSeconds(10));
+        Await.until(() -> "descriptors still open: " + describeOpened(baseline),
+                () -> openedSince(baseline).isEmpty());
     }
 
-    /** Waits up to {@code timeout} until every descriptor opened since {@code baseline} is closed again. */
-    public static void awaitNoneOpenedSince(Set<String> baseline, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+    private static String describeOpened(Set<String> baseline) {
         Set<String> opened = openedSince(baseline);
-        while (!opened.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-            opened = openedSince(baseline);
-        }
-        if (!opened.isEmpty()) {
-            fail("descriptors still open after " + timeout.toMillis() + " ms: " + opened + describe(opened));
-        }
+        return opened + describe(opened);
     }
 
     /** What {@code ss} knows about the sockets among {@code fds}, to name a leak. */

@@ -211,6 +211,20 @@ public abstract class PortBinderContract {
     }
 
     @Test
+    public void anExplicitPortOfAFullBinderIsInUseNotExhausted() throws IOException {
+        List<Integer> ports = new ArrayList<>();
+        while (freePorts() > 0) {
+            ports.add(bind(tcp(), new InetSocketAddress(LOOPBACK, 0)).port());
+        }
+        int port = ports.get(0);
+        ReservableSocket last = tcp();
+        PortReservationException e = refused(Reason.IN_USE,
+                () -> binder.bind(last, new InetSocketAddress(LOOPBACK, port)));
+        assertTrue(e.getMessage().contains("port " + port), e.getMessage());
+        assertNull(last.localAddress());
+    }
+
+    @Test
     public void aPortComesBackOnlyOnceItsBindingIsClosedAndItsSocketIsGone() throws IOException {
         ServerSocketChannel first = track(ServerSocketChannel.open());
         PortBinding b = binder.bind(adapt(ReservableSocket.of(first, 0)), new InetSocketAddress(LOOPBACK, 0));

@@ -1,8 +1,8 @@
 package io.github.portreservation.windows;
 
 import com.sun.jna.Native;
-import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
+import io.github.portreservation.testing.ForwardingSocket;
 
 import java.io.IOException;
 import java.net.BindException;
@@ -13,33 +13,17 @@ import java.net.InetSocketAddress;
  * out for the socket's handle (from the associated reservation, if any), and the JDK channel is then really bound to
  * it on loopback. Stands for what Windows' bind() does after SIO_ASSOCIATE_PORT_RESERVATION.
  */
-final class DoubleSocket implements ReservableSocket {
-    private final ReservableSocket delegate;
+final class DoubleSocket extends ForwardingSocket {
     private final NativeDouble.Control control;
 
     DoubleSocket(ReservableSocket delegate, NativeDouble.Control control) {
-        this.delegate = delegate;
+        super(delegate);
         this.control = control;
     }
 
     @Override
-    public Protocol protocol() {
-        return delegate.protocol();
-    }
-
-    @Override
-    public void enablePortSharing() throws IOException {
-        delegate.enablePortSharing();
-    }
-
-    @Override
-    public long nativeHandle() {
-        return delegate.nativeHandle();
-    }
-
-    @Override
     public void bind(InetSocketAddress localAddress) throws IOException {
-        int port = control.double_bind_port(new SocketHandle(delegate.nativeHandle()), localAddress.getPort());
+        int port = control.double_bind_port(new SocketHandle(delegate().nativeHandle()), localAddress.getPort());
         if (port < 0) {
             int error = Native.getLastError();
             String name = WindowsErrors.nameOf(error);
@@ -48,21 +32,11 @@ final class DoubleSocket implements ReservableSocket {
             }
             throw new IOException("bind refused by the double: " + name + " (" + error + ")");
         }
-        delegate.bind(new InetSocketAddress(localAddress.getAddress(), port));
-    }
-
-    @Override
-    public InetSocketAddress localAddress() throws IOException {
-        return delegate.localAddress();
-    }
-
-    @Override
-    public boolean socketExists() {
-        return delegate.socketExists();
+        super.bind(new InetSocketAddress(localAddress.getAddress(), port));
     }
 
     @Override
     public String toString() {
-        return "double " + delegate;
+        return "double " + delegate();
     }
 }

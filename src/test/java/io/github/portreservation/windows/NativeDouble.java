@@ -168,5 +168,9 @@ final class NativeDouble {
         int double_table_calls();
 
         void double_fail_next_bind(int error);
+
+        void double_hold_acquires(int on);
+
+        int double_held_acquirers(byte[] name);
     }
 }

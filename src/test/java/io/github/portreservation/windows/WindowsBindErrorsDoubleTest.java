@@ -1,5 +1,6 @@
 package io.github.portreservation.windows;
 
+import io.github.portreservation.testing.ForwardingSocket;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
@@ -91,36 +92,11 @@ class WindowsBindErrorsDoubleTest {
         reservation = provider.acquire(Protocol.UDP, range);
         DatagramChannel channel = track(DatagramChannel.open());
         ReservableSocket plain = ReservableSocket.of(channel);
-        ReservableSocket racing = new ReservableSocket() {
-            @Override
-            public Protocol protocol() {
-                return Protocol.UDP;
-            }
-
-            @Override
-            public void enablePortSharing() throws IOException {
-                plain.enablePortSharing();
-            }
-
-            @Override
-            public long nativeHandle() {
-                return plain.nativeHandle();
-            }
-
+        ReservableSocket racing = new ForwardingSocket(plain) {
             @Override
             public void bind(InetSocketAddress localAddress) throws IOException {
                 channel.bind(new InetSocketAddress(LOOPBACK, 0)); // another thread got there first
                 channel.bind(localAddress);
-            }
-
-            @Override
-            public InetSocketAddress localAddress() throws IOException {
-                return plain.localAddress();
-            }
-
-            @Override
-            public boolean socketExists() {
-                return plain.socketExists();
             }
 
             @Override

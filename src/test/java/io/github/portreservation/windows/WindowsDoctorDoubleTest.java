@@ -90,7 +90,7 @@ class WindowsDoctorDoubleTest {
 
     @Test
     void aListenerOfAnotherProcessRanksBeforeATimeWaitAndTheRangeIsNamedToo() {
-        row(TCP, AF_INET, "10.1.2.3", 49900, TIME_WAIT, 0);
+        row(TCP, AF_INET, "192.0.2.3", 49900, TIME_WAIT, 0);
         row(TCP, AF_INET6, "::", 49900, LISTEN, NO_SUCH_PID);
         netshTcp("de-tcp-fmeinicke-obsidian-wiki.txt");
         PortDiagnosis d = doctor.diagnose(Protocol.TCP, 49900);
@@ -101,7 +101,7 @@ class WindowsDoctorDoubleTest {
         assertEquals(Optional.of(PortRange.between(49851, 49950)), d.range());
         assertFalse(d.administered());
         assertEquals("GetExtendedTcpTable: TCP [0:0:0:0:0:0:0:0]:49900 LISTENING, pid " + NO_SUCH_PID
-                + "; TCP 10.1.2.3:49900 TIME_WAIT, pid 0", d.checks().get(0));
+                + "; TCP 192.0.2.3:49900 TIME_WAIT, pid 0", d.checks().get(0));
         assertTrue(d.describe().contains("'taskkill /PID " + NO_SUCH_PID + "'"), d.describe());
         assertTrue(d.describe().contains("The port is also in the excluded range 49851-49950."), d.describe());
     }

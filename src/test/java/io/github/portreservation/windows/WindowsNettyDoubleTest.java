@@ -1,11 +1,11 @@
 package io.github.portreservation.windows;
 
+import io.github.portreservation.testing.ForwardingSocket;
 import io.github.portreservation.testing.Await;
 import io.github.portreservation.PortBinder;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.Protocol;
-import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.RuntimeReservation;
 import io.github.portreservation.netty.ReservedChannelFactories;
 import io.netty.bootstrap.Bootstrap;
@@ -81,36 +81,11 @@ class WindowsNettyDoubleTest {
     private PortBinder onTheDouble(RuntimeReservation reservation) {
         return (socket, requested) -> {
             DoubleSocket onDouble = new DoubleSocket(socket, control);
-            return reservation.bind(new ReservableSocket() {
-                @Override
-                public Protocol protocol() {
-                    return onDouble.protocol();
-                }
-
-                @Override
-                public void enablePortSharing() throws IOException {
-                    onDouble.enablePortSharing();
-                }
-
-                @Override
-                public long nativeHandle() {
-                    return onDouble.nativeHandle();
-                }
-
+            return reservation.bind(new ForwardingSocket(onDouble) {
                 @Override
                 public void bind(InetSocketAddress localAddress) throws IOException {
                     associatedAtBind.add(control.double_associated_token(new SocketHandle(socket.nativeHandle())));
-                    onDouble.bind(localAddress);
-                }
-
-                @Override
-                public InetSocketAddress localAddress() throws IOException {
-                    return onDouble.localAddress();
-                }
-
-                @Override
-                public boolean socketExists() {
-                    return onDouble.socketExists();
+                    super.bind(localAddress);
                 }
             }, requested);
         };

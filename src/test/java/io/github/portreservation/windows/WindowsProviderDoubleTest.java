@@ -1,5 +1,6 @@
 package io.github.portreservation.windows;
 
+import java.io.IOException;
 import io.github.portreservation.testing.Descriptors;
 import io.github.portreservation.PortBinding;
 import io.github.portreservation.PortBinder;
@@ -15,25 +16,24 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
-import java.nio.file.Paths;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.IntFunction;
 import java.util.function.IntUnaryOperator;
-import java.util.stream.Stream;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 import static io.github.portreservation.windows.WindowsConstants.SIO_ACQUIRE_PORT_RESERVATION;
 import static io.github.portreservation.windows.WindowsConstants.SIO_ASSOCIATE_PORT_RESERVATION;
@@ -251,11 +251,14 @@ class WindowsProviderDoubleTest {
         for (int i = 0; i < 20; i++) {
             sockets.add(datagram());
         }
+        // Ten requests for port 0 and one for each port: a port a port-0 request took first is IN_USE for its own
+        // request, and a port-0 request that finds none free is EXHAUSTED; either way every port ends up bound once.
         Set<Integer> ports = bindConcurrently(reservation, sockets,
-                i -> i % 2 == 0 ? 0 : range.start() + (i / 2) % range.count(), Set.of(Reason.EXHAUSTED, Reason.IN_USE));
-        assertEquals(ports.size(), reservation.boundPorts());
-        assertEquals(range.count() - ports.size(), reservation.availablePorts());
-        assertEquals(ports.size(), control.double_reservation_ports_in_use(reservation.token().value()));
+                i -> i % 2 == 0 ? 0 : range.start() + i / 2, port -> port == 0 ? Reason.EXHAUSTED : Reason.IN_USE);
+        assertEquals(IntStream.rangeClosed(range.start(), range.end()).boxed().collect(Collectors.toSet()), ports);
+        assertEquals(10, reservation.boundPorts());
+        assertEquals(0, reservation.availablePorts());
+        assertEquals(10, control.double_reservation_ports_in_use(reservation.token().value()));
     }
 
     @Test
@@ -342,18 +345,20 @@ class WindowsProviderDoubleTest {
         for (int i = 0; i < 16; i++) {
             sockets.add(server());
         }
-        Set<Integer> ports = bindConcurrently(reservation, sockets, i -> 0, Set.of(Reason.EXHAUSTED));
-        assertEquals(12, ports.size());
+        Set<Integer> ports = bindConcurrently(reservation, sockets, i -> 0, port -> Reason.EXHAUSTED);
+        assertEquals(IntStream.rangeClosed(range.start(), range.end()).boxed().collect(Collectors.toSet()), ports);
         assertEquals(12, reservation.boundPorts());
         assertEquals(0, reservation.availablePorts());
     }
 
     /**
      * Binds socket i to port {@code portOf(i)} from 6 threads released at once; returns the ports handed out, after
-     * checking that none was handed out twice, all are in the block and every failure has an allowed reason.
+     * checking that none was handed out twice, all are in the block and every failed request for port p failed with
+     * {@code failureOf(p)}.
      */
     private static Set<Integer> bindConcurrently(RuntimeReservation reservation, List<ReservableSocket> sockets,
-                                                 IntUnaryOperator portOf, Set<Reason> allowed) throws Exception {
+                                                 IntUnaryOperator portOf, IntFunction<Reason> failureOf)
+            throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(6);
         try {
             CountDownLatch start = new CountDownLatch(1);
@@ -366,13 +371,13 @@ class WindowsProviderDoubleTest {
                     try {
                         return reservation.bind(socket, loopback(port)).port();
                     } catch (PortReservationException e) {
-                        assertTrue(allowed.contains(e.reason()), e.getMessage());
+                        assertEquals(failureOf.apply(port), e.reason(), e.getMessage());
                         return -1;
                     }
                 }));
             }
             start.countDown();
-            Set<Integer> ports = new HashSet<>();
+            Set<Integer> ports = new TreeSet<>();
             for (Future<Integer> result : results) {
                 int port = result.get();
                 if (port >= 0) {

@@ -10,20 +10,20 @@ import io.github.portreservation.RuntimeReservation;
 import java.net.InetSocketAddress;
 
 /** A Linux runtime reservation: one placeholder socket per port, released by {@link #close()}. */
-final class HeldReservation implements RuntimeReservation {
+final class LinuxRuntimeReservation implements RuntimeReservation {
     private final LinuxPortReservationProvider provider;
     private final Protocol protocol;
     private final PortRange range;
-    private final PortBlock block;
+    private final LinuxBlockBinder block;
     private final Placeholders.Held placeholders;
 
-    HeldReservation(LinuxPortReservationProvider provider, Protocol protocol, PortRange range, ReservationToken token,
+    LinuxRuntimeReservation(LinuxPortReservationProvider provider, Protocol protocol, PortRange range, ReservationToken token,
                     Placeholders.Held placeholders) {
         this.provider = provider;
         this.protocol = protocol;
         this.range = range;
         this.placeholders = placeholders;
-        this.block = new PortBlock("runtime " + protocol + " reservation " + token, protocol, range, token, true);
+        this.block = new LinuxBlockBinder("runtime " + protocol + " reservation " + token, protocol, range, token, true);
     }
 
     @Override

@@ -1,26 +1,26 @@
-package io.github.portreservation.pool;
+package io.github.portreservation.testing;
 
 import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 
 import java.io.IOException;
-import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.net.SocketException;
 
 /**
- * Fault injection around a real socket: the next bind fails as if another process held the port
- * ({@code EADDRINUSE}), or with an error that is not the port's fault, before reaching the kernel.
+ * The one forwarding socket decorator of the tests: every call goes to the wrapped socket, and a test overrides the
+ * one call it changes (a bind that races, fails or follows the Windows double).
  */
-final class FaultySocket implements ReservableSocket {
-    enum Fault { NONE, PORT_TAKEN, OTHER_ERROR }
-
+public class ForwardingSocket implements ReservableSocket {
     private final ReservableSocket delegate;
-    private volatile Fault nextFault;
 
-    FaultySocket(ReservableSocket delegate, Fault nextFault) {
+    /** Forwards every call to {@code delegate}. */
+    public ForwardingSocket(ReservableSocket delegate) {
         this.delegate = delegate;
-        this.nextFault = nextFault;
+    }
+
+    /** The wrapped socket. */
+    protected final ReservableSocket delegate() {
+        return delegate;
     }
 
     @Override
@@ -40,15 +40,12 @@ final class FaultySocket implements ReservableSocket {
 
     @Override
     public void bind(InetSocketAddress localAddress) throws IOException {
-        Fault fault = nextFault;
-        nextFault = Fault.NONE;
-        if (fault == Fault.PORT_TAKEN) {
-            throw new BindException("Address already in use");
-        }
-        if (fault == Fault.OTHER_ERROR) {
-            throw new SocketException("Network is unreachable (injected)");
-        }
         delegate.bind(localAddress);
+    }
+
+    @Override
+    public boolean portSharingRequested() throws IOException {
+        return delegate.portSharingRequested();
     }
 
     @Override
@@ -63,6 +60,6 @@ final class FaultySocket implements ReservableSocket {
 
     @Override
     public String toString() {
-        return "Faulty" + delegate;
+        return "forwarding " + delegate;
     }
 }

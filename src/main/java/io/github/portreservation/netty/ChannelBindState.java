@@ -11,8 +11,6 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.github.portreservation.PortReservationException.checkNotNull;
@@ -25,34 +23,24 @@ import static io.github.portreservation.PortReservationException.checkNotNull;
  * {@code closeForcibly()}. A bind that races with a close releases its own port: the binding is published first,
  * then the channel is checked for openness, while a close closes the socket first and then releases.
  *
- * <p>Channels of Netty's final classes release from a {@code closeFuture} listener, which
- * {@code Unsafe.closeForcibly()} never triggers. Their bound reservations are therefore tracked while they hold a
- * port: when a binder refuses a bind as EXHAUSTED or IN_USE, the ports of tracked channels that are closed are given
- * back and the bind is tried once more. So such a port is never lost, whatever the binder (reservation, pool...),
- * and nothing is scanned while binds succeed.
+ * <p>Closing the binding is all this class does for "socket closed, port back": the binder owns the rest. A binding
+ * closed while its kernel socket still exists keeps the port until the socket is gone, and a binding never closed
+ * (channels of Netty's final classes release from a {@code closeFuture} listener, which
+ * {@code Unsafe.closeForcibly()} never triggers) gives its port back once its binder sees the socket gone (see
+ * {@link PortBinding#holdsPort()}).
  */
-final class ChannelReservation {
+final class ChannelBindState {
     private static final InetAddress IPV4_ANY = anyAddress(new byte[4]);
     private static final InetAddress IPV6_ANY = anyAddress(new byte[16]);
 
-    /** Bound reservations of channels whose close this library cannot observe on every path. */
-    private static final Set<ChannelReservation> UNOBSERVED_CLOSES = ConcurrentHashMap.newKeySet();
-
     private final Channel channel;
     private final ReservationSource source;
-    private final boolean trackClosed;
     private final AtomicReference<PortBinding> binding = new AtomicReference<>();
-    private volatile ReservableSocket socket;
     private volatile ReservationToken optionToken;
 
-    /**
-     * @param trackClosed true when the channel's release hangs on its {@code closeFuture} (final channel classes):
-     *                    its binding is then reclaimable once the channel is closed, see the class comment
-     */
-    ChannelReservation(Channel channel, ReservationSource source, boolean trackClosed) {
+    ChannelBindState(Channel channel, ReservationSource source) {
         this.channel = checkNotNull(channel, "channel");
         this.source = checkNotNull(source, "source");
-        this.trackClosed = trackClosed;
     }
 
     /** The token set through {@link ReservationChannelOption#RESERVATION_TOKEN}, or null. */
@@ -113,17 +101,7 @@ final class ChannelReservation {
                     + " is already bound to port " + held.port() + " of " + held.token()
                     + "; a channel binds once, open a new channel for another port");
         }
-        this.socket = socket;
-        PortBinding bound;
-        try {
-            bound = binder.bind(socket, local);
-        } catch (PortReservationException e) {
-            // a force-closed channel's port, or one whose socket the last select closed, may be reclaimable now
-            if (!isPortShortage(e) || reclaimClosedChannels() + DeferredRelease.completeReady() == 0) {
-                throw e;
-            }
-            bound = binder.bind(socket, local);
-        }
+        PortBinding bound = binder.bind(socket, local);
         if (bound == null) {
             throw new PortReservationException(PortReservationException.Reason.SYSTEM_ERROR,
                     "binder " + binder + " returned no binding for " + channel + "; this is a bug of that binder");
@@ -133,39 +111,11 @@ final class ChannelReservation {
             throw new PortReservationException(PortReservationException.Reason.INVALID_ARGUMENT,
                     "channel " + channel + " was bound twice at once; a channel binds once");
         }
-        if (trackClosed) {
-            UNOBSERVED_CLOSES.add(this);
-        }
         ReservedChannels.attach(channel, bound);
         if (!socket.socketExists()) {
             release(); // closed while binding: the close may have run before the binding was published
         }
         return true;
-    }
-
-    /** No free port: every port in use, or a pool that could not grow (its growth failure's reason is on top). */
-    private static boolean isPortShortage(PortReservationException e) {
-        switch (e.reason()) {
-            case EXHAUSTED:
-            case IN_USE:
-            case RESOURCE_LIMIT:
-            case ACCESS_DENIED:
-                return true;
-            default:
-                return false;
-        }
-    }
-
-    /** Gives back the ports of tracked channels that are closed; returns how many. Thread-safe. */
-    static int reclaimClosedChannels() {
-        int reclaimed = 0;
-        for (ChannelReservation r : UNOBSERVED_CLOSES) {
-            if (!r.channel.isOpen() && r.binding.get() != null) {
-                r.release();
-                reclaimed++;
-            }
-        }
-        return reclaimed;
     }
 
     /** The local address for a connect of an unbound channel: the wildcard of {@code remote}'s family, port 0. */
@@ -176,25 +126,16 @@ final class ChannelReservation {
     }
 
     /**
-     * Gives the port back to the reservation, once, as soon as the channel's kernel socket is gone; safe from any
-     * thread. Netty runs this from {@code doClose} or a {@code closeFuture} listener, before it deregisters the
-     * channel from its selector, and the JDK closes a registered socket only at the selector's next select: until
-     * then the old socket is still bound (a server still listens), so handing the port to a new SO_REUSEPORT socket
-     * would put both in one accept group. The release then waits for the socket, see {@link DeferredRelease}.
+     * Closes the channel's binding, once; safe from any thread. Netty runs this from {@code doClose} or a
+     * {@code closeFuture} listener, before it deregisters the channel from its selector, and the JDK closes a
+     * registered socket only at the selector's next select: until then the old socket is still bound. The binder
+     * keeps the port until that socket is gone ({@link PortBinding#holdsPort()}), so no new socket joins it there.
      */
     void release() {
         PortBinding held = binding.getAndSet(null);
         if (held != null) {
             ReservedChannels.detach(channel, held);
-            if (trackClosed) {
-                UNOBSERVED_CLOSES.remove(this);
-            }
-            ReservableSocket bound = socket;
-            if (bound != null && bound.socketExists() && !channel.isOpen()) {
-                DeferredRelease.whenClosed(channel, bound, held);
-            } else {
-                held.close();
-            }
+            held.close();
         }
     }
 
@@ -218,6 +159,6 @@ final class ChannelReservation {
     @Override
     public String toString() {
         PortBinding held = binding.get();
-        return "ChannelReservation[" + source + (held == null ? "" : ", port " + held.port()) + "]";
+        return "ChannelBindState[" + source + (held == null ? "" : ", port " + held.port()) + "]";
     }
 }

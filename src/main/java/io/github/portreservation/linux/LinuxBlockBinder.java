@@ -22,7 +22,7 @@ import java.nio.channels.UnsupportedAddressTypeException;
  * sockets per port on addresses that do not overlap or that all asked to share, a port back only once its bindings
  * are closed and its sockets gone). The bind system call happens outside the table's lock.
  */
-final class PortBlock {
+final class LinuxBlockBinder {
     private static final InetAddress IPV4_ANY = ipv4Any();
     private final String description;
     private final Protocol protocol;
@@ -32,7 +32,7 @@ final class PortBlock {
     private final boolean shared;
     private final PortUsers users;
 
-    PortBlock(String description, Protocol protocol, PortRange range, ReservationToken token, boolean shared) {
+    LinuxBlockBinder(String description, Protocol protocol, PortRange range, ReservationToken token, boolean shared) {
         this.description = description;
         this.protocol = protocol;
         this.range = range;

@@ -18,21 +18,21 @@ import java.net.SocketAddress;
  * {@code connect} into a {@link io.github.portreservation.PortBinder#bind} whose socket bind is the transport's own
  * bind, run synchronously on the event loop.
  *
- * <p>The port goes back when {@code closeFuture} completes, which every Netty close path does except
+ * <p>The binding is closed when {@code closeFuture} completes, which every Netty close path does except
  * {@code Unsafe.closeForcibly()}; Netty calls that one only on channels that never bound (failed init or
- * registration). A port of a channel closed that way by user code is still not lost: when a bind finds no free port,
- * the ports of closed channels are reclaimed first ({@link ChannelReservation}).
+ * registration). A port of a channel closed that way by user code is still not lost: its binder takes it back once it
+ * sees the socket gone ({@link io.github.portreservation.PortBinding#holdsPort()}).
  */
-final class PortReservationHandler extends ChannelOutboundHandlerAdapter {
+final class ReservedBindInterceptor extends ChannelOutboundHandlerAdapter {
     /** The handler's name in the pipeline. */
     static final String NAME = "portReservation";
-    private static final Log logger = Log.of(PortReservationHandler.class);
+    private static final Log logger = Log.of(ReservedBindInterceptor.class);
 
-    private final ChannelReservation reservation;
+    private final ChannelBindState reservation;
     private final ChannelSocket.NativeSocket nativeSocket;
     private final Protocol protocol;
 
-    private PortReservationHandler(ChannelReservation reservation, Protocol protocol,
+    private ReservedBindInterceptor(ChannelBindState reservation, Protocol protocol,
                                    ChannelSocket.NativeSocket nativeSocket) {
         this.reservation = reservation;
         this.protocol = protocol;
@@ -42,9 +42,9 @@ final class PortReservationHandler extends ChannelOutboundHandlerAdapter {
     /** Makes the new, unregistered {@code channel} bind from {@code source}; returns the channel. */
     static <C extends Channel> C install(C channel, ReservationSource source, Protocol protocol,
                                          ChannelSocket.NativeSocket nativeSocket) {
-        ChannelReservation reservation = new ChannelReservation(channel, source, true);
+        ChannelBindState reservation = new ChannelBindState(channel, source);
         channel.closeFuture().addListener((ChannelFutureListener) future -> reservation.release());
-        channel.pipeline().addFirst(NAME, new PortReservationHandler(reservation, protocol, nativeSocket));
+        channel.pipeline().addFirst(NAME, new ReservedBindInterceptor(reservation, protocol, nativeSocket));
         return channel;
     }
 
@@ -71,7 +71,7 @@ final class PortReservationHandler extends ChannelOutboundHandlerAdapter {
         if (reservation.applies() && reservation.binding() == null && ctx.channel().localAddress() == null) {
             try {
                 if (reservation.bind(socket(ctx),
-                        local != null ? local : ChannelReservation.wildcardFor(remoteAddress))) {
+                        local != null ? local : ChannelBindState.wildcardFor(remoteAddress))) {
                     local = null; // bound from the reservation: connect only
                 }
             } catch (Throwable t) {
