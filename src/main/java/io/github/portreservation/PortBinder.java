@@ -41,6 +41,11 @@ public interface PortBinder {
     static PortBinder of(PortReservationProvider provider, ReservationToken token) {
         PortReservationException.checkNotNull(provider, "provider");
         PortReservationException.checkNotNull(token, "token");
-        return (socket, requested) -> provider.bind(token, socket, requested);
+        return new PortBinder() { // a class, not a lambda: start-up (docs/benchmarks.md)
+            @Override
+            public PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
+                return provider.bind(token, socket, requested);
+            }
+        };
     }
 }

@@ -8,11 +8,13 @@ import java.util.concurrent.ConcurrentMap;
 /**
  * Reads the operating system handle (fd on Unix, SOCKET on Windows) of a JDK NIO channel. The JDK has no public API
  * for it: its channel implementations keep it in a private {@code int fdVal} field, readable only with
- * {@code --add-opens java.base/sun.nio.ch=ALL-UNNAMED} (or the jar manifest's {@code Add-Opens}).
+ * {@code --add-opens java.base/sun.nio.ch=ALL-UNNAMED} on the class path, {@code =io.github.portreservation} when this
+ * library is a module (or, on the class path, {@code Add-Opens: java.base/sun.nio.ch} in the manifest of the jar
+ * started with {@code java -jar}). This is the library's only reflective access to the JDK.
  */
 final class SocketHandles {
-    /** The JVM flag that makes the handle readable. */
-    static final String ADD_OPENS_FLAG = "--add-opens java.base/sun.nio.ch=ALL-UNNAMED";
+    /** The JVM flag that makes the handle readable: opens sun.nio.ch to this library's module, or to the class path. */
+    static final String ADD_OPENS_FLAG = "--add-opens java.base/sun.nio.ch=" + openTarget();
 
     private static final ConcurrentMap<Class<?>, Field> FIELDS = new ConcurrentHashMap<>();
 
@@ -59,10 +61,18 @@ final class SocketHandles {
                         + "opened by the default SelectorProvider");
     }
 
+    /** The module name this library runs as, or ALL-UNNAMED on the class path (the target of --add-opens). */
+    private static String openTarget() {
+        Module module = SocketHandles.class.getModule();
+        return module.isNamed() ? module.getName() : "ALL-UNNAMED";
+    }
+
     private static PortReservationException notAccessible(Class<?> type, Exception cause) {
+        boolean named = SocketHandles.class.getModule().isNamed();
         return new PortReservationException(PortReservationException.Reason.UNSUPPORTED,
                 "the socket handle of " + type.getName() + " is not readable: the JVM does not open java.base/sun.nio.ch "
-                        + "to this library; start java with " + ADD_OPENS_FLAG
-                        + " (or run from a jar whose manifest has 'Add-Opens: java.base/sun.nio.ch')", cause);
+                        + "to this library; start java with " + ADD_OPENS_FLAG + (named ? ""
+                        : " (or start the application with java -jar from a jar whose manifest has "
+                        + "'Add-Opens: java.base/sun.nio.ch')"), cause);
     }
 }

@@ -55,8 +55,8 @@ final class DescriptorBudget {
             List<String> lines = Files.readAllLines(LIMITS);
             for (String line : lines) {
                 if (line.startsWith("Max open files")) {
-                    String[] cols = line.substring("Max open files".length()).trim().split("\\s+");
-                    return "unlimited".equals(cols[0]) ? -1 : Long.parseLong(cols[0]);
+                    String soft = ProcFiles.fields(line.substring("Max open files".length()), "").get(0);
+                    return "unlimited".equals(soft) ? -1 : Long.parseLong(soft);
                 }
             }
         } catch (IOException | RuntimeException e) {

@@ -5,10 +5,11 @@ import io.github.portreservation.PortReservationException.Reason;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 
 /**
@@ -82,9 +83,17 @@ public final class LinuxNative {
                             + "this JVM's os.arch is " + System.getProperty("os.arch") + ")");
                 }
                 Path dir = Paths.get(System.getProperty(WORKDIR_PROPERTY, System.getProperty("java.io.tmpdir")));
-                Path copy = Files.createTempFile(dir, "libnetty_port_reservation", ".so");
+                // A name of our own rather than Files.createTempFile, whose random name creates a SecureRandom (the JCA
+                // provider framework: 15-30 ms of a cold start). CREATE_NEW creates the file only if the name is free
+                // (O_EXCL: no existing file or symbolic link is used), as createTempFile does; once it is open, the
+                // file is ours to delete.
+                Path copy = dir.resolve("libnetty_port_reservation-" + ProcessHandle.current().pid() + "-"
+                        + Long.toHexString(System.nanoTime()) + ".so");
+                OutputStream out = Files.newOutputStream(copy, StandardOpenOption.CREATE_NEW);
                 try {
-                    Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
+                    try (out) {
+                        in.transferTo(out);
+                    }
                     System.load(copy.toAbsolutePath().toString());
                 } finally {
                     Files.deleteIfExists(copy);

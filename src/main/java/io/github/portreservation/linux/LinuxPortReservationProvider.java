@@ -11,12 +11,16 @@ import io.github.portreservation.ReservationToken;
 import io.github.portreservation.RuntimeReservation;
 import io.github.portreservation.internal.Log;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.security.SecureRandom;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -25,6 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 import static io.github.portreservation.PortReservationException.checkNotNull;
 
@@ -67,6 +72,7 @@ import static io.github.portreservation.PortReservationException.checkNotNull;
 public final class LinuxPortReservationProvider implements PortReservationProvider {
     private static final Log logger = Log.of(LinuxPortReservationProvider.class);
     private static final Path LOCAL_PORT_RANGE = Paths.get("/proc/sys/net/ipv4/ip_local_port_range");
+    private static final Path URANDOM = Paths.get("/dev/urandom");
     private static final String LOCAL_PORT_RANGE_SYSCTL = "net.ipv4.ip_local_port_range";
     /**
      * The open runtime tokens of every instance in this JVM, so that a token bound through another instance than the
@@ -77,8 +83,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
             new ConcurrentHashMap<>();
 
     private final ReservedPortsFile reservedPorts;
-    private final SecureRandom random = new SecureRandom();
-    private final RecentlyTakenPorts recentlyTaken = new RecentlyTakenPorts(System::nanoTime);
+    private final RecentlyTakenPorts recentlyTaken = new RecentlyTakenPorts(RecentlyTakenPorts.SYSTEM_CLOCK);
     private final LongAdder searchCollisions = new LongAdder();
     private final LongAdder searchSweeps = new LongAdder();
     private final ConcurrentMap<ReservationToken, LinuxRuntimeReservation> runtime = new ConcurrentHashMap<>();
@@ -146,7 +151,12 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         }
         DescriptorBudget.ensureHeadroom(count, "holding " + count + " " + protocol + " ports");
         BlockSearch<Placeholders.Held> search = new BlockSearch<>(protocol, count, searchWindow(count),
-                readReservedOrEmpty(), recentlyTaken, into -> BoundPorts.addTo(into, protocol),
+                readReservedOrEmpty(), recentlyTaken, new Consumer<BitSet>() {
+                    @Override
+                    public void accept(BitSet into) {
+                        BoundPorts.addTo(into, protocol);
+                    }
+                },
                 ThreadLocalRandom.current(), new BlockSearch.Holder<Placeholders.Held>() {
                     @Override
                     public List<Placeholders.Held> hold(PortRange range) throws Placeholders.HoldFailure {
@@ -200,10 +210,9 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         int hi = 60999;
         String source = LOCAL_PORT_RANGE_SYSCTL;
         try {
-            String[] parts = ProcFiles.read(LOCAL_PORT_RANGE)
-                    .trim().split("\\s+");
-            lo = Integer.parseInt(parts[0]);
-            hi = Integer.parseInt(parts[1]);
+            List<String> parts = ProcFiles.fields(ProcFiles.read(LOCAL_PORT_RANGE), "");
+            lo = Integer.parseInt(parts.get(0));
+            hi = Integer.parseInt(parts.get(1));
         } catch (IOException | RuntimeException e) {
             logger.debug("Cannot read {}, using {}-{}", LOCAL_PORT_RANGE, lo, hi, e);
             source = "the default ephemeral range: " + LOCAL_PORT_RANGE + " could not be read";
@@ -240,7 +249,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
     /** A token no open runtime reservation of this JVM has, registered in {@link #OPEN_TOKENS} for this provider. */
     private ReservationToken newRuntimeToken() {
         for (;;) {
-            long value = random.nextLong();
+            long value = randomBits();
             if (value != 0 && !LinuxPersistentReservations.isPersistentValue(value)) {
                 ReservationToken token = ReservationToken.of(value);
                 if (OPEN_TOKENS.putIfAbsent(token, self) == null) {
@@ -248,6 +257,31 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
                 }
             }
         }
+    }
+
+    /**
+     * 64 unpredictable bits for a runtime token, read from {@code /dev/urandom} (the source of SecureRandom's default
+     * NativePRNG too): creating the first SecureRandom initializes the JCA provider framework, which cost a cold JVM
+     * 15-30 ms of a reserved listener's start-up (measured by the bench harness StartupTime). SecureRandom when the
+     * device cannot be read.
+     */
+    private static long randomBits() {
+        try (FileChannel urandom = FileChannel.open(URANDOM)) {
+            ByteBuffer bits = ByteBuffer.allocate(Long.BYTES);
+            while (bits.hasRemaining()) {
+                if (urandom.read(bits) < 0) {
+                    throw new EOFException(URANDOM + " ended");
+                }
+            }
+            return bits.flip().getLong();
+        } catch (IOException | SecurityException e) {
+            return FallbackRandom.INSTANCE.nextLong();
+        }
+    }
+
+    /** Created only when /dev/urandom cannot be read. */
+    private static final class FallbackRandom {
+        static final SecureRandom INSTANCE = new SecureRandom();
     }
 
     void forget(LinuxRuntimeReservation reservation) {

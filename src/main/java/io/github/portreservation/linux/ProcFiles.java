@@ -10,7 +10,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Reads /proc files. Two kinds behave differently:
@@ -37,6 +39,32 @@ final class ProcFiles {
     private static final int SYSCTL_FIRST_BUFFER = 4096;
 
     private ProcFiles() {
+    }
+
+    /**
+     * The fields of {@code text}: the runs of characters between blanks (space, tab, newline, vertical tab, form feed,
+     * carriage return: regex {@code \s}) and the characters of {@code separators}, none empty. What
+     * {@code split("[\s,]+")} gave, without a regular expression: the first one of a JVM loads and compiles the regex
+     * engine (docs/benchmarks.md, start-up).
+     */
+    static List<String> fields(String text, String separators) {
+        List<String> fields = new ArrayList<>();
+        int start = -1;
+        for (int i = 0; i <= text.length(); i++) {
+            boolean separator = i == text.length() || isBlank(text.charAt(i))
+                    || separators.indexOf(text.charAt(i)) >= 0;
+            if (separator && start >= 0) {
+                fields.add(text.substring(start, i));
+                start = -1;
+            } else if (!separator && start < 0) {
+                start = i;
+            }
+        }
+        return fields;
+    }
+
+    private static boolean isBlank(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r';
     }
 
     /**

@@ -32,6 +32,17 @@ final class RecentlyTakenPorts {
     private static final long TTL_NANOS = TimeUnit.SECONDS.toNanos(TTL_SECONDS);
     private static final long GENERATION_NANOS = TimeUnit.SECONDS.toNanos(GENERATION_SECONDS);
 
+    /**
+     * {@link System#nanoTime()}: a class rather than {@code System::nanoTime}, as on the rest of the way from start to
+     * a bound reserved channel (the first call of each lambda spins a class: docs/benchmarks.md, start-up).
+     */
+    static final LongSupplier SYSTEM_CLOCK = new LongSupplier() {
+        @Override
+        public long getAsLong() {
+            return System.nanoTime();
+        }
+    };
+
     private final LongSupplier nanoClock;
     private final Generations[] byProtocol = new Generations[Protocol.values().length];
 

@@ -56,10 +56,7 @@ public final class ReservedPortSet {
                     "pass the sysctl's text (\"\" for an empty list)");
         }
         BitSet ports = new BitSet(LAST_PORT + 1);
-        for (String entry : text.trim().split("[,\\s]+")) {
-            if (entry.isEmpty()) {
-                continue;
-            }
+        for (String entry : ProcFiles.fields(text, ",")) {
             int dash = entry.indexOf('-');
             int first = port(dash < 0 ? entry : entry.substring(0, dash));
             int last = dash < 0 ? first : port(entry.substring(dash + 1));

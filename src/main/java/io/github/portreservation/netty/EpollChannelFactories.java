@@ -38,26 +38,35 @@ final class EpollChannelFactories {
 
     static ChannelFactory<ServerSocketChannel> server(ReservationSource source) {
         ensureAvailable();
-        return new NamedChannelFactory<>("reserved EpollServerSocketChannel from " + source, () -> {
-            EpollServerSocketChannel channel = new EpollServerSocketChannel();
-            return ReservedBindInterceptor.install(channel, source, Protocol.TCP, fdAccess(channel));
-        });
+        return new NamedChannelFactory<ServerSocketChannel>("reserved EpollServerSocketChannel from " + source) {
+            @Override
+            public ServerSocketChannel newChannel() {
+                EpollServerSocketChannel channel = new EpollServerSocketChannel();
+                return ReservedBindInterceptor.install(channel, source, Protocol.TCP, fdAccess(channel));
+            }
+        };
     }
 
     static ChannelFactory<SocketChannel> client(ReservationSource source) {
         ensureAvailable();
-        return new NamedChannelFactory<>("reserved EpollSocketChannel from " + source, () -> {
-            EpollSocketChannel channel = new EpollSocketChannel();
-            return ReservedBindInterceptor.install(channel, source, Protocol.TCP, fdAccess(channel));
-        });
+        return new NamedChannelFactory<SocketChannel>("reserved EpollSocketChannel from " + source) {
+            @Override
+            public SocketChannel newChannel() {
+                EpollSocketChannel channel = new EpollSocketChannel();
+                return ReservedBindInterceptor.install(channel, source, Protocol.TCP, fdAccess(channel));
+            }
+        };
     }
 
     static ChannelFactory<DatagramChannel> datagram(ReservationSource source) {
         ensureAvailable();
-        return new NamedChannelFactory<>("reserved EpollDatagramChannel from " + source, () -> {
-            EpollDatagramChannel channel = new EpollDatagramChannel();
-            return ReservedBindInterceptor.install(channel, source, Protocol.UDP, fdAccess(channel));
-        });
+        return new NamedChannelFactory<DatagramChannel>("reserved EpollDatagramChannel from " + source) {
+            @Override
+            public DatagramChannel newChannel() {
+                EpollDatagramChannel channel = new EpollDatagramChannel();
+                return ReservedBindInterceptor.install(channel, source, Protocol.UDP, fdAccess(channel));
+            }
+        };
     }
 
     /** Native access through the channel's file descriptor, a {@link Socket} for every Epoll socket channel. */

@@ -19,13 +19,21 @@ final class NioChannelFactories {
     }
 
     static ChannelFactory<ServerSocketChannel> server(ReservationSource source) {
-        return new NamedChannelFactory<>("reserved NioServerSocketChannel from " + source,
-                () -> new ReservedNioServerSocketChannel(source));
+        return new NamedChannelFactory<ServerSocketChannel>("reserved NioServerSocketChannel from " + source) {
+            @Override
+            public ServerSocketChannel newChannel() {
+                return new ReservedNioServerSocketChannel(source);
+            }
+        };
     }
 
     static ChannelFactory<SocketChannel> client(ReservationSource source) {
-        return new NamedChannelFactory<>("reserved NioSocketChannel from " + source,
-                () -> new ReservedNioSocketChannel(source));
+        return new NamedChannelFactory<SocketChannel>("reserved NioSocketChannel from " + source) {
+            @Override
+            public SocketChannel newChannel() {
+                return new ReservedNioSocketChannel(source);
+            }
+        };
     }
 
     /**
@@ -33,23 +41,29 @@ final class NioChannelFactories {
      * socket handle) and binds through {@link ReservedBindInterceptor}.
      */
     static ChannelFactory<DatagramChannel> datagram(ReservationSource source) {
-        return new NamedChannelFactory<>("reserved NioDatagramChannel from " + source, () -> {
-            java.nio.channels.DatagramChannel jdk;
-            try {
-                jdk = SelectorProvider.provider().openDatagramChannel();
-            } catch (IOException e) {
-                throw new ChannelException("Failed to open a socket.", e);
+        return new NamedChannelFactory<DatagramChannel>("reserved NioDatagramChannel from " + source) {
+            @Override
+            public DatagramChannel newChannel() {
+                return newDatagram(source);
             }
-            NioDatagramChannel channel;
-            try {
-                channel = new NioDatagramChannel(jdk);
-            } catch (RuntimeException | Error e) {
-                closeQuietly(jdk, e);
-                throw e;
-            }
-            return ReservedBindInterceptor.install(channel, source, Protocol.UDP,
-                    ChannelSocket.jdk(ReservableSocket.of(jdk)));
-        });
+        };
+    }
+
+    private static DatagramChannel newDatagram(ReservationSource source) {
+        java.nio.channels.DatagramChannel jdk;
+        try {
+            jdk = SelectorProvider.provider().openDatagramChannel();
+        } catch (IOException e) {
+            throw new ChannelException("Failed to open a socket.", e);
+        }
+        NioDatagramChannel channel;
+        try {
+            channel = new NioDatagramChannel(jdk);
+        } catch (RuntimeException | Error e) {
+            closeQuietly(jdk, e);
+            throw e;
+        }
+        return ReservedBindInterceptor.install(channel, source, Protocol.UDP, ChannelSocket.jdk(ReservableSocket.of(jdk)));
     }
 
     private static void closeQuietly(java.nio.channels.DatagramChannel jdk, Throwable failure) {

@@ -1,12 +1,14 @@
 package io.github.portreservation.netty;
 
 import io.github.portreservation.PortBinder;
+import io.github.portreservation.PortBinding;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationProvider;
 import io.github.portreservation.PortReservations;
+import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
 
-import java.util.function.Supplier;
+import java.net.InetSocketAddress;
 
 import static io.github.portreservation.PortReservationException.checkNotNull;
 
@@ -16,10 +18,11 @@ import static io.github.portreservation.PortReservationException.checkNotNull;
  */
 final class ReservationSource {
     private final PortBinder fixed;
-    private final Supplier<PortReservationProvider> provider;
+    /** The provider that resolves option tokens; null: the default provider, looked up at each bind. */
+    private final PortReservationProvider provider;
     private final String description;
 
-    private ReservationSource(PortBinder fixed, Supplier<PortReservationProvider> provider, String description) {
+    private ReservationSource(PortBinder fixed, PortReservationProvider provider, String description) {
         this.fixed = fixed;
         this.provider = provider;
         this.description = description;
@@ -34,19 +37,19 @@ final class ReservationSource {
     /** Every channel binds from the reservation named by {@code token}, resolved by the default provider. */
     static ReservationSource token(ReservationToken token) {
         checkNotNull(token, "token");
-        return new ReservationSource((socket, requested) ->
-                PortBinder.of(PortReservations.provider(), token).bind(socket, requested), null, token.toString());
+        return new ReservationSource(new DefaultProviderToken(token), null, token.toString());
     }
 
     /** Each channel binds from the token of its option, resolved by the default provider; no option: plain bind. */
     static ReservationSource option() {
-        return new ReservationSource(null, PortReservations::provider, "the RESERVATION_TOKEN option or RESERVATION attribute");
+        return new ReservationSource(null, null, "the RESERVATION_TOKEN option or RESERVATION attribute");
     }
 
     /** Each channel binds from the token of its option, resolved by {@code provider}; no option: plain bind. */
     static ReservationSource option(PortReservationProvider provider) {
         checkNotNull(provider, "provider");
-        return new ReservationSource(null, () -> provider, "the RESERVATION_TOKEN option or RESERVATION attribute, provider " + provider.name());
+        return new ReservationSource(null, provider, "the RESERVATION_TOKEN option or RESERVATION attribute, provider "
+                + provider.name());
     }
 
     /** Whether channels of this source read the {@link ReservationChannelOption#RESERVATION_TOKEN} option. */
@@ -73,11 +76,31 @@ final class ReservationSource {
             }
             return fixed;
         }
-        return optionToken == null ? null : PortBinder.of(provider.get(), optionToken);
+        if (optionToken == null) {
+            return null;
+        }
+        return PortBinder.of(provider != null ? provider : PortReservations.provider(), optionToken);
     }
 
     @Override
     public String toString() {
         return description;
+    }
+
+    /**
+     * Binds from {@code token} through the default provider, looked up at each bind. Classes rather than lambdas here
+     * and in the factories: start-up (see NamedChannelFactory).
+     */
+    private static final class DefaultProviderToken implements PortBinder {
+        private final ReservationToken token;
+
+        DefaultProviderToken(ReservationToken token) {
+            this.token = token;
+        }
+
+        @Override
+        public PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
+            return PortReservations.provider().bind(token, socket, requested);
+        }
     }
 }

@@ -2,6 +2,7 @@ package io.github.portreservation.netty;
 
 import io.github.portreservation.Protocol;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
@@ -43,7 +44,7 @@ final class ReservedBindInterceptor extends ChannelOutboundHandlerAdapter {
     static <C extends Channel> C install(C channel, ReservationSource source, Protocol protocol,
                                          ChannelSocket.NativeSocket nativeSocket) {
         ChannelBindState reservation = new ChannelBindState(channel, source);
-        channel.closeFuture().addListener((ChannelFutureListener) future -> reservation.release());
+        channel.closeFuture().addListener(new ReleaseOnClose(reservation));
         channel.pipeline().addFirst(NAME, new ReservedBindInterceptor(reservation, protocol, nativeSocket));
         return channel;
     }
@@ -94,7 +95,12 @@ final class ReservedBindInterceptor extends ChannelOutboundHandlerAdapter {
     }
 
     private ChannelSocket socket(ChannelHandlerContext ctx) {
-        return new ChannelSocket(ctx.channel(), protocol, nativeSocket, local -> bindNow(ctx, local));
+        return new ChannelSocket(ctx.channel(), protocol, nativeSocket, new ChannelSocket.BindAction() {
+            @Override
+            public void bind(InetSocketAddress localAddress) throws Exception {
+                bindNow(ctx, localAddress);
+            }
+        });
     }
 
     /** The transport's bind, through the rest of the pipeline; it completes at once on the event loop. */
@@ -112,6 +118,20 @@ final class ReservedBindInterceptor extends ChannelOutboundHandlerAdapter {
         }
         if (cause != null) {
             throw new IOException(cause);
+        }
+    }
+
+    /** Gives the port back when the channel closes: a class rather than a lambda (start-up, see NamedChannelFactory). */
+    private static final class ReleaseOnClose implements ChannelFutureListener {
+        private final ChannelBindState reservation;
+
+        ReleaseOnClose(ChannelBindState reservation) {
+            this.reservation = reservation;
+        }
+
+        @Override
+        public void operationComplete(ChannelFuture future) {
+            reservation.release();
         }
     }
 }

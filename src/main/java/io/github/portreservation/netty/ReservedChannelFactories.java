@@ -4,6 +4,7 @@ import io.github.portreservation.PortBinder;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationProvider;
 import io.github.portreservation.ReservationToken;
+import io.github.portreservation.internal.OptionalClasses;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.ServerSocketChannel;
@@ -163,7 +164,7 @@ public final class ReservedChannelFactories {
 
     /** Whether the Epoll factories can be used: netty-transport-native-epoll is present and loads here. */
     public static boolean isEpollAvailable() {
-        if (!epollClassesPresent()) {
+        if (!OptionalClasses.present(EPOLL_CLASS, ReservedChannelFactories.class)) {
             return false;
         }
         try {
@@ -179,21 +180,12 @@ public final class ReservedChannelFactories {
      * call that loads {@link EpollChannelFactories}, so a missing jar gives this error and not a NoClassDefFoundError.
      */
     private static ReservationSource epoll(ReservationSource source) {
-        if (!epollClassesPresent()) {
+        if (!OptionalClasses.present(EPOLL_CLASS, ReservedChannelFactories.class)) {
             throw new PortReservationException(PortReservationException.Reason.UNSUPPORTED,
                     "the Epoll factories need io.netty:netty-transport-native-epoll (an optional dependency of this "
                             + "library), which is not on the class path; add it with the classifier of this platform "
                             + "(e.g. linux-x86_64), or use the NIO factories");
         }
         return source;
-    }
-
-    private static boolean epollClassesPresent() {
-        try {
-            Class.forName(EPOLL_CLASS, false, ReservedChannelFactories.class.getClassLoader());
-            return true;
-        } catch (ClassNotFoundException | LinkageError e) {
-            return false;
-        }
     }
 }

@@ -5,6 +5,7 @@ import io.github.portreservation.ReservableSocket;
 import io.netty.channel.socket.ServerSocketChannelConfig;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
 /**
@@ -30,7 +31,7 @@ public final class ReservedNioServerSocketChannel extends NioServerSocketChannel
         reservation = new ChannelBindState(this, source);
         config = new ReservedServerSocketChannelConfig(super.config(), reservation);
         socket = new ChannelSocket(this, Protocol.TCP, ChannelSocket.jdk(ReservableSocket.of(javaChannel(), 0)),
-                super::doBind);
+                new SuperBind());
     }
 
     @Override
@@ -52,6 +53,14 @@ public final class ReservedNioServerSocketChannel extends NioServerSocketChannel
             super.doClose();
         } finally {
             reservation.release();
+        }
+    }
+
+    /** The transport's own bind: a class rather than {@code super::doBind} (start-up, see NamedChannelFactory). */
+    private final class SuperBind implements ChannelSocket.BindAction {
+        @Override
+        public void bind(InetSocketAddress localAddress) throws Exception {
+            ReservedNioServerSocketChannel.super.doBind(localAddress);
         }
     }
 }

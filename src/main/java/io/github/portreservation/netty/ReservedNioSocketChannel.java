@@ -5,6 +5,7 @@ import io.github.portreservation.ReservableSocket;
 import io.netty.channel.socket.SocketChannelConfig;
 import io.netty.channel.socket.nio.NioSocketChannel;
 
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
 /**
@@ -30,7 +31,7 @@ public final class ReservedNioSocketChannel extends NioSocketChannel {
         reservation = new ChannelBindState(this, source);
         config = new ReservedSocketChannelConfig(super.config(), reservation);
         socket = new ChannelSocket(this, Protocol.TCP, ChannelSocket.jdk(ReservableSocket.of(javaChannel())),
-                super::doBind);
+                new SuperBind());
     }
 
     @Override
@@ -62,6 +63,14 @@ public final class ReservedNioSocketChannel extends NioSocketChannel {
             super.doClose();
         } finally {
             reservation.release();
+        }
+    }
+
+    /** The transport's own bind: a class rather than {@code super::doBind} (start-up, see NamedChannelFactory). */
+    private final class SuperBind implements ChannelSocket.BindAction {
+        @Override
+        public void bind(InetSocketAddress localAddress) throws Exception {
+            ReservedNioSocketChannel.super.doBind(localAddress);
         }
     }
 }

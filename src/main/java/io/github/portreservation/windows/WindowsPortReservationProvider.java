@@ -26,7 +26,9 @@ import static io.github.portreservation.windows.AssociatedBind.present;
  * (WSAIoctl) and persistent ones with {@code Create/Lookup/DeletePersistent{Tcp,Udp}PortReservation} (iphlpapi).
  *
  * <p>Requires Windows build {@value WindowsBuild#MINIMUM_BUILD} or later, and, to read the socket handle of JDK
- * channels, {@code --add-opens java.base/sun.nio.ch=ALL-UNNAMED} (or {@code Add-Opens} in the jar manifest).
+ * channels, {@code --add-opens java.base/sun.nio.ch=ALL-UNNAMED} ({@code =io.github.portreservation} when this library
+ * is on the module path; or {@code Add-Opens: java.base/sun.nio.ch} in the manifest of the application jar started
+ * with {@code java -jar}), and JNA ({@code net.java.dev.jna:jna} and {@code jna-platform}, optional dependencies).
  * Persistent reservations need an elevated administrator. The provider remembers the tokens it acquired, created or
  * looked up, with their protocol and block, so that {@link #bind} checks a request before any native call.
  * Thread-safe.
@@ -80,8 +82,9 @@ public final class WindowsPortReservationProvider implements PortReservationProv
     }
 
     /**
-     * Null when {@link #create()} can work on this machine, else why not: not Windows, a build older than
-     * {@value WindowsBuild#MINIMUM_BUILD}, or the DLL functions cannot be loaded. Computed once.
+     * Null when {@link #create()} can work on this machine, else why not: JNA missing from the class path (the
+     * message names the two artifacts to add), not Windows, a build older than {@value WindowsBuild#MINIMUM_BUILD},
+     * or the DLL functions cannot be loaded. Computed once.
      */
     public static String unavailabilityCause() {
         return Availability.CAUSE;
@@ -256,6 +259,11 @@ public final class WindowsPortReservationProvider implements PortReservationProv
 
         private static String compute() {
             String os = System.getProperty("os.name", "");
+            // JNA first: without it nothing below may run (WindowsBuild and WindowsNatives link against JNA).
+            String noJna = JnaPresence.missingCause(WindowsPortReservationProvider.class.getClassLoader());
+            if (noJna != null) {
+                return os.startsWith("Windows") ? noJna : noJna + " (and Windows: this JVM runs on " + os + ")";
+            }
             if (!os.startsWith("Windows")) {
                 return "Windows port reservations need Windows; this JVM runs on " + os;
             }

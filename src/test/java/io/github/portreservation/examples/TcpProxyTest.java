@@ -12,6 +12,11 @@ import java.net.Socket;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 import static io.github.portreservation.examples.ExampleTestSupport.pattern;
 import static io.github.portreservation.examples.ExampleTestSupport.readFully;
@@ -118,6 +123,50 @@ class TcpProxyTest extends LoopbackExampleTest {
             assertEquals(PortReservationException.Reason.EXHAUSTED, e.reason());
             Await.assertEventually(0, () -> pool.statistics().leased(), "the two listeners opened first were closed");
         } finally {
+            pool.close();
+        }
+    }
+
+    @Test
+    void logOptionLogsEachListenersBindAndEveryAcceptedConnection() throws Exception {
+        ExampleSupport.useJdkLogging(); // as the example's main: Netty logs through java.util.logging
+        Logger jul = Logger.getLogger(TcpProxy.class.getName());
+        List<String> messages = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                if (record.getLevel() == Level.INFO) {
+                    messages.add(record.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        jul.addHandler(capture);
+        ReservationPool pool = ReservationPool.builder(provider, Protocol.TCP).blockSize(2).build();
+        try (RuntimeReservation backendPorts = provider.acquire(Protocol.TCP, 1)) {
+            TcpEchoServer backend = TcpEchoServer.start(group, backendPorts, ExampleSupport.loopback(0));
+            TcpProxy proxy = TcpProxy.start(group, pool, 2, backend.localAddress(), true);
+            for (int port : proxy.ports()) {
+                String listener = ", L:/127.0.0.1:" + port + "]";
+                Await.assertEventually(true, () -> messages.stream().anyMatch(m -> m.endsWith(listener + " ACTIVE")),
+                        "the listener on " + port + " is logged active: " + messages); // fired after bind() completes
+                byte[] message = pattern(100, port);
+                assertArrayEquals(message, tcpRoundTrip(ExampleSupport.loopback(port), message));
+                String accepted = ", L:/127.0.0.1:" + port + " - R:/127.0.0.1:";
+                Await.assertEventually(true, () -> messages.stream().anyMatch(m -> m.contains(listener + " READ: [id: 0x")
+                        && m.contains(accepted)), "the accepted connection of " + port + " is logged: " + messages);
+            }
+            proxy.close();
+            backend.close();
+        } finally {
+            jul.removeHandler(capture);
             pool.close();
         }
     }

@@ -5,9 +5,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,6 +22,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 public final class Descriptors {
     private static final Path FDS = Paths.get("/proc/self/fd");
+    /** How long a file (not a socket) opened since a baseline may stay open before a leak check counts it. */
+    private static final Duration FILE_SETTLE = Duration.ofMillis(200);
 
     private Descriptors() {
     }
@@ -53,8 +57,12 @@ public final class Descriptors {
 
     /** The sockets open now that were not open in {@code baseline}. */
     public static Set<String> socketsOpenedSince(Set<String> baseline) {
+        return socketsAmong(openedSince(baseline));
+    }
+
+    private static Set<String> socketsAmong(Set<String> fds) {
         Set<String> sockets = new TreeSet<>();
-        for (String fd : openedSince(baseline)) {
+        for (String fd : fds) {
             if (fd.contains("socket:[")) {
                 sockets.add(fd);
             }
@@ -70,9 +78,18 @@ public final class Descriptors {
         return closed;
     }
 
-    /** Asserts that every descriptor open now was open in {@code baseline}, naming the sockets that leaked. */
+    /**
+     * Asserts that every descriptor open now was open in {@code baseline}, naming the sockets that leaked. Sockets are
+     * checked at once; files get {@link #FILE_SETTLE} to close, because the JVM reads files of its own for a moment
+     * (HotSpot reads the cgroup's {@code memory.limit_in_bytes} when it adds a compiler thread: a snapshot caught it).
+     */
     public static void assertNoneOpenedSince(Set<String> baseline, String what) {
         Set<String> opened = openedSince(baseline);
+        long deadline = System.nanoTime() + FILE_SETTLE.toNanos();
+        while (!opened.isEmpty() && socketsAmong(opened).isEmpty() && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(1_000_000);
+            opened = openedSince(baseline);
+        }
         if (!opened.isEmpty()) {
             fail(what + ": still open " + opened + describe(opened));
         }

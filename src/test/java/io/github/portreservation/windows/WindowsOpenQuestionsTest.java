@@ -84,8 +84,7 @@ class WindowsOpenQuestionsTest {
     /** Runs {@link WindowsQuestionProbe} in a new JVM with {@code jvmFlags}; returns its RESULT line(s). */
     private static String child(List<String> jvmFlags, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java")
-                .toString(), "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens",
-                "java.base/java.io=ALL-UNNAMED"));
+                .toString(), "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED"));
         command.addAll(jvmFlags);
         command.addAll(List.of("-cp", System.getProperty("surefire.test.class.path",
                 System.getProperty("java.class.path")), WindowsQuestionProbe.class.getName()));

@@ -17,6 +17,8 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.logging.LogLevel;
+import io.netty.handler.logging.LoggingHandler;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -31,7 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * when a listener closes. Run it with
  * {@code mvn -q test-compile exec:java -Dexec.mainClass=io.github.portreservation.examples.TcpProxy
  * -Dexec.classpathScope=test -Dexec.args="--listeners 4 --backend 127.0.0.1:8080"}; without {@code --backend} it
- * starts a TCP echo server as its backend.
+ * starts a TCP echo server as its backend. {@code --log} logs each listener's events (bind, active, every accepted
+ * connection with both ends) through netty-handler's {@link LoggingHandler}, at INFO, in the logger of this class.
  */
 public final class TcpProxy implements AutoCloseable {
     private final List<Channel> listeners;
@@ -51,6 +54,16 @@ public final class TcpProxy implements AutoCloseable {
      */
     public static TcpProxy start(EventLoopGroup group, ReservationPool pool, int count, InetSocketAddress backend)
             throws InterruptedException {
+        return start(group, pool, count, backend, false);
+    }
+
+    /**
+     * As {@link #start(EventLoopGroup, ReservationPool, int, InetSocketAddress)}; with {@code log}, each listener has a
+     * {@link LoggingHandler} (INFO, logger {@code io.github.portreservation.examples.TcpProxy}) that logs its bind on
+     * the reserved port and every connection it accepts.
+     */
+    public static TcpProxy start(EventLoopGroup group, ReservationPool pool, int count, InetSocketAddress backend,
+                                 boolean log) throws InterruptedException {
         if (count < 1) {
             throw new IllegalArgumentException("listener count " + count + " must be at least 1");
         }
@@ -60,6 +73,9 @@ public final class TcpProxy implements AutoCloseable {
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childHandler(new FrontendHandler(backend, connections));
+        if (log) {
+            bootstrap.handler(new LoggingHandler(TcpProxy.class, LogLevel.INFO));
+        }
         List<Channel> open = new ArrayList<>(count);
         try {
             for (int i = 0; i < count; i++) {
@@ -190,7 +206,10 @@ public final class TcpProxy implements AutoCloseable {
         }
     }
 
-    /** {@code --listeners N} (default 4) {@code --backend 127.0.0.1:PORT} (default: an echo server of its own). */
+    /**
+     * {@code --listeners N} (default 4) {@code --backend 127.0.0.1:PORT} (default: an echo server of its own)
+     * {@code --log} (log the listeners' events).
+     */
     public static void main(String[] args) throws Exception {
         ExampleSupport.useJdkLogging();
         int count = ExampleSupport.intOption(args, "--listeners", 4, 1, 1024);
@@ -201,7 +220,7 @@ public final class TcpProxy implements AutoCloseable {
         TcpEchoServer echo = backendText == null
                 ? TcpEchoServer.start(group, tcpPool, ExampleSupport.loopback(0)) : null;
         InetSocketAddress backend = echo != null ? echo.localAddress() : ExampleSupport.loopbackTarget(backendText);
-        TcpProxy proxy = start(group, tcpPool, count, backend);
+        TcpProxy proxy = start(group, tcpPool, count, backend, java.util.Arrays.asList(args).contains("--log"));
         System.out.println("proxy listeners on 127.0.0.1 ports " + proxy.ports() + " -> " + ExampleSupport.text(backend)
                 + (echo != null ? " (an echo server of this example)" : "") + "; pool blocks "
                 + tcpPool.blockRanges() + "; Ctrl-C stops");

@@ -1,0 +1,89 @@
+package io.github.portreservation;
+
+import io.github.portreservation.bench.StartupTime;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What a Linux JVM loads on its way from main() to a bound reserved Netty listener (the start-up harness's child, with
+ * JNA on the class path), read from its class-load log up to the "bound" line, against a plain Netty listener's:
+ * no JNA class and, of the Windows provider, only the ServiceLoader entry; and none of the things measured to cost
+ * a cold start milliseconds (StartupTime, StartupSteps): a lambda or method reference of the library (each spins a
+ * class), the regex engine, invokedynamic string concatenation, SecureRandom.
+ */
+@EnabledOnOs(OS.LINUX)
+class ReservedStartClassLoadTest {
+    private static final Pattern LOADED = Pattern.compile("\\[class,load\\] (\\S+) source: ");
+    private static final Pattern COSTLY = Pattern.compile("io\\.github\\.portreservation\\.(?!bench\\.).*\\$\\$Lambda.*"
+            + "|java\\.util\\.regex\\..*|java\\.lang\\.invoke\\.StringConcatFactory|java\\.security\\.SecureRandom");
+    private static Set<String> reserved;
+    private static Set<String> plain;
+
+    @BeforeAll
+    static void loadLogs() throws Exception {
+        reserved = loadedBeforeBound("reserved");
+        plain = loadedBeforeBound("plain");
+    }
+
+    @Test
+    void noJnaClassAndOnlyTheWindowsPlatformEntry() {
+        assertTrue(System.getProperty("java.class.path").contains("jna"), "JNA is on this class path");
+        List<String> jna = new ArrayList<>();
+        List<String> windows = new ArrayList<>();
+        for (String name : reserved) {
+            if (name.startsWith("com.sun.jna.")) {
+                jna.add(name);
+            } else if (name.startsWith("io.github.portreservation.windows.")) {
+                windows.add(name);
+            }
+        }
+        assertEquals(List.of(), jna, "JNA classes loaded on the Linux path");
+        assertEquals(List.of("io.github.portreservation.windows.WindowsPlatform"), windows,
+                "Windows classes loaded on the Linux path");
+    }
+
+    @Test
+    void nothingMeasuredCostlyThatAPlainStartDoesNotLoad() {
+        List<String> costly = new ArrayList<>();
+        for (String name : reserved) {
+            if (COSTLY.matcher(name).matches() && !plain.contains(name)) {
+                costly.add(name);
+            }
+        }
+        assertEquals(List.of(), costly, "loaded by the reserved start only");
+    }
+
+    /** The classes a child JVM of {@code kind} loaded before it printed its "bound" line. */
+    private static Set<String> loadedBeforeBound(String kind) throws Exception {
+        String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "-Xlog:class+load=info:stdout", "-cp", System.getProperty("java.class.path"),
+                StartupTime.Child.class.getName(), kind).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), out);
+        assertEquals(0, p.exitValue(), out);
+        int bound = out.indexOf("\nbound ");
+        assertTrue(bound > 0, "the " + kind + " listener was bound: " + out);
+        Set<String> loaded = new LinkedHashSet<>();
+        Matcher m = LOADED.matcher(out.substring(0, bound));
+        while (m.find()) {
+            loaded.add(m.group(1).replaceAll("/0x[0-9a-f]+$", ""));
+        }
+        assertTrue(loaded.size() > 1000, "the class-load log was read: " + loaded.size() + " classes");
+        return loaded;
+    }
+}
