@@ -138,9 +138,10 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
 
     /**
      * Leases the ports of {@code shape} as one unit (see {@link ShapeLease}), with the rules of {@link #lease()}:
-     * the oldest returned unit of the oldest block cut into that shape; else a block without lease cut anew into it
-     * (see the package's docs/pool.md, "Shapes"); else growth by a block cut into it; else fail or wait per policy.
-     * All the shape's ports or none: a failure leaves the pool as it was.
+     * the oldest returned unit of the oldest block cut into that shape; else a block without lease, quarantine or
+     * cooling port cut anew into it; else a run of the shape carved out of the free ports of a block of single ports;
+     * else growth by a block cut into it; else fail or wait per policy. All the shape's ports or none: a failure
+     * leaves the pool as it was.
      *
      * @throws PortReservationException INVALID_ARGUMENT when the shape fits no block the pool grows by (larger than
      *         its blocks, or an alignment that a block starting anywhere may not hold, or no fixed range that holds
