@@ -19,10 +19,10 @@ import java.util.TreeMap;
  * Runs JMH with the given command line (as {@code org.openjdk.jmh.Main} does), then prints every ratio that
  * {@code docs/benchmarks.md} reports, computed from the results of this same run:
  * <ul>
- *   <li>B1, B3, B4 ({@link PairedTimes} benchmarks): per measured iteration the ratio of the reserved side's time to
+ *   <li>B1, B3, B4, B6 ({@link PairedTimes} benchmarks): per measured iteration the ratio of the reserved side's time to
  *       the plain side's (or its inverse, for throughput), then the mean over every iteration of every fork, and its
  *       99.9 % confidence half-width;</li>
- *   <li>B2: the score of a case over the score of its baseline with the same parameters, and the error propagated
+ *   <li>B2, B6: the score of a case over the score of its baseline with the same parameters, and the error propagated
  *       from both (relative errors added in quadrature).</li>
  * </ul>
  * A ratio is written {@code value ± error}; "met" means the whole interval is on the goal's side, "not shown" that it
@@ -77,6 +77,9 @@ public final class BenchmarkSuite {
                 case "ReservationAcquireBenchmark.versusSameSystemCalls":
                     paired(r, "B4" + at + ", acquire+close / same system calls time", false, Double.NaN, false);
                     break;
+                case "ShapeLeaseBenchmark.pairVersusSingle":
+                    paired(r, "B6" + at + ", RTP pair / single port lease+return time", false, 2.0, false);
+                    break;
                 default:
                     break;
             }
@@ -95,6 +98,13 @@ public final class BenchmarkSuite {
                         lease + "randomScanBitmap" + threads + "@occupancy=" + occupancy,
                         lease + "pool" + threads + "@occupancy=" + occupancy, Double.NaN, true);
             }
+        }
+        String shape = "ShapeLeaseBenchmark.";
+        ratio("B6 pair at 99 % / pair at 0 % (time)", shape + "pair@occupancy=99", shape + "pair@occupancy=0", 2.0,
+                false);
+        for (String occupancy : new String[] {"0", "50", "99"}) {
+            ratio("B6 pair / single (time, separate runs), " + occupancy + " %", shape + "pair@occupancy=" + occupancy,
+                    shape + "single@occupancy=" + occupancy, 2.0, false);
         }
     }
 

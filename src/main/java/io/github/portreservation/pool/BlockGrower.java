@@ -1,18 +1,20 @@
 package io.github.portreservation.pool;
 
-import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.RuntimeReservation;
 
 import java.lang.System.Logger.Level;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Grows a pool by one block at a time: reserves a slot under the pool's lock, acquires the block from the provider
- * outside it (the system calls), then commits it under the lock, or rolls the slot back and backs off. With fixed
- * ranges, a range that cannot be acquired is skipped for the next one. After each growth it tells the pool, which
- * serves its waiters.
+ * Grows a pool by one block at a time: reserves a slot under the pool's lock (for a block cut into units of one
+ * shape), acquires the block's reservations from the provider outside it (the system calls, see
+ * {@link BlockReservations}), then commits it under the lock, or rolls the slot back and backs off. With fixed
+ * ranges, only ranges that hold a unit of the shape are used, and a range that cannot be acquired is skipped for the
+ * next one. After each growth it tells the pool, which serves its waiters.
  *
  * <p>The methods named {@code ...Locked} need the pool's lock; {@link #grow} and {@link #acquireMinimumBlocks} must be
  * called without it.
@@ -30,7 +32,9 @@ final class BlockGrower {
     private final PoolScheduler scheduler;
     private final IdleReaper reaper;
     private final Runnable afterGrowth;
-    private final boolean[] slotPending;
+    /** Per slot: the shape of the block being acquired for it, or -1. Guarded by the lock. */
+    private final int[] slotShape;
+    private final BlockReservations reservations;
     private int growing;
     private int pendingPorts;
     private PortReservationException lastFailure;
@@ -47,7 +51,9 @@ final class BlockGrower {
         this.scheduler = scheduler;
         this.reaper = reaper;
         this.afterGrowth = afterGrowth;
-        this.slotPending = new boolean[settings.slots()];
+        this.slotShape = new int[settings.slots()];
+        Arrays.fill(slotShape, -1);
+        this.reservations = new BlockReservations(settings, errors);
     }
 
     /** Blocks being acquired now. */
@@ -77,21 +83,27 @@ final class BlockGrower {
     }
 
     /**
-     * Reserves the slot of the next block, or returns -1 when the pool cannot grow: closed, at its maximum of blocks
-     * or ports, or backing off (unless {@code ignoreBackoff}).
+     * Reserves the slot of the next block (of single ports), or returns -1 when the pool cannot grow: closed, at its
+     * maximum of blocks or ports, or backing off (unless {@code ignoreBackoff}).
      */
     int reserveLocked(boolean ignoreBackoff) {
-        return reserveLocked(null, ignoreBackoff);
+        return reserveLocked(0, null, ignoreBackoff);
     }
 
-    /** As {@link #reserveLocked(boolean)}, skipping the fixed ranges marked in {@code tried}. */
-    private int reserveLocked(boolean[] tried, boolean ignoreBackoff) {
+    /** As {@link #reserveLocked(boolean)}, for a block cut into units of the table's shape {@code shape}. */
+    int reserveLocked(int shape, boolean ignoreBackoff) {
+        return reserveLocked(shape, null, ignoreBackoff);
+    }
+
+    /** As {@link #reserveLocked(int, boolean)}, skipping the fixed ranges marked in {@code tried}. */
+    private int reserveLocked(int shape, boolean[] tried, boolean ignoreBackoff) {
         if (table.isClosed() || table.blockCount() + growing >= settings.maxBlocks()
                 || !ignoreBackoff && backingOff(settings.clock().getAsLong())) {
             return -1;
         }
-        for (int slot = 0; slot < slotPending.length; slot++) {
-            if (table.block(slot) != null || slotPending[slot] || tried != null && tried[slot]) {
+        for (int slot = 0; slot < slotShape.length; slot++) {
+            if (table.block(slot) != null || slotShape[slot] >= 0 || tried != null && tried[slot]
+                    || settings.hasFixedRanges() && table.shape(shape).unitsIn(settings.fixedRanges().get(slot)) == 0) {
                 continue;
             }
             int size = settings.sizeOfSlot(slot);
@@ -101,7 +113,7 @@ final class BlockGrower {
                 }
                 continue;
             }
-            slotPending[slot] = true;
+            slotShape[slot] = shape;
             growing++;
             pendingPorts += size;
             return slot;
@@ -148,7 +160,7 @@ final class BlockGrower {
      * @throws PortReservationException why no block could be acquired (CLOSED when the pool closed meanwhile)
      */
     PortLease grow(int slot, boolean forCaller) {
-        boolean[] tried = settings.hasFixedRanges() ? new boolean[slotPending.length] : null;
+        boolean[] tried = settings.hasFixedRanges() ? new boolean[slotShape.length] : null;
         for (;;) {
             Acquisition acquired = acquire(slot);
             Commit commit;
@@ -156,7 +168,7 @@ final class BlockGrower {
                 commit = commitLocked(acquired, forCaller, tried);
             }
             if (commit.discard() != null) {
-                PortTable.Block.release(commit.discard());
+                PoolBlock.release(commit.discard());
             }
             if (commit.nextSlot() >= 0) {
                 slot = commit.nextSlot();
@@ -172,39 +184,29 @@ final class BlockGrower {
         }
     }
 
-    /** What the provider gave for one slot: a block, or a failure (with a reservation to release, if any). */
-    record Acquisition(int slot, PortTable.Block block, RuntimeReservation discard,
+    /** What the provider gave for one slot: a block, or a failure (with reservations to release, if any). */
+    record Acquisition(int slot, PoolBlock block, List<RuntimeReservation> discard,
                        PortReservationException failure) {
     }
 
-    /** The outcome of a commit: the caller's lease, a reservation to release, the next slot to try, the failure. */
-    record Commit(PortLease lease, RuntimeReservation discard, int nextSlot, PortReservationException failure) {
+    /** The outcome of a commit: the caller's lease, reservations to release, the next slot to try, the failure. */
+    record Commit(PortLease lease, List<RuntimeReservation> discard, int nextSlot, PortReservationException failure) {
     }
 
-    /** Asks the provider for the block of {@code slot} and checks what it returns; call without the lock. */
+    /**
+     * Asks the provider for the block of {@code slot} (its reservations, see {@link BlockReservations}) and cuts it
+     * into units of the shape it was reserved for; call without the lock.
+     */
     Acquisition acquire(int slot) {
         long started = settings.clock().getAsLong();
-        String provider = settings.provider().name();
-        RuntimeReservation r;
+        PortShape shape = table.shape(slotShape[slot]); // written under the lock before this thread got the slot
         try {
-            r = settings.hasFixedRanges()
-                    ? settings.provider().acquire(settings.protocol(), settings.fixedRanges().get(slot))
-                    : settings.provider().acquire(settings.protocol(), settings.blockSize());
+            List<RuntimeReservation> r = reservations.acquire(settings.hasFixedRanges()
+                    ? settings.fixedRanges().get(slot) : null);
+            return new Acquisition(slot, new PoolBlock(slot, r, shape, started - settings.cooldownNanos()), null, null);
         } catch (PortReservationException e) {
             return new Acquisition(slot, null, null, e);
-        } catch (RuntimeException e) {
-            return new Acquisition(slot, null, null, errors.providerFailed(provider, e));
         }
-        if (r == null) {
-            return new Acquisition(slot, null, null, errors.providerReturnedNothing(provider));
-        }
-        PortRange expected = settings.hasFixedRanges() ? settings.fixedRanges().get(slot) : null;
-        if (r.protocol() != settings.protocol()
-                || (expected != null ? !expected.equals(r.range()) : r.range().count() != settings.blockSize())) {
-            return new Acquisition(slot, null, r, errors.providerReturnedWrongBlock(provider, r, settings.protocol(),
-                    expected != null ? expected.toString() : settings.blockSize() + " ports"));
-        }
-        return new Acquisition(slot, new PortTable.Block(slot, r, started - settings.cooldownNanos()), null, null);
     }
 
     /**
@@ -212,8 +214,9 @@ final class BlockGrower {
      * failed is marked in {@code tried} and the next untried one reserved). Needs the lock.
      */
     Commit commitLocked(Acquisition acquired, boolean forCaller, boolean[] tried) {
+        int shape = Math.max(0, slotShape[acquired.slot()]);
         rollBackLocked(acquired.slot());
-        PortTable.Block block = acquired.block();
+        PoolBlock block = acquired.block();
         if (block != null && !table.isClosed() && !table.overlaps(block.range())) {
             PortLease first = table.add(block, forCaller);
             counters.blockAcquired();
@@ -225,7 +228,7 @@ final class BlockGrower {
         }
         PortReservationException failure = block == null ? acquired.failure()
                 : table.isClosed() ? errors.closed() : errors.overlappingBlock(settings.provider().name(), block.range());
-        RuntimeReservation discard = block != null ? block.reservation() : acquired.discard();
+        List<RuntimeReservation> discard = block != null ? block.reservations() : acquired.discard();
         if (table.isClosed()) {
             return new Commit(null, discard, -1, failure);
         }
@@ -233,7 +236,7 @@ final class BlockGrower {
         int next = -1;
         if (tried != null) {
             tried[acquired.slot()] = true;
-            next = reserveLocked(tried, true);
+            next = reserveLocked(shape, tried, true);
         }
         if (next < 0) {
             failedLocked(failure);
@@ -243,7 +246,7 @@ final class BlockGrower {
 
     /** Gives the reserved {@code slot} up: no block is being acquired for it any more. */
     private void rollBackLocked(int slot) {
-        slotPending[slot] = false;
+        slotShape[slot] = -1;
         growing--;
         pendingPorts -= settings.sizeOfSlot(slot);
     }

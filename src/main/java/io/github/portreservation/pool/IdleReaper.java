@@ -31,28 +31,28 @@ final class IdleReaper {
     }
 
     /** Notes that {@code b} has no lease from now on, and schedules its check. Any thread, with or without the lock. */
-    void wentIdle(PortTable.Block b) {
+    void wentIdle(PoolBlock b) {
         if (!settings.releasesIdleBlocks()) {
             return;
         }
-        b.idleMark(new PortTable.IdleMark(b.leaseMark(), settings.clock().getAsLong()));
+        b.idleMark(new PoolBlock.IdleMark(b.leaseMark(), settings.clock().getAsLong()));
         if (b.claimIdleCheck()) {
             schedule(b, settings.idleNanos());
         }
     }
 
-    private void schedule(PortTable.Block b, long delayNanos) {
+    private void schedule(PoolBlock b, long delayNanos) {
         if (scheduler.schedule(() -> check(b), delayNanos) == null) {
             b.endIdleCheck();
         }
     }
 
     /** Releases {@code b} when it has had no lease for the idle timeout; runs on the scheduler. */
-    void check(PortTable.Block b) {
+    void check(PoolBlock b) {
         boolean released = false;
         synchronized (lock) {
             b.endIdleCheck();
-            PortTable.IdleMark mark = b.idleMark();
+            PoolBlock.IdleMark mark = b.idleMark();
             if (b.isRemoved() || table.isClosed() || mark == null || table.blockCount() <= settings.minBlocks()) {
                 return;
             }
@@ -73,7 +73,7 @@ final class IdleReaper {
         }
     }
 
-    private void again(PortTable.Block b, long delayNanos) {
+    private void again(PoolBlock b, long delayNanos) {
         if (b.claimIdleCheck()) {
             schedule(b, delayNanos);
         }

@@ -24,6 +24,7 @@ final class LeaseAttempt {
     }
 
     private final LeaseMode mode;
+    private final int shape;
     private boolean growthFailed;
     private boolean reclaimTried;
     private PortLease lease;
@@ -32,12 +33,24 @@ final class LeaseAttempt {
     private Waiter waiter;
     private PortReservationException failure;
 
+    /** A request for a single port. */
     LeaseAttempt(LeaseMode mode) {
+        this(mode, 0);
+    }
+
+    /** A request for a unit of the table's shape {@code shape} (0: a single port). */
+    LeaseAttempt(LeaseMode mode, int shape) {
         this.mode = mode;
+        this.shape = shape;
     }
 
     LeaseMode mode() {
         return mode;
+    }
+
+    /** The index of the shape asked for. */
+    int shape() {
+        return shape;
     }
 
     /**

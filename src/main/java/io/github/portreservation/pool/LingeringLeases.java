@@ -31,6 +31,11 @@ final class LingeringLeases {
         }
     }
 
+    /** Forgets {@code lease} (its last socket's close ends it); false when it is not here (yet, or any more). */
+    boolean remove(PortLease lease) {
+        return leases.remove(lease);
+    }
+
     /** Whether none lingers (a volatile read: the common case costs nothing more). */
     boolean isEmpty() {
         return leases.isEmpty();

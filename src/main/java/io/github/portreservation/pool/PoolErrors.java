@@ -98,7 +98,8 @@ final class PoolErrors {
      */
     PortReservationException exhausted(PoolSnapshot s, Thread refusedWait, NonBlockingThreads policy) {
         PoolStatistics st = s.statistics();
-        StringBuilder sb = new StringBuilder("no free port in ").append(pool).append(": ").append(st.leased())
+        StringBuilder sb = new StringBuilder("no free ").append(s.wanted()).append(" in ").append(pool).append(": ")
+                .append(st.leased())
                 .append(" of ").append(st.capacity()).append(" ports leased in ").append(st.blocks())
                 .append(" of at most ").append(s.maxBlocks()).append(" blocks");
         if (st.quarantined() > 0) {
@@ -106,6 +107,10 @@ final class PoolErrors {
         }
         if (s.cooling() > 0) {
             sb.append(", ").append(s.cooling()).append(" cooling down");
+        }
+        if (s.freeInOtherShapes() > 0) {
+            sb.append(", ").append(s.freeInOtherShapes()).append(" free in blocks cut into other shapes (a block "
+                    + "changes shape only when none of its ports is leased)");
         }
         boolean growthFailed = s.growing() == 0 && s.backingOff() && s.lastGrowthFailure() != null;
         if (s.growing() > 0) {
@@ -138,8 +143,8 @@ final class PoolErrors {
     PortReservationException growingOffThread(PoolSnapshot s, Thread caller, NonBlockingThreads policy,
                                               String provider) {
         PoolStatistics st = s.statistics();
-        return new PortReservationException(Reason.EXHAUSTED, "no free port in " + pool + " yet: " + st.leased()
-                + " of " + st.capacity() + " ports leased in " + st.blocks() + " blocks, and thread "
+        return new PortReservationException(Reason.EXHAUSTED, "no free " + s.wanted() + " in " + pool + " yet: "
+                + st.leased() + " of " + st.capacity() + " ports leased in " + st.blocks() + " blocks, and thread "
                 + caller.getName() + " must never block (an event loop thread, says " + policy + "), while the "
                 + provider + " provider's acquire blocks its caller: the next block is acquired on the pool's "
                 + "scheduler instead. Bind again once it is held (statistics().blocks()), use leaseAsync() on that "
@@ -155,7 +160,8 @@ final class PoolErrors {
             return cause;
         }
         PoolStatistics st = s.statistics();
-        return new PortReservationException(cause.reason(), "no free port in " + pool + " (" + st.leased() + " of "
+        return new PortReservationException(cause.reason(), "no free " + s.wanted() + " in " + pool + " ("
+                + st.leased() + " of "
                 + st.capacity() + " ports leased in " + st.blocks() + " of at most " + s.maxBlocks() + " blocks) and "
                 + "growing it by a block failed: " + cause.getMessage() + "; the pool tries to grow again after "
                 + TimeUnit.NANOSECONDS.toMillis(BlockGrower.BACKOFF_NANOS) + " ms", cause);
@@ -163,7 +169,7 @@ final class PoolErrors {
 
     PortReservationException timedOut(PoolSnapshot s, long waitNanos) {
         PoolStatistics st = s.statistics();
-        return new PortReservationException(Reason.TIMEOUT, "no port of " + pool + " became free within "
+        return new PortReservationException(Reason.TIMEOUT, "no " + s.wanted() + " of " + pool + " became free within "
                 + Duration.ofNanos(waitNanos) + " (" + st.leased() + " of " + st.capacity() + " ports leased in "
                 + st.blocks() + " of at most " + s.maxBlocks() + " blocks, " + s.growing() + " being acquired, "
                 + st.quarantined() + " quarantined, " + st.waiters() + " waiting); close leases sooner, raise "
@@ -199,5 +205,45 @@ final class PoolErrors {
     PortReservationException overlappingBlock(String provider, PortRange range) {
         return new PortReservationException(Reason.SYSTEM_ERROR, "provider " + provider + " returned block " + range
                 + " which overlaps a block the pool already holds; this is a provider bug");
+    }
+
+    /** INVALID_ARGUMENT: {@code shape} does not fit the blocks of {@code blockSize} ports the provider chooses. */
+    PortReservationException shapeLargerThanBlocks(PortShape shape, int blockSize) {
+        int needed = shape.smallestBlockForAnyStart();
+        if (shape.count() > blockSize) {
+            return invalid("shape of " + shape, "it is larger than the blocks of " + pool + " (" + blockSize
+                    + " ports)", "build the pool with blockSize(" + needed + ") or more, or lease a smaller shape");
+        }
+        return invalid("shape of " + shape, "a block of " + pool + " may start at any port the provider chooses, so "
+                + "only a block of at least " + needed + " ports holds it", "build the pool with blockSize(" + needed
+                + ") or more, or with fixedRanges(...) that hold it");
+    }
+
+    /** INVALID_ARGUMENT: no fixed range holds a unit of {@code shape}. */
+    PortReservationException shapeFitsNoFixedRange(PortShape shape) {
+        return invalid("shape of " + shape, "no fixed range of " + pool + " holds it", "add a fixed range that "
+                + "does, or lease a smaller shape");
+    }
+
+    /** INVALID_ARGUMENT: the pool serves {@code max} shapes already. */
+    PortReservationException tooManyShapes(PortShape shape, int max) {
+        return invalid("shape of " + shape, pool + " serves " + max + " shapes already, and each has blocks of its "
+                + "own", "lease fewer shapes from one pool, or build a pool for some of them");
+    }
+
+    /** IN_USE: {@code port} lies in block {@code range}, cut into units of {@code shape} that are leased. */
+    PortReservationException inBlockOfShape(int port, PortRange range, PortShape shape) {
+        return new PortReservationException(Reason.IN_USE, "port " + port + " of " + pool + " is in block " + range
+                + ", which serves leases of " + shape + " while any of them is leased or cooling down; request port "
+                + "0, or a port of another block");
+    }
+
+    /** IN_USE: {@code attempts} blocks of the first protocol were taken for the second one. */
+    PortReservationException noBlockForBoth(PoolSettings settings, int attempts, PortReservationException last) {
+        return new PortReservationException(Reason.IN_USE, "no block of " + settings.blockSize() + " ports for both "
+                + settings.protocol() + " and " + settings.secondProtocol() + " in " + pool + ": the ports of the "
+                + attempts + " " + settings.protocol() + " blocks " + settings.provider().name() + " chose were taken "
+                + "for " + settings.secondProtocol() + " (last: " + last.getMessage() + "); find the owner with 'ss "
+                + "-tulpn', or use fixedRanges(...) free for both", last);
     }
 }

@@ -26,11 +26,12 @@ import java.util.function.LongSupplier;
  * @param scheduler       runs timeouts, idle checks, wake-ups and growth for asynchronous requests
  * @param clock           nanosecond clock (a test hook)
  * @param nonBlocking     which threads must never wait
+ * @param secondProtocol  the protocol every block is also reserved for, at the same ports, or null
  */
 record PoolSettings(PortReservationProvider provider, Protocol protocol, int blockSize, List<PortRange> fixedRanges,
                     int maxBlocks, int maxPorts, int minBlocks, long cooldownNanos, long idleNanos, long waitNanos,
                     int maxBindAttempts, ScheduledExecutorService scheduler, LongSupplier clock,
-                    NonBlockingThreads nonBlocking) {
+                    NonBlockingThreads nonBlocking, Protocol secondProtocol) {
     /** A duration that never ends. */
     static final long NEVER = Long.MAX_VALUE;
     /** {@link #waitNanos()} of the fail policy: no wait. */
@@ -49,6 +50,9 @@ record PoolSettings(PortReservationProvider provider, Protocol protocol, int blo
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(nonBlocking, "nonBlocking");
         fixedRanges = List.copyOf(fixedRanges);
+        if (secondProtocol == protocol) {
+            throw new IllegalArgumentException("the second protocol " + secondProtocol + " is the first one");
+        }
         if (fixedRanges.isEmpty() == (blockSize == 0)) {
             throw new IllegalArgumentException("blockSize " + blockSize + " must be 0 exactly with fixed ranges");
         }
@@ -65,6 +69,33 @@ record PoolSettings(PortReservationProvider provider, Protocol protocol, int blo
         if (smallest > maxPorts) {
             throw PoolErrors.invalid("maximum of " + maxPorts + " ports", "is smaller than the smallest block ("
                     + smallest + " ports), so the pool could never grow", "raise maxPorts(...) or use smaller blocks");
+        }
+    }
+
+    /** The protocols each block is reserved for: the first, and the second one if any. */
+    List<Protocol> protocols() {
+        return secondProtocol == null ? List.of(protocol) : List.of(protocol, secondProtocol);
+    }
+
+    /** Whether every block is reserved for {@code p}. */
+    boolean holds(Protocol p) {
+        return p == protocol || p == secondProtocol;
+    }
+
+    /**
+     * Checks that {@code shape} fits the blocks this pool grows by: every block the provider may choose (it may start
+     * at any port), or at least one fixed range.
+     *
+     * @throws io.github.portreservation.PortReservationException INVALID_ARGUMENT naming the shape, the rule and the
+     *         fix, worded by {@code errors}
+     */
+    void checkFits(PortShape shape, PoolErrors errors) {
+        if (hasFixedRanges()) {
+            if (fixedRanges.stream().noneMatch(r -> shape.unitsIn(r) > 0)) {
+                throw errors.shapeFitsNoFixedRange(shape);
+            }
+        } else if (shape.smallestBlockForAnyStart() > blockSize) {
+            throw errors.shapeLargerThanBlocks(shape, blockSize);
         }
     }
 
@@ -98,9 +129,10 @@ record PoolSettings(PortReservationProvider provider, Protocol protocol, int blo
         return idleNanos != NEVER;
     }
 
-    /** "TCP, blocks of 64 from linux" or "UDP, fixed ranges [40000-40063] from linux". */
+    /** "TCP, blocks of 64 from linux", "UDP, fixed ranges [40000-40063] from linux", "TCP and UDP, blocks of 64...". */
     String describe() {
-        return protocol + ", " + (hasFixedRanges() ? "fixed ranges " + fixedRanges
-                : "blocks of " + blockSize) + " from " + provider.name();
+        String protocols = secondProtocol == null ? protocol.toString() : protocol + " and " + secondProtocol;
+        return protocols + ", " + (hasFixedRanges() ? "fixed ranges " + fixedRanges : "blocks of " + blockSize)
+                + " from " + provider.name();
     }
 }

@@ -38,7 +38,11 @@ public final class PoolStatistics {
         this.blocksReleased = blocksReleased;
     }
 
-    /** Ports of the held blocks that the pool can lease: leased + free (quarantined ports are not counted). */
+    /**
+     * Ports of the held blocks that the pool can lease: leased + free (quarantined ports are not counted, nor the
+     * ports of a block cut into a shape that lie in none of its units, such as the odd first port of a block of
+     * RTP pairs).
+     */
     public int capacity() {
         return capacity;
     }

@@ -9,6 +9,7 @@ import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
+import io.github.portreservation.RuntimeReservation;
 
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
@@ -17,8 +18,9 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 /**
  * One port leased from a {@link ReservationPool}: no other lease of the pool gets it until {@link #close()} gives it
  * back. Bind one socket to it with {@link #bind}; the lease is also the socket's {@link PortBinding}, so closing either
- * gives the port back. Close the socket first: a lease closed while its socket is still open is not reused (the port
- * is quarantined) because the socket still uses it.
+ * gives the port back. Close the socket first: a lease closed while its socket still exists keeps the port, still
+ * leased, until the pool sees the socket gone. In a pool of two protocols the port is held for both, and the lease
+ * binds one socket of either.
  *
  * <p>Thread-safe; {@link #close()} is idempotent and may race with {@link #bind} from another thread.
  */
@@ -36,7 +38,7 @@ public final class PortLease implements PortBinding, PortBinder {
             AtomicIntegerFieldUpdater.newUpdater(PortLease.class, "state");
 
     private final PortReturns returns;
-    private final PortTable.Block block;
+    private final PoolBlock block;
     private final int index;
     private volatile int state;
     private volatile boolean quarantined;
@@ -47,14 +49,14 @@ public final class PortLease implements PortBinding, PortBinder {
     private volatile boolean reclaimed;
     private ReservableSocket socket;
 
-    PortLease(PortReturns returns, PortTable.Block block, int index) {
+    PortLease(PortReturns returns, PoolBlock block, int index) {
         this.returns = returns;
         this.block = block;
         this.index = index;
     }
 
     /** The pool's block the port belongs to. */
-    PortTable.Block block() {
+    PoolBlock block() {
         return block;
     }
 
@@ -66,13 +68,22 @@ public final class PortLease implements PortBinding, PortBinder {
     /** The leased port. */
     @Override
     public int port() {
-        return block.range().start() + index;
+        return block.portOf(index);
     }
 
-    /** The token of the pool's block the port belongs to. */
+    /**
+     * The token of the reservation the port belongs to: of the bound socket's protocol, else of the pool's first
+     * protocol.
+     */
     @Override
     public ReservationToken token() {
-        return block.reservation().token();
+        PortBinding b = binding;
+        return state == BOUND && b != null ? b.token() : block.reservation().token();
+    }
+
+    /** Where the lease gives its port back. */
+    PortReturns returns() {
+        return returns;
     }
 
     /** The pool's block (runtime reservation) the port belongs to. */
@@ -108,11 +119,38 @@ public final class PortLease implements PortBinding, PortBinder {
         return state == LINGERING && !binding.holdsPort();
     }
 
+    /** Whether the lease waits, closed, for its socket to be gone. */
+    boolean isLingering() {
+        return state == LINGERING;
+    }
+
     /** Gives the port of a lease that lingered back (its socket is gone); once. */
     void endLingering() {
         if (STATE.compareAndSet(this, LINGERING, CLOSED)) {
-            returns.giveBack(this, false, false);
+            closeBinding(); // a shape's: the bindings of the sockets gone since
+            returns.giveBack(this, quarantined, false);
         }
+    }
+
+    /**
+     * Makes {@code sockets} (all sockets of a {@link ShapeLease} of this unit) the lease's binding, so that the unit
+     * comes back only once the lease is closed and they are gone, and an exhausted pool can take it back when they
+     * have all been gone for a while. Returns false when the lease is closed.
+     */
+    boolean holdFor(PortBinding sockets) {
+        if (state == UNBOUND) {
+            binding = sockets; // always the same object for one unit: published by the state write below
+            if (STATE.compareAndSet(this, UNBOUND, BOUND)) {
+                returns.bound(this);
+                return true;
+            }
+        }
+        return state == BOUND;
+    }
+
+    /** The unit goes into quarantine when it comes back (a bind on one of its ports found another socket there). */
+    void quarantineOnReturn() {
+        quarantined = true;
     }
 
     /**
@@ -154,8 +192,9 @@ public final class PortLease implements PortBinding, PortBinder {
     @Override
     public PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
         int port = port();
-        BindRequest.check("port " + port + " leased from the pool's block " + block.range(), block.reservation()
-                .protocol(), PortRange.single(port), socket, requested);
+        RuntimeReservation reservation = block.reservation(socket != null ? socket.protocol() : null);
+        BindRequest.check("port " + port + " leased from the pool's block " + block.range(), reservation.protocol(),
+                PortRange.single(port), socket, requested);
         InetSocketAddress local = localAddressFor(requested, port);
         if (!STATE.compareAndSet(this, UNBOUND, BINDING)) {
             if (state >= CLOSE_PENDING) {
@@ -172,7 +211,7 @@ public final class PortLease implements PortBinding, PortBinder {
         }
         PortBinding b;
         try {
-            b = block.reservation().bind(socket, local);
+            b = reservation.bind(socket, local);
         } catch (PortReservationException e) {
             bindFailed(socket, e);
             throw e;
@@ -212,7 +251,7 @@ public final class PortLease implements PortBinding, PortBinder {
     }
 
     /** Whether a bind failure means another socket holds the port (not a fault of the caller's socket or address). */
-    private static boolean isPortFault(PortReservationException e) {
+    static boolean isPortFault(PortReservationException e) {
         return e.reason() == Reason.IN_USE || e.reason() == Reason.ACCESS_DENIED;
     }
 
@@ -258,18 +297,22 @@ public final class PortLease implements PortBinding, PortBinder {
      */
     private void finishClose(boolean bound) {
         if (bound) {
-            try {
-                binding.close();
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, () -> "Closing the binding of port " + port() + " failed", e);
-            }
+            closeBinding();
             if (binding.holdsPort()) {
                 state = LINGERING;
                 returns.linger(this);
                 return;
             }
         }
-        returns.giveBack(this, false, false);
+        returns.giveBack(this, quarantined, false);
+    }
+
+    private void closeBinding() {
+        try {
+            binding.close();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, () -> "Closing the binding of port " + port() + " failed", e);
+        }
     }
 
     @Override

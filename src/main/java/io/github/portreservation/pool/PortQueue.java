@@ -26,6 +26,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *       makes every later poll and offer fail ({@link #FROZEN}, false: the caller goes to the pool's lock), then waits
  *       until every poll and offer that claimed a position before finished with its cell. The ring is then the
  *       freezer's alone until {@link #unfreeze}; a retired block stays frozen.</li>
+ *   <li>A poll reads the head's position and cell, then claims the position with a CAS. Had the freezer taken the
+ *       head's port out and restored the same position, a poll that read them before the freeze would claim a port
+ *       that is not there any more (held twice) and skip the one that is (lost). So {@link #removeFrozen} moves the
+ *       head forward, never back: after an unfreeze the head's position is the one the freeze saw, with the same
+ *       cells, or a later one.</li>
  * </ul>
  */
 final class PortQueue {
@@ -144,6 +149,22 @@ final class PortQueue {
         return distance(c, h + 1) == 0 ? (int) (c & PORT_MASK) : -1;
     }
 
+    /**
+     * Sets in {@code bits} (bit {@code i} of word {@code i / 64}) the ports in the ring: a hint, read without freezing
+     * (a port may be taken or returned meanwhile); exact while frozen.
+     */
+    void addPortsTo(long[] bits) {
+        long h = positions.get(HEAD) & ~FROZEN_BIT;
+        long t = positions.get(TAIL) & ~FROZEN_BIT;
+        for (long p = h; p < t && p - h < capacity; p++) {
+            long c = cells.get((int) (p & mask));
+            if (distance(c, p + 1) == 0) {
+                int port = (int) (c & PORT_MASK);
+                bits[port >>> 6] |= 1L << port;
+            }
+        }
+    }
+
     /** Position of the head: it moves with every poll. */
     long headPosition() {
         return positions.get(HEAD) & ~FROZEN_BIT;
@@ -179,17 +200,21 @@ final class PortQueue {
         return (int) (frozenTail - frozenHead);
     }
 
-    /** Takes {@code port} out of the frozen ring, keeping the others in order; false when it is not there. */
+    /**
+     * Takes {@code port} out of the frozen ring, keeping the others in order; false when it is not there. The entries
+     * before it move one position towards the tail and the head moves past the first cell, which is left free as a
+     * poll leaves it: the head's position changes, so a poll that read the head before the freeze fails its claim.
+     */
     boolean removeFrozen(int port) {
         long p = indexFrozen(port);
         if (p < 0) {
             return false;
         }
-        for (long q = p; q < frozenTail - 1; q++) {
-            cells.set((int) (q & mask), cell(q + 1, portAt(q + 1)));
+        for (long q = p; q > frozenHead; q--) {
+            cells.set((int) (q & mask), cell(q + 1, portAt(q - 1)));
         }
-        frozenTail--;
-        cells.set((int) (frozenTail & mask), cell(frozenTail, 0)); // free again for the next offer
+        cells.set((int) (frozenHead & mask), cell(frozenHead + capacity, 0));
+        frozenHead++;
         return true;
     }
 

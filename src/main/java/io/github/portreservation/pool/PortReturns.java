@@ -13,7 +13,10 @@ interface PortReturns {
     /** {@code lease} was closed while its socket still exists: its port comes back once the socket is gone. */
     void linger(PortLease lease);
 
-    /** Counts a bind failure that leaves the port leasable. */
+    /** The last socket of the lingering {@code lease} is gone: give its unit back now. */
+    void lingerEnded(PortLease lease);
+
+    /** Counts a bind failure. */
     void countBindFailure();
 
     /** {@code lease} bound a socket: the pool keeps it in view, to take it back if the socket closes alone. */

@@ -18,13 +18,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A pool of reserved ports that leases one port per socket and grows and shrinks by blocks (runtime reservations).
+ * A pool of reserved ports that leases one port per socket, or the ports of a {@link PortShape} as one unit, and
+ * grows and shrinks by blocks (runtime reservations; in a pool of two protocols, a pair of them at the same ports).
  *
  * <ul>
  *   <li><b>Lease</b>: {@link #lease()} (blocking, per the exhaustion policy), {@link #leaseAsync()} (never blocks the
  *       caller), {@link #lease(int)} (a specific port), or {@link #bind(ReservableSocket, InetSocketAddress)} which
  *       leases and binds in one step ({@link PortBinder}, so the channel factories of
  *       {@code io.github.portreservation.netty.ReservedChannelFactories} accept a pool).</li>
+ *   <li><b>Shapes</b>: {@link #lease(PortShape)} and {@link #leaseAsync(PortShape)} lease N consecutive ports,
+ *       optionally aligned (an RTP/RTCP pair), all or none, as a {@link ShapeLease} that binds a socket per port and
+ *       protocol and gives every port back at once. Each block is cut into units of one shape at a time.</li>
  *   <li><b>Return</b>: {@link PortLease#close()} puts the port at the back of its block's queue (longest time before
  *       reuse), usable again after the optional cooldown.</li>
  *   <li><b>Grow</b>: when no port is free, the pool acquires a new block from the provider (a block of
@@ -61,6 +65,20 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
         return new ReservationPoolBuilder(provider, protocol);
     }
 
+    /**
+     * A builder of a pool whose every port is reserved for both protocols, at the same number: each block is a
+     * reservation of {@code first} (a block the provider chooses, or a fixed range) and one of {@code second} at the
+     * same ports, acquired and released together. A {@link ShapeLease} of it binds a socket of each protocol to each of
+     * its ports: a TCP server and a UDP channel on one number ({@code lease(PortShape.single())}).
+     *
+     * @throws PortReservationException INVALID_ARGUMENT when a protocol is null or both are the same
+     */
+    public static ReservationPoolBuilder builder(PortReservationProvider provider, Protocol first, Protocol second) {
+        PoolErrors.requireNonNull(second, "second protocol", "pass Protocol.TCP or Protocol.UDP, or use "
+                + "builder(provider, protocol) for one protocol");
+        return new ReservationPoolBuilder(provider, first, second);
+    }
+
     /** A pool with {@code settings} holding its minimum blocks; on failure nothing stays reserved. */
     static ReservationPool start(PoolSettings settings) {
         ReservationPool pool = new ReservationPool(settings);
@@ -73,9 +91,14 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
         return pool;
     }
 
-    /** The protocol of the pool's ports. */
+    /** The protocol of the pool's ports (the first one, in a pool of two protocols). */
     public Protocol protocol() {
         return settings.protocol();
+    }
+
+    /** The protocols each port of the pool is reserved for: one, or two (the same number held for both). */
+    public List<Protocol> protocols() {
+        return settings.protocols();
     }
 
     /** Whether {@link #close()} or {@link #closeForcibly()} was called. */
@@ -109,12 +132,31 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
      *         reason (RESOURCE_LIMIT, ACCESS_DENIED, IN_USE, SYSTEM_ERROR...) with the pool's state
      */
     public PortLease lease() {
-        PortLease ready = dispatcher.leaseReady();
-        return ready != null ? ready : leaseBlocking(LeaseMode.ofBlockingCall(settings.nonBlocking()));
+        PortLease ready = dispatcher.leaseReady(0);
+        return ready != null ? ready : leaseBlocking(0);
     }
 
-    private PortLease leaseBlocking(LeaseMode mode) {
-        LeaseAttempt attempt = new LeaseAttempt(mode);
+    /**
+     * Leases the ports of {@code shape} as one unit (see {@link ShapeLease}), with the rules of {@link #lease()}:
+     * the oldest returned unit of the oldest block cut into that shape; else a block without lease, quarantine or
+     * cooling port cut anew into it; else a run of the shape carved out of the free ports of a block of single ports;
+     * else growth by a block cut into it; else fail or wait per policy. All the shape's ports or none: a failure
+     * leaves the pool as it was.
+     *
+     * @throws PortReservationException INVALID_ARGUMENT when the shape fits no block the pool grows by (larger than
+     *         its blocks, or an alignment that a block starting anywhere may not hold, or no fixed range that holds
+     *         it), naming the rule and the fix; else the errors of {@link #lease()}, naming the shape
+     */
+    public ShapeLease lease(PortShape shape) {
+        PoolErrors.requireNonNull(shape, "shape", "pass a shape such as PortShape.rtpPair()");
+        int index = dispatcher.shapeIndex(shape);
+        PortLease unit = dispatcher.leaseReady(index);
+        return new ShapeLease(unit != null ? unit : leaseBlocking(index), shape, settings.protocols());
+    }
+
+    /** A lease of a unit of the table's shape {@code shape} when none was ready at once. */
+    private PortLease leaseBlocking(int shape) {
+        LeaseAttempt attempt = new LeaseAttempt(LeaseMode.ofBlockingCall(settings.nonBlocking()), shape);
         for (;;) {
             switch (dispatcher.decide(attempt)) {
                 case READY:
@@ -142,7 +184,7 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
             return dispatcher.grower().grow(attempt.slot(), true);
         } catch (PortReservationException e) {
             if (attempt.mode() == LeaseMode.NEVER_WAIT || !settings.waitsWhenExhausted()) {
-                throw dispatcher.growthFailed(e);
+                throw dispatcher.growthFailed(e, attempt.shape());
             }
             attempt.growthFailed();
             return null;
@@ -157,11 +199,37 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
      * Cancelling the future withdraws the request; a port granted concurrently goes back to the pool.
      */
     public CompletableFuture<PortLease> leaseAsync() {
-        PortLease ready = dispatcher.leaseReady();
+        return leaseAsync(0);
+    }
+
+    /**
+     * Leases the ports of {@code shape} as one unit without blocking the caller, with the rules of
+     * {@link #leaseAsync()} and {@link #lease(PortShape)}.
+     *
+     * @throws PortReservationException INVALID_ARGUMENT at once when the shape fits no block of the pool (see
+     *         {@link #lease(PortShape)}); the other failures fail the future
+     */
+    public CompletableFuture<ShapeLease> leaseAsync(PortShape shape) {
+        PoolErrors.requireNonNull(shape, "shape", "pass a shape such as PortShape.rtpPair()");
+        CompletableFuture<PortLease> unit = leaseAsync(dispatcher.shapeIndex(shape));
+        CompletableFuture<ShapeLease> lease = new CompletableFuture<>();
+        unit.whenComplete((u, error) -> {
+            if (error != null) {
+                lease.completeExceptionally(error);
+            } else if (!lease.complete(new ShapeLease(u, shape, settings.protocols()))) {
+                u.close(); // cancelled meanwhile: nobody takes it
+            }
+        });
+        lease.whenComplete((l, error) -> unit.cancel(false)); // withdraws the request when cancelled first
+        return lease;
+    }
+
+    private CompletableFuture<PortLease> leaseAsync(int shape) {
+        PortLease ready = dispatcher.leaseReady(shape);
         if (ready != null) {
             return CompletableFuture.completedFuture(ready);
         }
-        LeaseAttempt attempt = new LeaseAttempt(LeaseMode.ASYNC);
+        LeaseAttempt attempt = new LeaseAttempt(LeaseMode.ASYNC, shape);
         for (;;) {
             switch (dispatcher.decide(attempt)) {
                 case READY:
@@ -206,7 +274,7 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
     @Override
     public PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
         PoolErrors.requireNonNull(socket, "socket", "pass the socket to bind");
-        if (socket.protocol() != settings.protocol()) {
+        if (!settings.holds(socket.protocol())) {
             throw errors.wrongProtocol(socket, settings.protocol());
         }
         if (requested != null && requested.getPort() != 0) {

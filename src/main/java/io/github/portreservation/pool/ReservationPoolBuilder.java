@@ -26,6 +26,7 @@ public final class ReservationPoolBuilder {
 
     private final PortReservationProvider provider;
     private final Protocol protocol;
+    private final Protocol secondProtocol;
     private int blockSize = DEFAULT_BLOCK_SIZE;
     private boolean blockSizeSet;
     private List<PortRange> fixedRanges;
@@ -41,8 +42,19 @@ public final class ReservationPoolBuilder {
     private NonBlockingThreads nonBlocking;
 
     ReservationPoolBuilder(PortReservationProvider provider, Protocol protocol) {
+        this(provider, protocol, null);
+    }
+
+    /** A builder of a pool whose blocks are reserved for {@code protocol} and, when not null, {@code second}. */
+    ReservationPoolBuilder(PortReservationProvider provider, Protocol protocol, Protocol second) {
         this.provider = PoolErrors.requireNonNull(provider, "provider", "pass PortReservations.provider()");
         this.protocol = PoolErrors.requireNonNull(protocol, "protocol", "pass Protocol.TCP or Protocol.UDP");
+        if (second == protocol) {
+            throw PortReservationException.invalidArgument("second protocol " + second, "the pool's first protocol "
+                    + "is " + protocol + " already", "pass the other protocol, or build the pool with builder("
+                    + "provider, Protocol." + protocol + ") for " + protocol + " alone");
+        }
+        this.secondProtocol = second;
     }
 
     /** Grow by blocks of {@code ports} consecutive ports that the provider chooses (1..65535; default 64). */
@@ -224,7 +236,7 @@ public final class ReservationPoolBuilder {
         return new PoolSettings(provider, protocol, fixedRanges != null ? 0 : blockSize,
                 fixedRanges != null ? fixedRanges : List.of(), blocks, maxPorts, minBlocks, cooldownNanos, idleNanos,
                 waitNanos, maxBindAttempts, scheduler != null ? scheduler : PoolScheduler.shared(), clock,
-                nonBlocking != null ? nonBlocking : DiscoveredNonBlockingThreads.instance());
+                nonBlocking != null ? nonBlocking : DiscoveredNonBlockingThreads.instance(), secondProtocol);
     }
 
     private static long nanos(Duration d, String what, boolean positive) {

@@ -3,9 +3,14 @@ package io.github.portreservation.pool;
 import java.lang.System.Logger.Level;
 
 /**
- * The pool's return path ({@link PortReturns}): a returned port goes to the back of its block's queue (lock-free),
- * into quarantine, or lingers with its lease until its socket is gone; a closing pool releases a block whose last
- * lease came back. Part of {@link LeaseDispatcher}, under its lock where a comment says so.
+ * The pool's return path ({@link PortReturns}): a returned unit goes to the back of its block's queue (lock-free), or
+ * into quarantine, or lingers with its lease until its sockets are gone ({@link LingeringLeases}); the ports carved
+ * out with a lease's come back with it; a closing pool releases a block whose last lease came back. Part of
+ * {@link LeaseDispatcher}, under its lock where a comment says so.
+ *
+ * <p>No return misses a waiter: the return first offers its unit (a volatile write) and then reads the waiter count,
+ * while a waiter first makes itself counted and then looks at the queues again. Closing and the last return of a block
+ * meet the same way on the closed flag, so the block is released by one of them.
  */
 final class ReturnPath implements PortReturns {
     private static final System.Logger LOG = System.getLogger(ReservationPool.class.getName());
@@ -18,12 +23,11 @@ final class ReturnPath implements PortReturns {
     private final IdleReaper reaper;
     private final LingeringLeases lingering;
     private final WaiterQueue waiters;
-    private final Runnable serveWaiters;
     private final Runnable capacityChanged;
 
+    /** {@code capacityChanged} (serves the waiters, ends a closed pool) runs without the lock. */
     ReturnPath(Object lock, PoolSettings settings, PoolErrors errors, PortTable table, PoolCounters counters,
-               IdleReaper reaper, LingeringLeases lingering, WaiterQueue waiters, Runnable serveWaiters,
-               Runnable capacityChanged) {
+               IdleReaper reaper, LingeringLeases lingering, WaiterQueue waiters, Runnable capacityChanged) {
         this.lock = lock;
         this.settings = settings;
         this.errors = errors;
@@ -32,7 +36,6 @@ final class ReturnPath implements PortReturns {
         this.reaper = reaper;
         this.lingering = lingering;
         this.waiters = waiters;
-        this.serveWaiters = serveWaiters;
         this.capacityChanged = capacityChanged;
     }
 
@@ -42,12 +45,30 @@ final class ReturnPath implements PortReturns {
     }
 
     @Override
+    public void lingerEnded(PortLease lease) {
+        if (lingering.remove(lease)) {
+            lease.endLingering();
+        } // else not added yet: the sweep or the next request gives it back
+    }
+
+    /** The ports carved out with the lease's (see {@link PortTable#takeRun}) come back with it. */
+    @Override
     public void giveBack(PortLease lease, boolean quarantine, boolean bindFailure) {
+        PortLease[] riders = lease.block().detachRiders(lease.index());
+        giveBackOne(lease, quarantine, bindFailure);
+        if (riders != null) {
+            for (PortLease rider : riders) {
+                giveBackOne(rider, quarantine, false);
+            }
+        }
+    }
+
+    private void giveBackOne(PortLease lease, boolean quarantine, boolean bindFailure) {
         if (quarantine || bindFailure) {
             giveBackToQuarantine(lease, bindFailure);
             return;
         }
-        PortTable.Block b = lease.block();
+        PoolBlock b = lease.block();
         boolean cooldown = settings.hasCooldown();
         long returnedAt = cooldown ? lease.returnTime(settings.clock().getAsLong()) : 0;
         if (!table.giveBack(lease, cooldown, returnedAt)) {
@@ -56,7 +77,7 @@ final class ReturnPath implements PortReturns {
             }
         }
         if (!waiters.isEmpty()) {
-            serveWaiters.run();
+            capacityChanged.run();
         }
         if (table.isClosed()) {
             releaseIfWithoutLease(b);
@@ -65,9 +86,9 @@ final class ReturnPath implements PortReturns {
         }
     }
 
-    /** A return quarantines its port (a bind failed, or the lease was closed before its socket); under the lock. */
+    /** A return quarantines its unit (a bind failed, or found another socket on one of its ports); under the lock. */
     private void giveBackToQuarantine(PortLease lease, boolean bindFailure) {
-        PortTable.Block b = lease.block();
+        PoolBlock b = lease.block();
         boolean released = false;
         synchronized (lock) {
             if (bindFailure) {
@@ -77,7 +98,7 @@ final class ReturnPath implements PortReturns {
                 return; // the pool was closed forcibly: the block is gone
             }
             if (table.quarantine(lease) || table.isClosed()) {
-                released = table.retireIfWithoutLease(b); // every port quarantined, or closing: of no use any more
+                released = table.retireIfWithoutLease(b); // every unit quarantined, or closing: of no use any more
                 if (released) {
                     counters.blockReleased();
                 }
@@ -96,7 +117,7 @@ final class ReturnPath implements PortReturns {
     }
 
     /** A closing pool releases a block whose last lease came back. */
-    private void releaseIfWithoutLease(PortTable.Block b) {
+    private void releaseIfWithoutLease(PoolBlock b) {
         boolean released;
         synchronized (lock) {
             released = !b.isRemoved() && table.retireIfWithoutLease(b);

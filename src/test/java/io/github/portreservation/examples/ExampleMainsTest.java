@@ -8,6 +8,7 @@ import io.github.portreservation.PortRange;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.RuntimeReservation;
 import io.github.portreservation.testing.ExternalProcess;
+import io.github.portreservation.testing.HeldPorts;
 import io.github.portreservation.testing.ExternalProcess.Result;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
@@ -43,6 +44,8 @@ class ExampleMainsTest {
     private static final Pattern UDP_ECHO =
             Pattern.compile("UDP echo on 127\\.0\\.0\\.1:(\\d+), reserved block (\\S+)");
     private static final Pattern PROXY = Pattern.compile("proxy listeners on 127\\.0\\.0\\.1 ports \\[([\\d, ]+)\\]");
+    private static final Pattern RTP_SESSION =
+            Pattern.compile("RTP relay session \\d+: RTP 127\\.0\\.0\\.1:(\\d+), RTCP 127\\.0\\.0\\.1:(\\d+)");
 
     /** A child JVM running an example, with its output lines readable as they come. */
     private static final class Child implements AutoCloseable {
@@ -134,6 +137,27 @@ class ExampleMainsTest {
                 assertArrayEquals(message, tcpRoundTrip(ExampleSupport.loopback(Integer.parseInt(port)), message));
             }
             assertEquals(143, proxy.stop(), proxy.output());
+        }
+    }
+
+    @Test
+    @RequiresProvider
+    void rtpRelayMainRelaysOnReservedPairsUntilStopped() throws Exception {
+        try (Child relay = new Child(RtpRelay.class, "--sessions", "2")) {
+            for (int session = 0; session < 2; session++) {
+                Matcher m = relay.await(RTP_SESSION);
+                int rtp = Integer.parseInt(m.group(1));
+                int rtcp = Integer.parseInt(m.group(2));
+                assertEquals(0, rtp % 2, m.group());
+                assertEquals(rtp + 1, rtcp, m.group());
+                byte[] packet = RtpRelayTest.rtpPacket(0x77, session);
+                assertArrayEquals(packet, udpRoundTrip(ExampleSupport.loopback(rtp), packet));
+                byte[] report = RtpRelayTest.rtcpReceiverReport(0x77);
+                assertArrayEquals(report, udpRoundTrip(ExampleSupport.loopback(rtcp), report));
+                HeldPorts.assertUdpHeld(rtp);
+                HeldPorts.assertUdpHeld(rtcp);
+            }
+            assertEquals(143, relay.stop(), "stopped by SIGTERM through its shutdown hook: " + relay.output());
         }
     }
 

@@ -100,11 +100,11 @@ class BlockGrowerTest {
         int slot = reserve(p, false);
         RuntimeReservation overlapping = new FakeProvider(30002).acquire(Protocol.TCP, 4);
         BlockGrower.Commit commit = commit(p, new BlockGrower.Acquisition(slot,
-                new PortTable.Block(slot, overlapping, 0), null, null));
+                new PoolBlock(slot, overlapping, 0), null, null));
         assertEquals(Reason.SYSTEM_ERROR, commit.failure().reason());
         assertEquals("SYSTEM_ERROR: provider fake returned block 30002-30005 which overlaps a block the pool already "
                 + "holds; this is a provider bug", commit.failure().getMessage());
-        assertSame(overlapping, commit.discard());
+        assertEquals(List.of(overlapping), commit.discard());
         assertEquals(1, p.table.blockCount());
         assertEquals(0, p.grower.growing());
         assertEquals(1, p.statistics().failures());
@@ -120,7 +120,7 @@ class BlockGrowerTest {
         }
         BlockGrower.Commit commit = commit(p, acquired);
         assertEquals(Reason.CLOSED, commit.failure().reason());
-        assertSame(acquired.block().reservation(), commit.discard());
+        assertEquals(List.of(acquired.block().reservation()), commit.discard());
         assertEquals(0, p.table.blockCount());
         assertEquals(0, p.grower.growing());
         assertEquals(0, p.statistics().failures());

@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Test double of a provider for the pool's data-structure tests: hands out consecutive blocks from a base port,
- * holds nothing in the operating system, and fails binds on the ports listed in {@link #failingPorts} with IN_USE.
+ * holds nothing in the operating system, fails binds on the ports listed in {@link #failingPorts} with IN_USE, and
+ * UDP blocks over {@link #udpPortsTaken} with IN_USE.
  */
 final class FakeProvider extends StubProvider {
     final Set<Integer> failingPorts = ConcurrentHashMap.newKeySet();
@@ -28,6 +29,8 @@ final class FakeProvider extends StubProvider {
     volatile int failAcquires;
     /** The reason of the acquisitions failed through {@link #failAcquires}. */
     volatile Reason failReason = Reason.IN_USE;
+    /** Ports another process holds for UDP: acquiring a UDP block over one fails IN_USE. */
+    final Set<Integer> udpPortsTaken = ConcurrentHashMap.newKeySet();
     /** When set, every bind of a reservation throws it (as a JDK channel's bind may). */
     volatile RuntimeException bindThrows;
     private final AtomicInteger nextStart;
@@ -46,6 +49,12 @@ final class FakeProvider extends StubProvider {
             Reason reason = failReason;
             throw new PortReservationException(reason, reason == Reason.IN_USE ? "fake: block " + range + " is taken"
                     : "fake: block " + range + " failed with " + reason);
+        }
+        for (int p = range.start(); protocol == Protocol.UDP && p <= range.end(); p++) {
+            if (udpPortsTaken.contains(p)) {
+                throw new PortReservationException(Reason.IN_USE, "fake: UDP port " + p + " of block " + range
+                        + " is taken");
+            }
         }
         openReservations.incrementAndGet();
         return new FakeReservation(protocol, range, ReservationToken.of(tokens.incrementAndGet()));

@@ -38,9 +38,9 @@ class IdleReaperTest {
     }
 
     /** A block of the provider in {@code slot}, added to the table and noted idle, as the grower does. */
-    private PortTable.Block addIdle(PoolParts p, int slot) {
+    private PoolBlock addIdle(PoolParts p, int slot) {
         RuntimeReservation r = provider.acquire(Protocol.TCP, 2);
-        PortTable.Block b = new PortTable.Block(slot, r, 0);
+        PoolBlock b = new PoolBlock(slot, r, 0);
         synchronized (p.lock) {
             p.table.add(b, false);
         }
@@ -48,7 +48,7 @@ class IdleReaperTest {
         return b;
     }
 
-    private static boolean checkPending(PortTable.Block b) {
+    private static boolean checkPending(PoolBlock b) {
         if (b.claimIdleCheck()) {
             b.endIdleCheck();
             return false;
@@ -59,7 +59,7 @@ class IdleReaperTest {
     @Test
     void anIdleBlockIsReleasedAfterTheTimeoutAndNotBefore() {
         PoolParts p = parts(0);
-        PortTable.Block b = addIdle(p, 0);
+        PoolBlock b = addIdle(p, 0);
         assertTrue(checkPending(b));
         now.addAndGet(IDLE - 1);
         p.reaper.check(b);
@@ -79,8 +79,8 @@ class IdleReaperTest {
     @Test
     void aBlockLeasedMeanwhileIsKeptAndItsIdleTimeRestartsWithItsReturn() {
         PoolParts p = parts(0);
-        PortTable.Block b = addIdle(p, 0);
-        PortLease lease = p.table.takeReady(0, 0);
+        PoolBlock b = addIdle(p, 0);
+        PortLease lease = p.table.takeReady(0, 0, 0);
         now.addAndGet(IDLE);
         p.reaper.check(b);
         assertFalse(b.isRemoved());
@@ -99,9 +99,9 @@ class IdleReaperTest {
     @Test
     void aBlockLeasedAndFreedSinceTheNoteItActsOnIsKept() {
         PoolParts p = parts(0);
-        PortTable.Block b = addIdle(p, 0);
+        PoolBlock b = addIdle(p, 0);
         now.addAndGet(IDLE / 2);
-        assertTrue(p.table.giveBack(p.table.takeReady(0, 0), false, 0)); // its note is still on the way
+        assertTrue(p.table.giveBack(p.table.takeReady(0, 0, 0), false, 0)); // its note is still on the way
         now.addAndGet(IDLE / 2);
         p.reaper.check(b);
         assertFalse(b.isRemoved());
@@ -114,7 +114,7 @@ class IdleReaperTest {
     @Test
     void anExplicitLeaseCountsAsALeaseToo() {
         PoolParts p = parts(0);
-        PortTable.Block b = addIdle(p, 0);
+        PoolBlock b = addIdle(p, 0);
         PortLease lease;
         synchronized (p.lock) {
             lease = p.table.takeExplicit(30001, now.get(), 0, p.errors);
@@ -128,8 +128,8 @@ class IdleReaperTest {
     @Test
     void theMinimumOfBlocksIsKept() {
         PoolParts p = parts(1);
-        PortTable.Block first = addIdle(p, 0);
-        PortTable.Block second = addIdle(p, 1);
+        PoolBlock first = addIdle(p, 0);
+        PoolBlock second = addIdle(p, 1);
         now.addAndGet(IDLE);
         p.reaper.check(second);
         p.reaper.check(first);
@@ -143,7 +143,7 @@ class IdleReaperTest {
     void keepIdleBlocksSchedulesNoCheck() {
         parts = new PoolParts(ReservationPool.builder(provider, Protocol.TCP).blockSize(2).keepIdleBlocks()
                 .clock(now::get));
-        PortTable.Block b = addIdle(parts, 0);
+        PoolBlock b = addIdle(parts, 0);
         assertFalse(checkPending(b));
         assertEquals(null, b.idleMark());
     }

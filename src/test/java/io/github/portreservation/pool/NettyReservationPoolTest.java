@@ -265,7 +265,7 @@ class NettyReservationPoolTest {
         assertTrue(e.getMessage().contains("event loop"), e.getMessage());
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
         // Waiting, asynchronously, from the event loop itself; then a server binds from the lease.
-        CompletableFuture<PortLease> waiting = group.next().submit(pool::leaseAsync).get().toCompletableFuture();
+        CompletableFuture<PortLease> waiting = group.next().submit(() -> pool.leaseAsync()).get().toCompletableFuture();
         assertEquals(1, pool.statistics().waiters());
         int firstPort = port(first);
         first.close().sync();

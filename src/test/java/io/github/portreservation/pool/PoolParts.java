@@ -23,6 +23,11 @@ final class PoolParts implements AutoCloseable {
         }
 
         @Override
+        public void lingerEnded(PortLease lease) {
+            throw new AssertionError("no lease is bound in these tests");
+        }
+
+        @Override
         public void countBindFailure() {
             throw new AssertionError("no lease is bound in these tests");
         }

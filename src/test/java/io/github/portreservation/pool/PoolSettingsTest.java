@@ -91,10 +91,10 @@ class PoolSettingsTest {
         PoolSettings s = builder().fixedRanges(A, B).settings();
         invalid("maximum of 3 blocks is invalid: there are only 2 fixed ranges; pass maxBlocks(2) or add ranges",
                 () -> new PoolSettings(s.provider(), s.protocol(), 0, s.fixedRanges(), 3, s.maxPorts(), 0, 0,
-                        s.idleNanos(), s.waitNanos(), 8, s.scheduler(), s.clock(), s.nonBlocking()));
+                        s.idleNanos(), s.waitNanos(), 8, s.scheduler(), s.clock(), s.nonBlocking(), null));
         assertThrows(IllegalArgumentException.class, () -> new PoolSettings(s.provider(), s.protocol(), 4,
                 s.fixedRanges(), 2, s.maxPorts(), 0, 0, s.idleNanos(), s.waitNanos(), 8, s.scheduler(), s.clock(),
-                s.nonBlocking()));
+                s.nonBlocking(), null));
     }
 
     @Test

@@ -101,7 +101,19 @@ class PortQueueTest {
      */
     @Test
     void concurrentPollsOffersAndFreezesNeverHandAPortOutTwice() throws Exception {
-        int ports = 64;
+        pollOfferAndTakeOutOfTheMiddle(64, 200_000);
+    }
+
+    /**
+     * The same on a ring of two ports, where the port taken out of the frozen ring is often its head: a poll that
+     * read the head before the freeze must not claim it after the unfreeze (the head's entry changed under it).
+     */
+    @Test
+    void aPollThatReadTheHeadBeforeAFreezeNeverClaimsItAfterTheHeadWasTakenOut() throws Exception {
+        pollOfferAndTakeOutOfTheMiddle(2, 300_000);
+    }
+
+    private static void pollOfferAndTakeOutOfTheMiddle(int ports, int cycles) throws Exception {
         PortQueue q = new PortQueue(ports);
         AtomicIntegerArray held = new AtomicIntegerArray(ports);
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -109,7 +121,7 @@ class PortQueueTest {
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < 4; t++) {
             threads.add(new Thread(() -> run(failure, () -> {
-                for (int i = 0; i < 200_000; i++) {
+                for (int i = 0; i < cycles; i++) {
                     int port = q.poll(0, 0, NO_TIMES);
                     if (port < 0) {
                         continue; // empty or frozen

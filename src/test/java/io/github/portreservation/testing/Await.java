@@ -69,13 +69,23 @@ public final class Await {
      * that same loop cannot wait for it.
      */
     public static ChannelFuture openWhenPortIsBack(Supplier<ChannelFuture> open) throws InterruptedException {
+        return openWhenPortIsBack(open, PortReservationException.Reason.EXHAUSTED);
+    }
+
+    /**
+     * As {@link #openWhenPortIsBack(Supplier)}, retrying while the bind is refused with {@code notBackYet}: IN_USE for
+     * a bind to one port whose previous socket is not gone yet.
+     */
+    public static ChannelFuture openWhenPortIsBack(Supplier<ChannelFuture> open,
+                                                   PortReservationException.Reason notBackYet)
+            throws InterruptedException {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         for (;;) {
             ChannelFuture f = open.get();
             f.await(TIMEOUT.toMillis());
-            boolean exhausted = f.cause() instanceof PortReservationException
-                    && ((PortReservationException) f.cause()).reason() == PortReservationException.Reason.EXHAUSTED;
-            if (!exhausted || System.nanoTime() - deadline > 0) {
+            boolean refused = f.cause() instanceof PortReservationException
+                    && ((PortReservationException) f.cause()).reason() == notBackYet;
+            if (!refused || System.nanoTime() - deadline > 0) {
                 return f;
             }
             Thread.sleep(POLL_MILLIS);

@@ -5,6 +5,7 @@ import io.github.portreservation.PortRange;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -19,6 +20,14 @@ public final class HeldPorts {
         try (ServerSocketChannel intruder = ServerSocketChannel.open()) {
             assertThrows(BindException.class, () -> intruder.bind(new InetSocketAddress(port)),
                     "port " + port + " should be held");
+        }
+    }
+
+    /** Asserts that a UDP socket without SO_REUSEPORT (as another program would open) cannot bind {@code port}. */
+    public static void assertUdpHeld(int port) throws IOException {
+        try (DatagramChannel intruder = DatagramChannel.open()) {
+            assertThrows(BindException.class, () -> intruder.bind(new InetSocketAddress(port)),
+                    "UDP port " + port + " should be held");
         }
     }
 

@@ -73,10 +73,10 @@ public final class UdpEchoServer implements AutoCloseable {
         channel.close().syncUninterruptibly();
     }
 
-    /** Sends each datagram's payload back to its sender. */
-    private static final class EchoHandler extends SimpleChannelInboundHandler<DatagramPacket> {
-        private final AtomicLong datagrams = new AtomicLong();
-        private final AtomicLong bytes = new AtomicLong();
+    /** Sends each datagram's payload back to its sender, counting them (also the handler of {@link RtpRelay}). */
+    static final class EchoHandler extends SimpleChannelInboundHandler<DatagramPacket> {
+        final AtomicLong datagrams = new AtomicLong();
+        final AtomicLong bytes = new AtomicLong();
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
