@@ -3,7 +3,6 @@ package io.github.portreservation.pool;
 import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
@@ -43,13 +42,13 @@ final class LeaseDispatcher implements PortReturns {
     private final ReturnPath returnPath;
     private final BlockReshaper reshaper;
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
-    private boolean wakeUpPending;
-    private long wakeUpAt;
+    private final WakeUpTimer wakeUps;
 
     LeaseDispatcher(PoolSettings settings, PoolErrors errors) {
         this.settings = settings;
         this.errors = errors;
         this.scheduler = new PoolScheduler(settings.scheduler(), errors.toString());
+        this.wakeUps = new WakeUpTimer(scheduler, this::wakeUp);
         this.table = new PortTable(settings.slots(), this, counters);
         this.reaper = new IdleReaper(lock, settings, table, counters, scheduler, this::capacityChanged);
         this.grower = new BlockGrower(lock, settings, table, counters, errors, scheduler, reaper,
@@ -275,18 +274,13 @@ final class LeaseDispatcher implements PortReturns {
             return;
         }
         long earliest = settings.hasCooldown() ? table.earliestReady(settings.cooldownNanos()) : PoolSettings.NEVER;
-        earliest = Math.min(earliest, grower.retryTimeLocked());
-        if (earliest == PoolSettings.NEVER || wakeUpPending && wakeUpAt <= earliest) {
-            return;
-        }
-        wakeUpPending = scheduler.schedule(this::wakeUp, Math.max(0, earliest - now)) != null;
-        wakeUpAt = earliest;
+        wakeUps.armLocked(Math.min(earliest, grower.retryTimeLocked()), now);
     }
 
     private void wakeUp() {
         List<Waiter> handoff;
         synchronized (lock) {
-            wakeUpPending = false;
+            wakeUps.firedLocked();
             handoff = serveLocked(null);
         }
         Handoff.deliver(handoff);
@@ -338,28 +332,7 @@ final class LeaseDispatcher implements PortReturns {
 
     /** Refuses new leases, fails the waiters, and releases the blocks without lease (all of them when forced). */
     void shutdown(boolean force) {
-        List<Waiter> failed = null;
-        List<PoolBlock> released = new ArrayList<>();
-        synchronized (lock) {
-            if (!table.isClosed()) {
-                table.close();
-                failed = waiters.failAll(errors.closed(), null);
-            }
-            for (PoolBlock b : table.blocks()) {
-                if (force) {
-                    table.remove(b);
-                } else if (!table.retireIfWithoutLease(b)) {
-                    continue; // released by its last return
-                }
-                counters.blockReleased();
-                released.add(b);
-            }
-        }
-        Handoff.deliver(failed);
-        for (PoolBlock b : released) {
-            b.releaseReservation();
-        }
-        capacityChanged();
+        returnPath.shutdown(force);
     }
 
     boolean isClosed() {

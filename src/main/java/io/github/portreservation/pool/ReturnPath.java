@@ -1,12 +1,14 @@
 package io.github.portreservation.pool;
 
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The pool's return path ({@link PortReturns}): a returned unit goes to the back of its block's queue (lock-free), or
  * into quarantine, or lingers with its lease until its sockets are gone ({@link LingeringLeases}); the ports carved
- * out with a lease's come back with it; a closing pool releases a block whose last lease came back. Part of
- * {@link LeaseDispatcher}, under its lock where a comment says so.
+ * out with a lease's come back with it; closing ({@link #shutdown}) and a closing pool's blocks released by their last
+ * return. Part of {@link LeaseDispatcher}, under its lock where a comment says so.
  *
  * <p>No return misses a waiter: the return first offers its unit (a volatile write) and then reads the waiter count,
  * while a waiter first makes itself counted and then looks at the queues again. Closing and the last return of a block
@@ -141,5 +143,31 @@ final class ReturnPath implements PortReturns {
         synchronized (lock) {
             counters.failure();
         }
+    }
+
+    /** Refuses new leases, fails the waiters, and releases the blocks without lease (all of them when forced). */
+    void shutdown(boolean force) {
+        List<Waiter> failed = null;
+        List<PoolBlock> released = new ArrayList<>();
+        synchronized (lock) {
+            if (!table.isClosed()) {
+                table.close();
+                failed = waiters.failAll(errors.closed(), null);
+            }
+            for (PoolBlock b : table.blocks()) {
+                if (force) {
+                    table.remove(b);
+                } else if (!table.retireIfWithoutLease(b)) {
+                    continue; // released by its last return
+                }
+                counters.blockReleased();
+                released.add(b);
+            }
+        }
+        Handoff.deliver(failed);
+        for (PoolBlock b : released) {
+            b.releaseReservation();
+        }
+        capacityChanged.run();
     }
 }
