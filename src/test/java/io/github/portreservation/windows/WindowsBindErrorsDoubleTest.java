@@ -6,9 +6,6 @@ import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
-import io.github.portreservation.RuntimeReservation;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -17,11 +14,8 @@ import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.nio.channels.AlreadyBoundException;
 import java.nio.channels.DatagramChannel;
-import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.UnsupportedAddressTypeException;
-import java.util.ArrayList;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -34,36 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@link PortReservationException}s naming the socket, the address, the rule and the fix, and the reservation's
  * accounting is unchanged.
  */
-class WindowsBindErrorsDoubleTest {
-    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
-
-    private NativeDouble.Control control;
-    private WindowsPortReservationProvider provider;
-    private final List<NetworkChannel> channels = new ArrayList<>();
-    private RuntimeReservation reservation;
-
-    @BeforeEach
-    void setUp() {
-        NativeDouble.assumeAvailable();
-        control = NativeDouble.control();
-        provider = WindowsPortReservationProvider.create(NativeDouble.natives());
-    }
-
-    @AfterEach
-    void tearDown() throws IOException {
-        for (NetworkChannel channel : channels) {
-            channel.close();
-        }
-        if (reservation != null) {
-            reservation.close();
-        }
-    }
-
-    private <T extends NetworkChannel> T track(T channel) {
-        channels.add(channel);
-        return channel;
-    }
-
+class WindowsBindErrorsDoubleTest extends OverTheDouble {
     @Test
     void ipv6AddressOnAnIpv4OnlySocketIsAnInvalidArgumentNamingTheAddressAndTheFix() throws IOException {
         PortRange range = FreePorts.block(2);

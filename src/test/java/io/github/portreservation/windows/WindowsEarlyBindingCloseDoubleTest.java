@@ -6,25 +6,14 @@ import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
-import io.github.portreservation.RuntimeReservation;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.channels.NetworkChannel;
 import java.nio.channels.ServerSocketChannel;
-import java.util.ArrayList;
-import java.util.List;
 
-import static io.github.portreservation.windows.WindowsConstants.SIO_ASSOCIATE_PORT_RESERVATION;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -32,53 +21,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * open (issue [holding], point 6) leaves the port counted as the socket's, so requests are refused before any native
  * call, naming the socket, until the socket closes.
  */
-class WindowsEarlyBindingCloseDoubleTest {
-    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
-
-    private NativeDouble.Control control;
-    private WindowsPortReservationProvider provider;
-    private final List<NetworkChannel> channels = new ArrayList<>();
-    private RuntimeReservation reservation;
-
-    @BeforeEach
-    void setUp() {
-        NativeDouble.assumeAvailable();
-        control = NativeDouble.control();
-        provider = WindowsPortReservationProvider.create(NativeDouble.natives());
-    }
-
-    @AfterEach
-    void tearDown() throws IOException {
-        for (NetworkChannel channel : channels) {
-            channel.close();
-        }
-        if (reservation != null) {
-            reservation.close();
-        }
-    }
-
+class WindowsEarlyBindingCloseDoubleTest extends OverTheDouble {
     private ServerSocketChannel channel() throws IOException {
-        ServerSocketChannel c = ServerSocketChannel.open();
-        channels.add(c);
-        return c;
+        return track(ServerSocketChannel.open());
     }
 
     private ReservableSocket socket(ServerSocketChannel c) {
         return new DoubleSocket(ReservableSocket.of(c, 0), control);
-    }
-
-    private static InetSocketAddress loopback(int port) {
-        return new InetSocketAddress(LOOPBACK, port);
-    }
-
-    private static PortReservationException fails(Reason reason, Executable call) {
-        PortReservationException e = assertThrows(PortReservationException.class, call);
-        assertEquals(reason, e.reason(), e.getMessage());
-        return e;
-    }
-
-    private int associateCalls() {
-        return control.double_ioctl_calls(SIO_ASSOCIATE_PORT_RESERVATION);
     }
 
     @Test
