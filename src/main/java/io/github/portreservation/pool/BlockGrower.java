@@ -78,7 +78,7 @@ final class BlockGrower {
 
     /** When growth may be tried again, if the pool is backing off and has room for a block; else NEVER. */
     long retryTimeLocked() {
-        boolean room = !table.isClosed() && table.blockCount() + growing < settings.maxBlocks();
+        boolean room = !table.isClosed() && table.gauges().blockCount() + growing < settings.maxBlocks();
         return lastFailure != null && room ? retryAt : PoolSettings.NEVER;
     }
 
@@ -97,7 +97,7 @@ final class BlockGrower {
 
     /** As {@link #reserveLocked(int, boolean)}, skipping the fixed ranges marked in {@code tried}. */
     private int reserveLocked(int shape, boolean[] tried, boolean ignoreBackoff) {
-        if (table.isClosed() || table.blockCount() + growing >= settings.maxBlocks()
+        if (table.isClosed() || table.gauges().blockCount() + growing >= settings.maxBlocks()
                 || !ignoreBackoff && backingOff(settings.clock().getAsLong())) {
             return -1;
         }
@@ -107,7 +107,7 @@ final class BlockGrower {
                 continue;
             }
             int size = settings.sizeOfSlot(slot);
-            if ((long) table.heldPorts() + pendingPorts + size > settings.maxPorts()) {
+            if ((long) table.gauges().heldPorts() + pendingPorts + size > settings.maxPorts()) {
                 if (!settings.hasFixedRanges()) {
                     return -1;
                 }

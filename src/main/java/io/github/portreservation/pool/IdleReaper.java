@@ -53,7 +53,7 @@ final class IdleReaper {
         synchronized (lock) {
             b.endIdleCheck();
             PoolBlock.IdleMark mark = b.idleMark();
-            if (b.isRemoved() || table.isClosed() || mark == null || table.blockCount() <= settings.minBlocks()) {
+            if (b.isRemoved() || table.isClosed() || mark == null || table.gauges().blockCount() <= settings.minBlocks()) {
                 return;
             }
             long idleFor = settings.clock().getAsLong() - mark.since();

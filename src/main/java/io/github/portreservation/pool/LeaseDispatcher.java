@@ -322,7 +322,7 @@ final class LeaseDispatcher implements PortReturns {
             if (!waiters.isEmpty()) {
                 handoff = serveLocked(null);
             }
-            terminated = table.isClosed() && table.blockCount() == 0 && grower.growing() == 0;
+            terminated = table.isClosed() && table.gauges().blockCount() == 0 && grower.growing() == 0;
         }
         Handoff.deliver(handoff);
         if (terminated) {

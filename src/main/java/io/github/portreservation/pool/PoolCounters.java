@@ -51,9 +51,9 @@ final class PoolCounters {
      * during the call.
      */
     PoolStatistics snapshot(PortTable table, int waiters) {
-        int capacity = table.capacity();
-        int free = table.free();
-        return new PoolStatistics(capacity, capacity - free, free, table.quarantined(), table.blockCount(), waiters,
+        int capacity = table.gauges().capacity();
+        int free = table.free(-1, true);
+        return new PoolStatistics(capacity, capacity - free, free, table.gauges().quarantined(), table.gauges().blockCount(), waiters,
                 leasesGranted.sum(), failures, exhaustions, timeouts, blocksAcquired, blocksReleased);
     }
 }

@@ -40,6 +40,8 @@ final class PortQueue {
     static final int NOT_READY = -2;
     /** {@link #poll}: the ring is frozen by the pool's lock. */
     static final int FROZEN = -3;
+    /** {@link #poll}: another poll claimed the head first; poll again (here, or in another block). */
+    static final int COLLIDED = -4;
     private static final long FROZEN_BIT = 1L << 62;
     private static final int PORT_BITS = 16;
     private static final long PORT_MASK = (1L << PORT_BITS) - 1;
@@ -83,7 +85,7 @@ final class PortQueue {
     /**
      * Takes the oldest port, if it is past {@code cooldownNanos} at {@code now} ({@code returnedAt} by port index).
      *
-     * @return the port index, {@link #EMPTY}, {@link #NOT_READY} or {@link #FROZEN}
+     * @return the port index, {@link #EMPTY}, {@link #NOT_READY}, {@link #FROZEN} or {@link #COLLIDED}
      */
     int poll(long now, long cooldownNanos, long[] returnedAt) {
         for (int spins = 0;; spins++) {
@@ -99,10 +101,11 @@ final class PortQueue {
                 if (cooldownNanos > 0 && now - returnedAt[port] < cooldownNanos) {
                     return NOT_READY;
                 }
-                if (positions.compareAndSet(HEAD, h, h + 1)) {
-                    cells.lazySet(index, cell(h + capacity, 0));
-                    return port;
+                if (!positions.compareAndSet(HEAD, h, h + 1)) {
+                    return COLLIDED;
                 }
+                cells.lazySet(index, cell(h + capacity, 0));
+                return port;
             } else if (d < 0) {
                 if ((positions.get(TAIL) & ~FROZEN_BIT) == h) {
                     return EMPTY;

@@ -11,7 +11,7 @@ import java.util.function.BooleanSupplier;
  * The ports of a pool and the only class that changes block state: the blocks by slot (a lower slot is preferred),
  * each cut into units of one {@link PortShape} (single ports by default), each block's {@link PortQueue} of free
  * units, per shape the {@link FreeSlots} whose block may have a free unit ({@link BlockShapes}), the block of each port
- * number, the bound lease of each unit, quarantines and the gauges (in ports).
+ * number, the bound lease of each unit, quarantines and its {@link PortGauges}.
  *
  * <p>Two kinds of methods. Lock-free, for any thread: {@link #takeReady}, {@link #giveBack}, {@link #isClosed},
  * {@link #isWithoutLease}, {@link #track}, {@link #shapeIndex}. Everything else needs the pool's lock; those methods
@@ -35,11 +35,10 @@ final class PortTable {
     /** {@code shapes.withFreeUnits(0)}: the single ports' slots, read on every lease and return. */
     private final FreeSlots singles;
     private final PoolBlock[] blockByPort = new PoolBlock[PortRange.MAX_PORT + 1];
-    private int blockCount;
-    private int heldPorts;
-    private int quarantinedPorts;
-    private int leasablePorts;
+    private final PortGauges gauges = new PortGauges();
     private volatile boolean closed;
+    /** Whether polls collided once: then each thread starts where {@link LeaseSpread} says. */
+    private volatile boolean spread;
 
     PortTable(int slots, PortReturns returns, PoolCounters counters) {
         this.returns = returns;
@@ -72,7 +71,11 @@ final class PortTable {
             return null;
         }
         FreeSlots marked = shape == 0 ? singles : shapes.withFreeUnits(shape);
-        for (int slot = marked.next(0); slot >= 0; slot = marked.next(slot + 1)) {
+        int from = spread ? LeaseSpread.startSlot(marked, blocks, shape) : 0;
+        for (int slot = marked.next(from);; slot = marked.next(slot + 1)) {
+            if (slot < 0 && (from == 0 || (slot = marked.next(from = 0)) < 0)) {
+                return null; // none from the thread's start up, nor (once more) from the lowest
+            }
             PoolBlock b = blocks.get(slot);
             if (b == null || b.shapeIndex() != shape) {
                 continue;
@@ -85,11 +88,21 @@ final class PortTable {
             if (index == PortQueue.FROZEN) {
                 return null;
             }
-            if (index == PortQueue.EMPTY && marked.unmark(slot, () -> b.queue.size() > 0)) {
-                slot = -1; // an offer came meanwhile: start again from the lowest slot
+            if (index == PortQueue.COLLIDED) {
+                collided();
+                slot--; // poll this block again: it has a unit, and no thread is waiting for it
+            } else if (index == PortQueue.EMPTY && marked.unmark(slot, () -> b.queue.size() > 0)) {
+                slot = from - 1; // an offer came meanwhile: start again
             }
         }
-        return null;
+    }
+
+    /** The calling thread lost a poll to another thread: from now on each thread starts where it is told. */
+    void collided() {
+        if (!spread) {
+            spread = true;
+        }
+        LeaseSpread.collided();
     }
 
     /**
@@ -142,23 +155,9 @@ final class PortTable {
         return blocks.get(slot);
     }
 
-    int blockCount() {
-        return blockCount;
-    }
-
-    /** Ports of all blocks, quarantined ones and those outside whole units included. */
-    int heldPorts() {
-        return heldPorts;
-    }
-
-    /** Ports that can be leased: leased + free (the ports of units that are not quarantined). */
-    int capacity() {
-        return leasablePorts;
-    }
-
-    /** Ports of quarantined units. */
-    int quarantined() {
-        return quarantinedPorts;
+    /** Its sizes in blocks and ports. */
+    PortGauges gauges() {
+        return gauges;
     }
 
     /** The index of {@code shape}, added when new; -1 when the table serves {@link BlockShapes#MAX} shapes. */
@@ -175,12 +174,10 @@ final class PortTable {
         return shapes.count();
     }
 
-    /** Ports in the queues: free, in their cooldown or not. The rest of the capacity is leased. */
-    int free() {
-        return free(-1, true);
-    }
-
-    /** Free ports of the blocks of shape {@code shape} ({@code same}), or of the blocks of every other shape. */
+    /**
+     * Free ports (in the queues, in their cooldown or not; the rest of the capacity is leased) of the blocks of shape
+     * {@code shape} ({@code same}), or of the blocks of every other shape; of every block when {@code shape} is -1.
+     */
     int free(int shape, boolean same) {
         int free = 0;
         for (PoolBlock b : blocks()) {
@@ -246,8 +243,7 @@ final class PortTable {
         b.bound.compareAndSet(lease.index(), lease, null);
         b.quarantinedUnits[lease.index()] = true;
         b.quarantined++;
-        quarantinedPorts += b.width();
-        leasablePorts -= b.width();
+        gauges.quarantined(b);
         return b.quarantined == b.units();
     }
 
@@ -276,9 +272,7 @@ final class PortTable {
         for (int p = b.range().start(); p <= b.range().end(); p++) {
             blockByPort[p] = b;
         }
-        blockCount++;
-        heldPorts += b.range().count();
-        leasablePorts += b.leasablePorts();
+        gauges.added(b);
         blocks.set(b.slot(), b);
         shapes.withFreeUnits(b.shapeIndex()).mark(b.slot());
         return first;
@@ -337,15 +331,12 @@ final class PortTable {
         for (int p = b.range().start(); p <= b.range().end(); p++) {
             blockByPort[p] = null;
         }
-        blockCount--;
-        heldPorts -= b.range().count();
-        quarantinedPorts -= b.quarantined * b.width();
-        leasablePorts -= b.leasablePorts();
+        gauges.dropped(b);
     }
 
     /** The blocks, lowest slot first. */
     List<PoolBlock> blocks() {
-        List<PoolBlock> list = new ArrayList<>(blockCount);
+        List<PoolBlock> list = new ArrayList<>(gauges.blockCount());
         for (int slot = 0; slot < blocks.length(); slot++) {
             PoolBlock b = blocks.get(slot);
             if (b != null) {
@@ -357,7 +348,7 @@ final class PortTable {
 
     /** The ranges of the blocks, lowest slot first. */
     List<PortRange> ranges() {
-        List<PortRange> list = new ArrayList<>(blockCount);
+        List<PortRange> list = new ArrayList<>(gauges.blockCount());
         for (PoolBlock b : blocks()) {
             list.add(b.range());
         }

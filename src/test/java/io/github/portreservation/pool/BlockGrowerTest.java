@@ -59,7 +59,7 @@ class BlockGrowerTest {
         assertEquals(1, reserve(p, false)); // a second growth takes the next slot
         assertEquals(-1, reserve(p, false)); // two blocks at most, both being acquired
         BlockGrower.Acquisition acquired = p.grower.acquire(slot); // outside the lock
-        assertEquals(0, p.table.blockCount());
+        assertEquals(0, p.table.gauges().blockCount());
         BlockGrower.Commit commit = commit(p, acquired);
         assertEquals(30000, commit.lease().port());
         assertNull(commit.failure());
@@ -82,7 +82,7 @@ class BlockGrowerTest {
         assertEquals(Reason.IN_USE, commit.failure().reason());
         assertNull(commit.lease());
         assertEquals(0, p.grower.growing());
-        assertEquals(0, p.table.blockCount());
+        assertEquals(0, p.table.gauges().blockCount());
         assertEquals(1, p.statistics().failures());
         assertSame(commit.failure(), p.grower.lastFailure());
         assertTrue(p.grower.backingOff(now.get()));
@@ -105,7 +105,7 @@ class BlockGrowerTest {
         assertEquals("SYSTEM_ERROR: provider fake returned block 30002-30005 which overlaps a block the pool already "
                 + "holds; this is a provider bug", commit.failure().getMessage());
         assertEquals(List.of(overlapping), commit.discard());
-        assertEquals(1, p.table.blockCount());
+        assertEquals(1, p.table.gauges().blockCount());
         assertEquals(0, p.grower.growing());
         assertEquals(1, p.statistics().failures());
     }
@@ -121,7 +121,7 @@ class BlockGrowerTest {
         BlockGrower.Commit commit = commit(p, acquired);
         assertEquals(Reason.CLOSED, commit.failure().reason());
         assertEquals(List.of(acquired.block().reservation()), commit.discard());
-        assertEquals(0, p.table.blockCount());
+        assertEquals(0, p.table.gauges().blockCount());
         assertEquals(0, p.grower.growing());
         assertEquals(0, p.statistics().failures());
         assertFalse(p.grower.backingOff(now.get()));
@@ -160,7 +160,7 @@ class BlockGrowerTest {
     void theMinimumIsAcquiredAllOrNothingByTheCaller() {
         PoolParts p = parts(anyBlocks().maxPorts(4).maxBlocks(2));
         p.grower.acquireMinimumBlocks(1);
-        assertEquals(1, p.table.blockCount());
+        assertEquals(1, p.table.gauges().blockCount());
         PortReservationException e = assertThrows(PortReservationException.class,
                 () -> p.grower.acquireMinimumBlocks(2)); // a second block would pass maxPorts
         assertEquals(Reason.EXHAUSTED, e.reason());

@@ -70,7 +70,7 @@ class IdleReaperTest {
         p.reaper.check(b);
         assertTrue(b.isRemoved());
         assertFalse(b.reservation().isOpen());
-        assertEquals(0, p.table.blockCount());
+        assertEquals(0, p.table.gauges().blockCount());
         assertEquals(1, p.statistics().blocksReleased());
         assertEquals(1, p.releases.get());
         assertEquals(0, provider.openReservations.get());
