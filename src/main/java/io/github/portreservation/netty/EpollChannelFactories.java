@@ -2,6 +2,7 @@ package io.github.portreservation.netty;
 
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.Protocol;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDatagramChannel;
@@ -97,14 +98,14 @@ final class EpollChannelFactories {
                 return socket.isReusePort() || protocol == Protocol.UDP && socket.isReuseAddress();
             }
 
+            /**
+             * Netty's own record of the socket's address, without a system call: an Epoll channel sets it from
+             * getsockname() in doBind and again in doConnect (Netty 4.1 and 4.2), and nothing else binds the
+             * descriptor of a channel this factory made; null before the bind.
+             */
             @Override
-            public InetSocketAddress localAddress() throws IOException {
-                FileDescriptor fd = channel.fd();
-                if (!(fd instanceof Socket)) {
-                    return null;
-                }
-                java.net.SocketAddress local = ((Socket) fd).localAddress();
-                // getsockname() of an unbound socket is the wildcard with port 0: not bound
+            public InetSocketAddress localAddress() {
+                java.net.SocketAddress local = ((Channel) channel).unsafe().localAddress();
                 return local instanceof InetSocketAddress && ((InetSocketAddress) local).getPort() != 0
                         ? (InetSocketAddress) local : null;
             }
