@@ -75,7 +75,9 @@ final class ChannelBindState {
     /** The token of the option, else of the {@link ReservationChannelOption#RESERVATION} attribute, else null. */
     private ReservationToken token() {
         ReservationToken t = optionToken;
-        return t != null ? t : channel.attr(ReservationChannelOption.RESERVATION).get();
+        // hasAttr first: attr() of a missing key adds an empty attribute to the channel, at every bind
+        return t != null || !channel.hasAttr(ReservationChannelOption.RESERVATION) ? t
+                : channel.attr(ReservationChannelOption.RESERVATION).get();
     }
 
     /** Whether a bind of this channel goes through a binder (false: plain Netty bind). */
