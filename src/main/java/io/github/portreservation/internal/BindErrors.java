@@ -90,16 +90,7 @@ public final class BindErrors {
             return alreadyBound(socket, bound, e);
         }
         if (e instanceof UnsupportedAddressTypeException) {
-            if (local != null && local.getAddress() instanceof Inet6Address) {
-                return new PortReservationException(Reason.INVALID_ARGUMENT, address + " is invalid for socket "
-                        + socket + ": it is an IPv6 address and the socket is IPv4-only (opened with "
-                        + "StandardProtocolFamily.INET, or the JVM runs with -Djava.net.preferIPv4Stack=true); bind an "
-                        + "IPv4 address such as 127.0.0.1 or 0.0.0.0, or open the socket without "
-                        + "StandardProtocolFamily.INET in a JVM without preferIPv4Stack", e);
-            }
-            return new PortReservationException(Reason.INVALID_ARGUMENT, address + " is invalid for socket "
-                    + socket + ": its address family is not the socket's; bind an address of the socket's family "
-                    + "(IPv4 for a StandardProtocolFamily.INET socket)", e);
+            return wrongFamily(e, socket, local, address);
         }
         if (e instanceof UnresolvedAddressException) {
             return new PortReservationException(Reason.INVALID_ARGUMENT, address + " is invalid for socket " + socket
@@ -118,6 +109,20 @@ public final class BindErrors {
         return new PortReservationException(Reason.SYSTEM_ERROR, "binding socket " + socket + " to " + address + " "
                 + context + " failed with " + e + ", which this library does not know; check the socket "
                 + "implementation, and report it if the socket is a JDK or Netty one", e);
+    }
+
+    private static PortReservationException wrongFamily(RuntimeException e, ReservableSocket socket,
+                                                        InetSocketAddress local, String address) {
+        if (local != null && local.getAddress() instanceof Inet6Address) {
+            return new PortReservationException(Reason.INVALID_ARGUMENT, address + " is invalid for socket "
+                    + socket + ": it is an IPv6 address and the socket is IPv4-only (opened with "
+                    + "StandardProtocolFamily.INET, or the JVM runs with -Djava.net.preferIPv4Stack=true); bind an "
+                    + "IPv4 address such as 127.0.0.1 or 0.0.0.0, or open the socket without "
+                    + "StandardProtocolFamily.INET in a JVM without preferIPv4Stack", e);
+        }
+        return new PortReservationException(Reason.INVALID_ARGUMENT, address + " is invalid for socket "
+                + socket + ": its address family is not the socket's; bind an address of the socket's family "
+                + "(IPv4 for a StandardProtocolFamily.INET socket)", e);
     }
 
     private static PortReservationException alreadyBound(ReservableSocket socket, InetSocketAddress bound,

@@ -65,52 +65,69 @@ final class LinuxBlockBinder {
     /** Binds {@code socket} to a port of the block; see {@link io.github.portreservation.PortBinder#bind}. */
     PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
         BindRequest request = BindRequest.check("the " + description, protocol, range, socket, requested);
-        InetAddress address = request.address();
-        int port = request.port();
         // A persistent block has no placeholders: another process may have taken a port; try the next ones.
-        int attempts = port == 0 && !shared ? range.count() : 1;
+        int attempts = request.port() == 0 && !shared ? range.count() : 1;
         PortReservationException last = null;
         for (int i = 0; i < attempts; i++) {
-            LinuxPortBinding binding = claim(port, socket, address);
-            InetSocketAddress local = new InetSocketAddress(address, binding.port());
+            LinuxPortBinding binding = claim(request.port(), socket, request.address());
             try {
-                if (shared) {
-                    socket.enablePortSharing();
-                }
-                try {
-                    socket.bind(local);
-                } catch (UnsupportedAddressTypeException e) {
-                    if (address != null) {
-                        throw e;
-                    }
-                    // The wildcard is [::] in a dual-stack JVM, which an IPv4-only socket (StandardProtocolFamily.INET)
-                    // refuses before any system call: its own wildcard is 0.0.0.0.
-                    local = new InetSocketAddress(IPV4_ANY, binding.port());
-                    socket.bind(local);
-                }
-                binding.bound(local); // from here the socket uses the port: a close keeps it held while it is open
-                InetSocketAddress actual = socket.localAddress();
-                if (actual != null) {
-                    binding.bound(actual);
-                }
-                return binding;
+                return bindClaimed(socket, binding, request.address());
             } catch (IOException e) {
-                binding.close();
-                last = SocketErrors.map("bind " + protocol + " port " + binding.port() + " of the " + description
-                        + (address == null ? "" : " on " + address.getHostAddress()), e, shared
-                        ? "only a socket of this same user with SO_REUSEPORT can share a held port; find it with "
-                        + "'ss -lntup sport = :" + binding.port() + "'"
-                        : "net.ipv4.ip_local_reserved_ports only keeps automatic port assignment away, not explicit "
-                        + "binds; find the other process with 'ss -lntup sport = :" + binding.port() + "'");
+                last = bindFailure(binding.port(), request.address(), e);
                 if (last.reason() != Reason.IN_USE) {
                     throw last;
                 }
-            } catch (RuntimeException e) {
-                binding.close();
-                throw BindErrors.map(e, socket, local, "from the " + description);
             }
         }
         throw last;
+    }
+
+    private PortReservationException bindFailure(int port, InetAddress address, IOException e) {
+        return SocketErrors.map("bind " + protocol + " port " + port + " of the " + description
+                + (address == null ? "" : " on " + address.getHostAddress()), e, shared
+                ? "only a socket of this same user with SO_REUSEPORT can share a held port; find it with "
+                + "'ss -lntup sport = :" + port + "'"
+                : "net.ipv4.ip_local_reserved_ports only keeps automatic port assignment away, not explicit "
+                + "binds; find the other process with 'ss -lntup sport = :" + port + "'");
+    }
+
+    /**
+     * Binds {@code socket} to the port {@code binding} claimed, on {@code address} (null: the wildcard); closes the
+     * binding when the bind fails.
+     *
+     * @throws IOException the socket's bind failed (the caller words it, and tries the next port when it is in use)
+     */
+    private PortBinding bindClaimed(ReservableSocket socket, LinuxPortBinding binding, InetAddress address)
+            throws IOException {
+        InetSocketAddress local = new InetSocketAddress(address, binding.port());
+        try {
+            if (shared) {
+                socket.enablePortSharing();
+            }
+            try {
+                socket.bind(local);
+            } catch (UnsupportedAddressTypeException e) {
+                if (address != null) {
+                    throw e;
+                }
+                // The wildcard is [::] in a dual-stack JVM, which an IPv4-only socket (StandardProtocolFamily.INET)
+                // refuses before any system call: its own wildcard is 0.0.0.0.
+                local = new InetSocketAddress(IPV4_ANY, binding.port());
+                socket.bind(local);
+            }
+            binding.bound(local); // from here the socket uses the port: a close keeps it held while it is open
+            InetSocketAddress actual = socket.localAddress();
+            if (actual != null) {
+                binding.bound(actual);
+            }
+            return binding;
+        } catch (IOException e) {
+            binding.close();
+            throw e;
+        } catch (RuntimeException e) {
+            binding.close();
+            throw BindErrors.map(e, socket, local, "from the " + description);
+        }
     }
 
     private LinuxPortBinding claim(int port, ReservableSocket socket, InetAddress address) {
