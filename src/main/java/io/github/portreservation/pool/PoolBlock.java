@@ -268,6 +268,12 @@ final class PoolBlock {
         return out;
     }
 
+    /** The lease bound to a socket on {@code port} in this block of single ports, or null. */
+    PortLease boundLeaseAt(int port) {
+        int unit = shapeIndex == 0 ? unitAt(port) : -1;
+        return unit < 0 ? null : bound.get(unit);
+    }
+
     /** Whether the pool dropped the block (its leases are inactive); safe without the lock. */
     boolean isRemoved() {
         return removed;
