@@ -56,8 +56,9 @@ final class OtherProcessBinds {
             int port = Integer.parseInt(args[1]);
             for (String address : ADDRESSES) {
                 for (boolean reuseAddr : new boolean[] {false, true}) {
+                    InetSocketAddress local = new InetSocketAddress(InetAddress.getByName(address), port);
                     System.out.println("ATTEMPT " + address + " reuseaddr=" + reuseAddr + ": "
-                            + attempt(protocol, new InetSocketAddress(InetAddress.getByName(address), port), reuseAddr));
+                            + attempt(protocol, local, reuseAddr));
                 }
             }
         }
