@@ -246,6 +246,27 @@ class LinuxSharedLeaseTest {
         }
     }
 
+    @Test
+    void inAPoolOfBothProtocolsAUdpSocketJoinsTheLeaseOfATcpServer() throws Exception {
+        try (ReservationPool pool = ReservationPool.builder(LinuxPools.provider(), Protocol.TCP, Protocol.UDP)
+                .blockSize(4).maxBlocks(1).minBlocks(1).failWhenExhausted().build();
+             ServerSocketChannel server = ServerSocketChannel.open();
+             DatagramChannel udp = DatagramChannel.open()) {
+            PortBinding lease = pool.bind(ReservableSocket.of(server, 0), new InetSocketAddress(V4, 0));
+            int port = lease.port();
+            PortBinding joined = pool.bind(ReservableSocket.of(udp), new InetSocketAddress(V4, port));
+            assertEquals(new InetSocketAddress(V4, port), udp.getLocalAddress());
+            assertFalse(joined.token().equals(lease.token()), "each protocol's own reservation");
+            assertCounts(pool, 1, 3, "one number, a TCP server and a UDP socket");
+            server.close();
+            lease.close();
+            assertCounts(pool, 1, 3, "the UDP socket still holds the number");
+            udp.close();
+            joined.close();
+            assertCounts(pool, 0, 4, "both gone: back");
+        }
+    }
+
     /** The first byte of the next datagram on {@code channel}, waiting up to 5 s. */
     private static int receiveOne(DatagramChannel channel) throws Exception {
         ByteBuffer in = ByteBuffer.allocate(8);
@@ -271,10 +292,16 @@ class LinuxSharedLeaseTest {
                     PortBinding lease = pool.bind(ReservableSocket.of(first), new InetSocketAddress(V4, 0));
                     int port = lease.port();
                     CountDownLatch start = new CountDownLatch(1);
+                    boolean leaseFirst = i % 2 == 0; // the lease's close first: it lingers for its socket
                     Future<?> closing = threads.submit(() -> {
                         start.await();
-                        first.close();
-                        lease.close();
+                        if (leaseFirst) {
+                            lease.close();
+                            first.close();
+                        } else {
+                            first.close();
+                            lease.close();
+                        }
                         return null;
                     });
                     Future<PortBinding> joining = threads.submit(() -> {
