@@ -16,8 +16,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The sockets that joined a bound {@link PortLease} on its port, beside the socket the lease bound first: another
  * address (127.0.0.1 and ::1), or the same address when every socket on it asked to share it (SO_REUSEPORT, or
  * SO_REUSEADDR for UDP). The pool does not judge: the reservation's binder applies its rules (Linux: the runtime
- * reservation's table of port users; a Windows reservation binds one socket per port), and a refused join changes
- * nothing of the lease, quarantines nothing and counts no failure.
+ * reservation's table of port users; a Windows reservation binds one socket per port), and a join it refuses (IN_USE)
+ * changes nothing of the lease, quarantines nothing and counts no failure. The lease's block keeps them
+ * ({@link PoolBlock#joinedTo}), so that a lease costs no more when no socket joins it.
  *
  * <p>Each joined socket gets its own {@link PortBinding} ({@link LeaseSocket}), which its owner closes after the
  * socket; the lease stays its first socket's binding. The lease's port goes back to the pool once the lease is closed
@@ -35,6 +36,11 @@ final class JoinedSockets {
 
     JoinedSockets(PortLease lease) {
         this.lease = lease;
+    }
+
+    /** The lease they joined. */
+    PortLease lease() {
+        return lease;
     }
 
     /**

@@ -14,7 +14,6 @@ import io.github.portreservation.RuntimeReservation;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 
 /**
  * One port leased from a {@link ReservationPool}: no other lease of the pool gets it until {@link #close()} gives it
@@ -43,8 +42,6 @@ public final class PortLease implements PortBinding, PortBinder {
     private static final int CLOSED = 5;
     private static final AtomicIntegerFieldUpdater<PortLease> STATE =
             AtomicIntegerFieldUpdater.newUpdater(PortLease.class, "state");
-    private static final AtomicReferenceFieldUpdater<PortLease, JoinedSockets> JOINED =
-            AtomicReferenceFieldUpdater.newUpdater(PortLease.class, JoinedSockets.class, "joined");
 
     private final PortReturns returns;
     private final PoolBlock block;
@@ -57,8 +54,6 @@ public final class PortLease implements PortBinding, PortBinder {
     /** Closed by the pool because its socket was closed long ago without closing the lease. */
     private volatile boolean reclaimed;
     private ReservableSocket socket;
-    /** The sockets that joined the first one on the port, made by the first join (most leases never get one). */
-    private volatile JoinedSockets joined;
 
     PortLease(PortReturns returns, PoolBlock block, int index) {
         this.returns = returns;
@@ -132,8 +127,12 @@ public final class PortLease implements PortBinding, PortBinder {
 
     /** Whether a socket of the lease still holds the port: its own (or its shape's), or one that joined it. */
     private boolean socketsHoldPort() {
-        JoinedSockets j = joined;
-        return binding.holdsPort() || j != null && j.holdsPort();
+        return holdsPort(block.joinedTo(this));
+    }
+
+    /** {@link #socketsHoldPort()} with {@code joined}, the sockets that joined the lease (or null), read already. */
+    private boolean holdsPort(JoinedSockets joined) {
+        return binding.holdsPort() || joined != null && joined.holdsPort();
     }
 
     /** Whether other sockets may join the lease's socket: it is bound to a socket of its own and not closed. */
@@ -154,7 +153,9 @@ public final class PortLease implements PortBinding, PortBinder {
     /** Gives the port of a lease that lingered back (its socket is gone); once. */
     void endLingering() {
         if (STATE.compareAndSet(this, LINGERING, CLOSED)) {
-            closeBinding(); // a shape's: the bindings of the sockets gone since
+            JoinedSockets joined = block.joinedTo(this);
+            closeBinding(joined); // a shape's, or the joined ones: the bindings of the sockets gone since
+            block.forget(joined);
             returns.giveBack(this, quarantined, false);
         }
     }
@@ -240,7 +241,7 @@ public final class PortLease implements PortBinding, PortBinder {
         InetSocketAddress local = localAddressFor(requested, port);
         if (joinOnly || !STATE.compareAndSet(this, UNBOUND, BINDING)) {
             if (takesJoiners()) {
-                return joined().join(reservation, socket, local);
+                return block.joinedToOrNew(this).join(reservation, socket, local);
             }
             throw notBindable(socket);
         }
@@ -293,14 +294,6 @@ public final class PortLease implements PortBinding, PortBinder {
         return reservation;
     }
 
-    /** The sockets that joined this lease, made on first use. */
-    private JoinedSockets joined() {
-        if (joined == null) {
-            JOINED.compareAndSet(this, null, new JoinedSockets(this));
-        }
-        return joined;
-    }
-
     /** The address to bind: {@code requested}'s (checked already: resolved, port 0 or this one) with the port. */
     private static InetSocketAddress localAddressFor(InetSocketAddress requested, int port) {
         return requested == null ? new InetSocketAddress(port) : new InetSocketAddress(requested.getAddress(), port);
@@ -349,27 +342,30 @@ public final class PortLease implements PortBinding, PortBinder {
     /**
      * Closes the socket's binding; the port goes back to the pool now, or, when the socket still exists (a JDK socket
      * closed while registered with a selector lives until the next select), once the pool sees it gone: until then
-     * the lease lingers, still holding its port, so that no second socket joins the old one on it.
+     * the lease lingers, still holding its port, so that the socket of the port's next lease does not meet the old one
+     * there. The same for the sockets that joined the lease (read once, after the state write that closed the lease:
+     * see {@link JoinedSockets}).
      */
     private void finishClose(boolean bound) {
         if (bound) {
-            closeBinding();
-            if (socketsHoldPort()) {
+            JoinedSockets joined = block.joinedTo(this);
+            closeBinding(joined);
+            if (holdsPort(joined)) {
                 state = LINGERING;
                 returns.linger(this);
                 return;
             }
+            block.forget(joined);
         }
         returns.giveBack(this, quarantined, false);
     }
 
-    /** Closes the lease's binding, and those of the joined sockets that are gone (their owners close the others). */
-    private void closeBinding() {
+    /** Closes the lease's binding, and those of the {@code joined} sockets that are gone (their owners close theirs). */
+    private void closeBinding(JoinedSockets joined) {
         try {
             binding.close();
-            JoinedSockets j = joined;
-            if (j != null) {
-                j.closeGone();
+            if (joined != null) {
+                joined.closeGone();
             }
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, () -> "Closing the binding of port " + port() + " failed", e);
