@@ -186,6 +186,14 @@ final class LeaseDispatcher implements PortReturns {
         }
     }
 
+    /** The lease of this pool bound to a socket on {@code port}, which another socket may join; or null. */
+    PortLease boundLease(int port) {
+        synchronized (lock) {
+            PoolBlock b = table.blockOf(port);
+            return b == null ? null : b.boundLeaseAt(port);
+        }
+    }
+
     /**
      * The error for a request of a unit of {@code shape} whose growth on its own thread failed with {@code cause}
      * (counted as exhausted).

@@ -50,6 +50,11 @@ final class PoolBlock {
      * the lease is handed out, cleared by the lease's one return.
      */
     private volatile PortLease[][] riders;
+    /**
+     * Per unit (a single port), the sockets that joined its lease ({@link JoinedSockets}); null until the block's first
+     * join. Kept here, not in the lease, so that a lease stays as small as it was.
+     */
+    private volatile AtomicReferenceArray<JoinedSockets> joined;
     private volatile IdleMark idleMark;
     private final AtomicBoolean idleCheckPending = new AtomicBoolean();
 
@@ -266,6 +271,53 @@ final class PoolBlock {
             }
         }
         return out;
+    }
+
+    /** The sockets that joined {@code lease} (a lease of this block), or null. Lock-free. */
+    JoinedSockets joinedTo(PortLease lease) {
+        AtomicReferenceArray<JoinedSockets> all = joined;
+        JoinedSockets j = all == null ? null : all.get(lease.index());
+        return j != null && j.lease() == lease ? j : null;
+    }
+
+    /**
+     * The sockets that joined {@code lease}, made when it has none yet (an entry of the unit's earlier lease, which
+     * came back with all its sockets gone, is replaced). Lock-free.
+     */
+    JoinedSockets joinedToOrNew(PortLease lease) {
+        AtomicReferenceArray<JoinedSockets> all = joined;
+        if (all == null) {
+            synchronized (this) {
+                if (joined == null) {
+                    joined = new AtomicReferenceArray<>(units);
+                }
+                all = joined;
+            }
+        }
+        for (;;) {
+            JoinedSockets j = all.get(lease.index());
+            if (j != null && j.lease() == lease) {
+                return j;
+            }
+            JoinedSockets made = new JoinedSockets(lease);
+            if (all.compareAndSet(lease.index(), j, made)) {
+                return made;
+            }
+        }
+    }
+
+    /** Forgets {@code joined} (null: nothing), the sockets of a lease that comes back: all of them are gone. */
+    void forget(JoinedSockets joined) {
+        AtomicReferenceArray<JoinedSockets> all = this.joined;
+        if (joined != null && all != null) {
+            all.compareAndSet(joined.lease().index(), joined, null);
+        }
+    }
+
+    /** The lease bound to a socket on {@code port} in this block of single ports, or null. */
+    PortLease boundLeaseAt(int port) {
+        int unit = shapeIndex == 0 ? unitAt(port) : -1;
+        return unit < 0 ? null : bound.get(unit);
     }
 
     /** Whether the pool dropped the block (its leases are inactive); safe without the lock. */

@@ -17,10 +17,16 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
  * One port leased from a {@link ReservationPool}: no other lease of the pool gets it until {@link #close()} gives it
- * back. Bind one socket to it with {@link #bind}; the lease is also the socket's {@link PortBinding}, so closing either
+ * back. Bind a socket to it with {@link #bind}; the lease is also that socket's {@link PortBinding}, so closing either
  * gives the port back. Close the socket first: a lease closed while its socket still exists keeps the port, still
  * leased, until the pool sees the socket gone. In a pool of two protocols the port is held for both, and the lease
- * binds one socket of either.
+ * binds a socket of either.
+ *
+ * <p>Several sockets of this process: while the lease is open, more sockets may bind to its port through it (or
+ * through {@link ReservationPool#bind} with the port), where the reservation allows a second socket (on Linux: an
+ * address that does not overlap the others, 127.0.0.1 beside ::1; or the same address when every socket there asked
+ * to share it, SO_REUSEPORT or, for UDP, SO_REUSEADDR). Each such socket gets its own {@link PortBinding}, which its
+ * owner closes after it; the port goes back to the pool once the lease is closed and every socket of it is gone.
  *
  * <p>Thread-safe; {@link #close()} is idempotent and may race with {@link #bind} from another thread.
  */
@@ -109,14 +115,34 @@ public final class PortLease implements PortBinding, PortBinder {
         return quarantined;
     }
 
-    /** Whether a socket was bound through this lease and has been closed while the lease is still open. */
+    /** Whether a socket was bound through this lease and it, and every socket that joined it, has been closed. */
     boolean isAbandoned() {
-        return state == BOUND && !binding.holdsPort();
+        return state == BOUND && !socketsHoldPort();
     }
 
-    /** Whether the lease was closed while its socket existed, and that socket is gone now: its port is free. */
+    /** Whether the lease was closed while its sockets existed, and they are gone now: its port is free. */
     boolean lingeredLongEnough() {
-        return state == LINGERING && !binding.holdsPort();
+        return state == LINGERING && !socketsHoldPort();
+    }
+
+    /** Whether a socket of the lease still holds the port: its own (or its shape's), or one that joined it. */
+    private boolean socketsHoldPort() {
+        return holdsPort(block.joinedTo(this));
+    }
+
+    /** {@link #socketsHoldPort()} with {@code joined}, the sockets that joined the lease (or null), read already. */
+    private boolean holdsPort(JoinedSockets joined) {
+        return binding.holdsPort() || joined != null && joined.holdsPort();
+    }
+
+    /** Whether other sockets may join the lease's socket: it is bound to a socket of its own and not closed. */
+    boolean takesJoiners() {
+        return state == BOUND && socket != null;
+    }
+
+    /** The socket the lease bound first, or null. */
+    ReservableSocket socket() {
+        return socket;
     }
 
     /** Whether the lease waits, closed, for its socket to be gone. */
@@ -127,7 +153,9 @@ public final class PortLease implements PortBinding, PortBinder {
     /** Gives the port of a lease that lingered back (its socket is gone); once. */
     void endLingering() {
         if (STATE.compareAndSet(this, LINGERING, CLOSED)) {
-            closeBinding(); // a shape's: the bindings of the sockets gone since
+            JoinedSockets joined = block.joinedTo(this);
+            closeBinding(joined); // a shape's, or the joined ones: the bindings of the sockets gone since
+            block.forget(joined);
             returns.giveBack(this, quarantined, false);
         }
     }
@@ -180,29 +208,42 @@ public final class PortLease implements PortBinding, PortBinder {
     }
 
     /**
-     * Binds {@code socket} to the leased port through the pool's reservation. One socket per lease.
+     * Binds {@code socket} to the leased port through the pool's reservation. The first socket's binding is the lease
+     * itself; a socket bound while the lease already has one joins it (see the class comment) and gets a binding of
+     * its own.
      *
      * @param requested local address to bind (null = wildcard); its port must be 0 or {@link #port()}
-     * @return this lease, which is the socket's binding: close it after the socket to give the port back
-     * @throws PortReservationException INVALID_ARGUMENT (other port, unresolved address, wrong protocol), IN_USE when a
-     *         socket is already bound to this lease or another socket took the port (the port is then quarantined and
-     *         this lease closed: lease another one), CLOSED when the lease or the pool is closed, or the reservation's
-     *         bind error; the socket is left unbound
+     * @return this lease for the first socket, which is its binding: close it after the socket to give the port back;
+     *         for a socket that joined, its own binding: close it after that socket
+     * @throws PortReservationException INVALID_ARGUMENT (other port, unresolved address, wrong protocol), IN_USE when
+     *         another socket took the port (the port is then quarantined and this lease closed: lease another one), or
+     *         when the reservation refuses a second socket there (nothing changes), CLOSED when the lease or the pool
+     *         is closed, or the reservation's bind error; the socket is left unbound
      */
     @Override
     public PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
+        return bind(socket, requested, false);
+    }
+
+    /**
+     * Binds {@code socket} beside the socket this lease is bound to, for {@link ReservationPool#bind} of its port;
+     * never as the lease's first socket.
+     *
+     * @throws PortReservationException the errors of {@link #bind}; IN_USE also when the lease has no socket of its own
+     */
+    PortBinding join(ReservableSocket socket, InetSocketAddress requested) {
+        return bind(socket, requested, true);
+    }
+
+    private PortBinding bind(ReservableSocket socket, InetSocketAddress requested, boolean joinOnly) {
         int port = port();
-        RuntimeReservation reservation = block.reservation(socket != null ? socket.protocol() : null);
-        BindRequest.check("port " + port + " leased from the pool's block " + block.range(), reservation.protocol(),
-                PortRange.single(port), socket, requested);
+        RuntimeReservation reservation = checkedReservation(socket, requested);
         InetSocketAddress local = localAddressFor(requested, port);
-        if (!STATE.compareAndSet(this, UNBOUND, BINDING)) {
-            if (state >= CLOSE_PENDING) {
-                throw new PortReservationException(Reason.CLOSED, "the lease of port " + port
-                        + " is closed; lease another port from the pool");
+        if (joinOnly || !STATE.compareAndSet(this, UNBOUND, BINDING)) {
+            if (takesJoiners()) {
+                return block.joinedToOrNew(this).join(reservation, socket, local);
             }
-            throw new PortReservationException(Reason.IN_USE, "the lease of port " + port + " is already bound to "
-                    + this.socket + "; one lease binds one socket: lease another port for " + socket);
+            throw notBindable(socket);
         }
         if (block.isRemoved()) {
             STATE.set(this, CLOSED);
@@ -233,21 +274,29 @@ public final class PortLease implements PortBinding, PortBinder {
         return this;
     }
 
-    private InetSocketAddress localAddressFor(InetSocketAddress requested, int port) {
-        if (requested == null) {
-            return new InetSocketAddress(port);
+    /** Why {@code socket} can neither be the lease's first socket nor join it. */
+    private PortReservationException notBindable(ReservableSocket socket) {
+        if (state >= CLOSE_PENDING) {
+            return new PortReservationException(Reason.CLOSED, "the lease of port " + port()
+                    + " is closed; lease another port from the pool");
         }
-        if (requested.isUnresolved()) {
-            throw PortReservationException.invalidArgument("local address " + requested, "it is unresolved",
-                    "pass a resolved address such as new InetSocketAddress(\"127.0.0.1\", 0)");
-        }
-        if (requested.getPort() != 0 && requested.getPort() != port) {
-            throw PortReservationException.invalidArgument("requested port " + requested.getPort(),
-                    "this lease holds port " + port, "request port 0 or " + port
-                            + ", or lease port " + requested.getPort() + " itself with pool.lease("
-                            + requested.getPort() + ")");
-        }
-        return new InetSocketAddress(requested.getAddress(), port);
+        return new PortReservationException(Reason.IN_USE, "the lease of port " + port() + (state == BINDING
+                ? " is being bound to another socket; bind " + socket + " once that bind is done"
+                : " is not bound to a socket of its own, so " + socket + " cannot join one") + ", or lease another "
+                + "port for it");
+    }
+
+    /** The reservation of the socket's protocol, after the binder contract's checks of the request. */
+    private RuntimeReservation checkedReservation(ReservableSocket socket, InetSocketAddress requested) {
+        RuntimeReservation reservation = block.reservation(socket != null ? socket.protocol() : null);
+        BindRequest.check("port " + port() + " leased from the pool's block " + block.range(), reservation.protocol(),
+                PortRange.single(port()), socket, requested);
+        return reservation;
+    }
+
+    /** The address to bind: {@code requested}'s (checked already: resolved, port 0 or this one) with the port. */
+    private static InetSocketAddress localAddressFor(InetSocketAddress requested, int port) {
+        return requested == null ? new InetSocketAddress(port) : new InetSocketAddress(requested.getAddress(), port);
     }
 
     /** Whether a bind failure means another socket holds the port (not a fault of the caller's socket or address). */
@@ -293,23 +342,31 @@ public final class PortLease implements PortBinding, PortBinder {
     /**
      * Closes the socket's binding; the port goes back to the pool now, or, when the socket still exists (a JDK socket
      * closed while registered with a selector lives until the next select), once the pool sees it gone: until then
-     * the lease lingers, still holding its port, so that no second socket joins the old one on it.
+     * the lease lingers, still holding its port, so that the socket of the port's next lease does not meet the old one
+     * there. The same for the sockets that joined the lease (read once, after the state write that closed the lease:
+     * see {@link JoinedSockets}).
      */
     private void finishClose(boolean bound) {
         if (bound) {
-            closeBinding();
-            if (binding.holdsPort()) {
+            JoinedSockets joined = block.joinedTo(this);
+            closeBinding(joined);
+            if (holdsPort(joined)) {
                 state = LINGERING;
                 returns.linger(this);
                 return;
             }
+            block.forget(joined);
         }
         returns.giveBack(this, quarantined, false);
     }
 
-    private void closeBinding() {
+    /** Closes the lease's binding, and those of the {@code joined} sockets that are gone (their owners close theirs). */
+    private void closeBinding(JoinedSockets joined) {
         try {
             binding.close();
+            if (joined != null) {
+                joined.closeGone();
+            }
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, () -> "Closing the binding of port " + port() + " failed", e);
         }

@@ -53,11 +53,13 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
     private final PoolSettings settings;
     private final PoolErrors errors;
     private final LeaseDispatcher dispatcher;
+    private final ExplicitPortBinds explicitBinds;
 
     private ReservationPool(PoolSettings settings) {
         this.settings = settings;
         this.errors = new PoolErrors("ReservationPool[" + settings.describe() + "]");
         this.dispatcher = new LeaseDispatcher(settings, errors);
+        this.explicitBinds = new ExplicitPortBinds(dispatcher, this::lease);
     }
 
     /** A builder of a pool of {@code protocol} ports reserved through {@code provider}. */
@@ -264,9 +266,12 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
     /**
      * Leases a port and binds {@code socket} to it: port 0 takes the next free port (as {@link #lease()}, with the
      * same blocking rules; when the bind fails because another socket took that port, the port is quarantined and the
-     * next one is tried), another port must be a free port of the pool (as {@link #lease(int)}).
+     * next one is tried), another port must be a free port of the pool (as {@link #lease(int)}), or a port that an open
+     * lease of the pool has bound to a socket: the socket then joins that lease (see {@link PortLease}) when the
+     * reservation allows a second socket there, else the request fails as {@link #lease(int)} does (IN_USE).
      *
-     * @return the lease, which is the socket's binding: close it after the socket to give the port back
+     * @return the lease, which is the socket's binding: close it after the socket to give the port back; for a socket
+     *         that joined a lease, its own binding (close it after the socket; the port comes back after the last)
      * @throws PortReservationException INVALID_ARGUMENT (null or wrong protocol socket, unresolved address), the
      *         errors of {@link #lease()} or {@link #lease(int)}, IN_USE after {@code maxBindAttempts} quarantined ports
      *         in a row, or the bind error; the socket is left unbound and no lease is kept
@@ -278,7 +283,7 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
             throw errors.wrongProtocol(socket, settings.protocol());
         }
         if (requested != null && requested.getPort() != 0) {
-            return bindOrReturn(lease(requested.getPort()), socket, requested);
+            return explicitBinds.bind(socket, requested);
         }
         PortReservationException last = null;
         for (int attempt = 0; attempt < settings.maxBindAttempts(); attempt++) {
@@ -289,7 +294,7 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
                 throw withSuppressed(e, last);
             }
             try {
-                return bindOrReturn(lease, socket, requested);
+                return ExplicitPortBinds.bindOrReturn(lease, socket, requested);
             } catch (PortReservationException e) {
                 if (!lease.isQuarantined()) {
                     throw withSuppressed(e, last); // last: the port quarantined before this attempt
@@ -305,15 +310,6 @@ public final class ReservationPool implements PortBinder, AutoCloseable {
             e.addSuppressed(earlier);
         }
         return e;
-    }
-
-    private static PortBinding bindOrReturn(PortLease lease, ReservableSocket socket, InetSocketAddress requested) {
-        try {
-            return lease.bind(socket, requested);
-        } catch (RuntimeException e) {
-            lease.close();
-            throw e;
-        }
     }
 
     /** Waits for a queued request's decision, up to the wait timeout; withdraws it on timeout or interrupt. */

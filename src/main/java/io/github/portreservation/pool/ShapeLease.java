@@ -14,7 +14,6 @@ import io.github.portreservation.internal.BindRequest;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -125,7 +124,7 @@ public final class ShapeLease implements PortBinder, AutoCloseable {
             unit.returns().countBindFailure();
             throw BindErrors.map(e, socket, local, "from port " + port + " of the lease of ports " + ports);
         }
-        Member member = new Member(bound, socket);
+        LeaseSocket member = new LeaseSocket(unit, bound, socket, "the lease of ports " + ports);
         all.slots.set(slot, member);
         if (!unit.isActive()) { // closed while binding: the close left this socket to us
             member.close();
@@ -186,87 +185,8 @@ public final class ShapeLease implements PortBinder, AutoCloseable {
     }
 
     /**
-     * One socket bound through the lease: its reservation's binding; its close may end the lease's wait. It holds
-     * its port while its socket exists and while its binding is being closed, so that the lease's ports never come
-     * back before every binding is closed.
-     */
-    private final class Member implements PortBinding {
-        private final PortBinding binding;
-        private final ReservableSocket socket;
-        private final AtomicBoolean closed = new AtomicBoolean();
-        private volatile boolean done;
-
-        Member(PortBinding binding, ReservableSocket socket) {
-            this.binding = binding;
-            this.socket = socket;
-        }
-
-        /** Whether a new socket may take this one's port and protocol: closed, and its socket gone. */
-        boolean isFree() {
-            return closed.get() && !binding.holdsPort();
-        }
-
-        @Override
-        public ReservationToken token() {
-            return binding.token();
-        }
-
-        @Override
-        public int port() {
-            return binding.port();
-        }
-
-        @Override
-        public InetSocketAddress localAddress() {
-            return binding.localAddress();
-        }
-
-        @Override
-        public boolean isActive() {
-            return !closed.get();
-        }
-
-        @Override
-        public boolean holdsPort() {
-            return binding.holdsPort() || closed.get() && !done;
-        }
-
-        @Override
-        public void close() {
-            if (closeNow() && unit.lingeredLongEnough()) {
-                unit.returns().lingerEnded(unit); // the lease was closed and waited for this socket
-            }
-        }
-
-        /**
-         * Closes the binding; when another thread is closing it, waits until it is closed (a few instructions: the
-         * reservation's bookkeeping). Returns whether this call closed it.
-         */
-        boolean closeNow() {
-            if (closed.compareAndSet(false, true)) {
-                try {
-                    binding.close();
-                } finally {
-                    done = true;
-                }
-                return true;
-            }
-            while (!done) {
-                Thread.onSpinWait();
-            }
-            return false;
-        }
-
-        @Override
-        public String toString() {
-            return "PortBinding[" + binding.port() + " of the lease of ports " + ports + (closed.get() ? ", closed]"
-                    : "]");
-        }
-    }
-
-    /**
      * All sockets of the lease, one slot per port and protocol ({@code (port - first) * protocols + protocol}: null,
-     * {@link #BINDING} or a Member), as the binding of its unit: it holds the ports while any socket exists or is
+     * {@link #BINDING} or a {@link LeaseSocket}), as the binding of its unit: it holds the ports while any socket exists or is
      * being bound.
      */
     private final class Sockets implements PortBinding {
@@ -293,8 +213,8 @@ public final class ShapeLease implements PortBinder, AutoCloseable {
                 }
                 Object holder = slots.get(slot);
                 throw new PortReservationException(Reason.IN_USE, "port " + port + " of the lease of ports " + ports
-                        + " already has the " + protocol + " socket " + (holder instanceof Member
-                        ? ((Member) holder).socket : "being bound") + "; one socket per port and protocol: close that "
+                        + " already has the " + protocol + " socket " + (holder instanceof LeaseSocket
+                        ? ((LeaseSocket) holder).socket() : "being bound") + "; one socket per port and protocol: close that "
                         + "socket and its binding first, or bind another port of the lease");
             }
             for (int i = 0; i < shape.count(); i++) {
@@ -310,7 +230,7 @@ public final class ShapeLease implements PortBinder, AutoCloseable {
         /** Claims {@code slot} for a bind: free, or its last socket's binding closed and the socket gone. */
         private boolean tryClaim(int slot) {
             Object s = slots.get(slot);
-            if (s == BINDING || s instanceof Member && !((Member) s).isFree()) {
+            if (s == BINDING || s instanceof LeaseSocket && !((LeaseSocket) s).isFree()) {
                 return false;
             }
             return slots.compareAndSet(slot, s, BINDING);
@@ -321,7 +241,7 @@ public final class ShapeLease implements PortBinder, AutoCloseable {
             int n = 0;
             for (int i = 0; i < slots.length(); i++) {
                 Object s = slots.get(i);
-                n += s instanceof Member && ((Member) s).holdsPort() ? 1 : 0;
+                n += s instanceof LeaseSocket && ((LeaseSocket) s).holdsPort() ? 1 : 0;
             }
             return n;
         }
@@ -350,7 +270,7 @@ public final class ShapeLease implements PortBinder, AutoCloseable {
         public boolean holdsPort() {
             for (int i = 0; i < slots.length(); i++) {
                 Object s = slots.get(i);
-                if (s == BINDING || s instanceof Member && ((Member) s).holdsPort()) {
+                if (s == BINDING || s instanceof LeaseSocket && ((LeaseSocket) s).holdsPort()) {
                     return true;
                 }
             }
@@ -365,8 +285,8 @@ public final class ShapeLease implements PortBinder, AutoCloseable {
         public void close() {
             for (int i = 0; i < slots.length(); i++) {
                 Object s = slots.get(i);
-                if (s instanceof Member && !((Member) s).binding.holdsPort()) {
-                    ((Member) s).closeNow();
+                if (s instanceof LeaseSocket && !((LeaseSocket) s).socketHoldsPort()) {
+                    ((LeaseSocket) s).closeNow();
                 }
             }
         }

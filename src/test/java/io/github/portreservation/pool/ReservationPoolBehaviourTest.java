@@ -158,7 +158,7 @@ class ReservationPoolBehaviourTest {
     }
 
     @Test
-    void aLeaseBindsOneSocketOnItsOwnPortOnly() {
+    void aLeaseBindsOnItsOwnPortOnlyAndASecondSocketOnlyWhereItsReservationAllows() {
         ReservationPool pool = builder().build();
         PortLease lease = pool.lease();
         PortReservationException other = expect(Reason.OUTSIDE_RESERVATION, () -> lease.bind(
@@ -166,7 +166,14 @@ class ReservationPoolBehaviourTest {
         assertTrue(other.getMessage().contains("port " + (lease.port() + 1) + " is outside port " + lease.port()
                 + " leased from the pool's block"), other.getMessage());
         assertEquals(lease, lease.bind(new FakeSocket(Protocol.TCP), null));
-        expect(Reason.IN_USE, () -> lease.bind(new FakeSocket(Protocol.TCP), null));
+        int port = lease.port();
+        // The fake reservation binds one socket per port: it refuses the second, and nothing changes.
+        assertEquals("IN_USE: the lease of port " + port + " cannot carry FakeSocket[0] on 0.0.0.0 beside its socket "
+                + "FakeSocket[" + port + "]; its reservation refused it: IN_USE: fake: port " + port + " bound twice",
+                expect(Reason.IN_USE, () -> lease.bind(new FakeSocket(Protocol.TCP), null)).getMessage());
+        assertEquals(1, pool.statistics().leased());
+        assertEquals(0, pool.statistics().failures());
+        assertTrue(lease.isActive());
         pool.closeForcibly();
         assertFalse(lease.isActive());
         lease.close(); // no effect after a forced close

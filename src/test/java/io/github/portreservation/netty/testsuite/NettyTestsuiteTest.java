@@ -75,11 +75,7 @@ class NettyTestsuiteTest {
                     + "client's next writes to fail with PortUnreachableException. The closed port is still held by "
                     + "the reservation, whose placeholder socket takes the datagrams, so the kernel sends no ICMP port "
                     + "unreachable: what a reservation means (a plain JDK socket shows the same). Stock Epoll fails "
-                    + "it too, so only NIO is compared; 4.1's testsuite has no such class"),
-            new Exclusion("DatagramMulticastTest.testMulticast", EnumSet.of(Permutation.NIO_POOL), null,
-                    "the test binds a second datagram channel on the first one's port (multicast receivers, "
-                    + "SO_REUSEADDR); a pool lease carries one socket, so the pool refuses the second bind IN_USE. "
-                    + "Reservations allow it (several sockets per port): the pool does not yet (issue #13)"));
+                    + "it too, so only NIO is compared; 4.1's testsuite has no such class"));
 
     /**
      * What does not pass on stock Netty in this namespace, exactly: test key -> status, per stock permutation and
