@@ -1,6 +1,5 @@
 package io.github.portreservation.bench;
 
-import io.github.portreservation.PortReservationPlatform;
 import io.github.portreservation.PortReservationProvider;
 import io.github.portreservation.PortReservations;
 import io.github.portreservation.Protocol;
@@ -28,7 +27,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -41,8 +39,7 @@ import java.util.concurrent.TimeUnit;
  * just built.
  */
 public final class StartupSteps {
-    private static final String[] STEPS = {"reading the CPU clock", "platform logging (System.Logger)", "platform lookup (ServiceLoader)",
-        "PortReservations.provider()", "LinuxNative.isAvailable()", "acquire(TCP, 1)", "nioServer(reservation)",
+    private static final String[] STEPS = {"reading the CPU clock", "PortReservations.provider()", "LinuxNative.isAvailable()", "acquire(TCP, 1)", "nioServer(reservation)",
         "bind, main thread", "bind, event loop", "plain bind, main thread", "plain bind, event loop"};
 
     private StartupSteps() {
@@ -126,25 +123,18 @@ public final class StartupSteps {
                 StartupTime.threadCpuNanos(); // its own first use, not counted
                 mark = StartupTime.threadCpuNanos();
                 step(STEPS[0]); // what one reading costs, taken off every other step by the parent
-                System.getLogger("io.github.portreservation").isLoggable(System.Logger.Level.DEBUG);
-                step(STEPS[1]);
-                for (PortReservationPlatform platform : ServiceLoader.load(PortReservationPlatform.class,
-                        PortReservationPlatform.class.getClassLoader())) {
-                    platform.isDefaultFor(System.getProperty("os.name"));
-                }
-                step(STEPS[2]);
                 PortReservationProvider provider = PortReservations.provider();
-                step(STEPS[3]);
+                step(STEPS[1]);
                 LinuxNative.isAvailable();
-                step(STEPS[4]);
+                step(STEPS[2]);
                 try (RuntimeReservation reservation = provider.acquire(Protocol.TCP, 1)) {
-                    step(STEPS[5]);
+                    step(STEPS[3]);
                     ServerBootstrap reserved = new ServerBootstrap().group(loop)
                             .channelFactory(ReservedChannelFactories.nioServer(reservation));
-                    step(STEPS[6]);
-                    Channel server = timedBind(reserved, loop, STEPS[7], STEPS[8]);
+                    step(STEPS[4]);
+                    Channel server = timedBind(reserved, loop, STEPS[5], STEPS[6]);
                     Channel second = timedBind(new ServerBootstrap().group(loop)
-                            .channel(NioServerSocketChannel.class), loop, STEPS[9], STEPS[10]);
+                            .channel(NioServerSocketChannel.class), loop, STEPS[7], STEPS[8]);
                     StringBuilder line = new StringBuilder("steps");
                     for (long nanos : steps.values()) {
                         line.append(' ').append(nanos);

@@ -91,10 +91,11 @@ public final class StartupTime {
                 Runtime.getRuntime().availableProcessors());
         for (int m = 0; m < MEASURES.length; m++) {
             long[][] t = times[m];
+            long[] interval = medianInterval(t);
             System.out.printf(Locale.ROOT, "startup %s: median plain %.1f ms, reserved %.1f ms, difference (median of "
-                            + "pairs) %+.1f ms; minimum plain %.1f ms, reserved %.1f ms (%+.1f ms)%n", MEASURES[m],
-                    ms(median(t[0])), ms(median(t[1])), ms(medianDifference(t)), ms(min(t[0])), ms(min(t[1])),
-                    ms(min(t[1]) - min(t[0])));
+                            + "pairs) %+.1f ms (95%% interval %+.1f to %+.1f ms); minimum plain %.1f ms, reserved %.1f ms "
+                            + "(%+.1f ms)%n", MEASURES[m], ms(median(t[0])), ms(median(t[1])), ms(medianDifference(t)),
+                    ms(interval[0]), ms(interval[1]), ms(min(t[0])), ms(min(t[1])), ms(min(t[1]) - min(t[0])));
         }
     }
 
@@ -190,11 +191,34 @@ public final class StartupTime {
     }
 
     private static long medianDifference(long[][] times) {
+        return median(differences(times));
+    }
+
+    private static long[] differences(long[][] times) {
         long[] differences = new long[times[0].length];
         for (int i = 0; i < differences.length; i++) {
             differences[i] = times[1][i] - times[0][i];
         }
-        return median(differences);
+        return differences;
+    }
+
+    /**
+     * A distribution-free 95% confidence interval of the median of the pair differences: the k-th smallest and k-th
+     * largest difference, k the largest rank with P(Binomial(n, 1/2) < k) <= 2.5% (the sign test's interval).
+     */
+    static long[] medianInterval(long[][] times) {
+        long[] d = differences(times);
+        Arrays.sort(d);
+        int n = d.length;
+        double below = 0;
+        double term = Math.pow(0.5, n); // P(X = 0)
+        int k = 0;
+        while (k < n / 2 && below + term <= 0.025) {
+            below += term;
+            term = term * (n - k) / (k + 1); // P(X = k + 1)
+            k++;
+        }
+        return k == 0 ? new long[] {d[0], d[n - 1]} : new long[] {d[k - 1], d[n - k]};
     }
 
     /**
