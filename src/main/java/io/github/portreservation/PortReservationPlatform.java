@@ -1,10 +1,11 @@
 package io.github.portreservation;
 
 /**
- * Service-provider interface: one platform's {@link PortReservationProvider}, found by {@link PortReservations} with
- * {@link java.util.ServiceLoader} (the jar registers {@code linux} and {@code windows} in
- * {@code META-INF/services/io.github.portreservation.PortReservationPlatform}). The API never names a platform
- * class, so it needs nothing of them (nor of JNA) until a provider is created.
+ * Service-provider interface: one platform's {@link PortReservationProvider}. {@link PortReservations} makes the
+ * built-in {@code linux} and {@code windows} platforms directly, and finds any other one with
+ * {@link java.util.ServiceLoader} ({@code META-INF/services/io.github.portreservation.PortReservationPlatform}, where
+ * the jar registers the two built-in ones too). A platform class names no provider type in its fields or signatures,
+ * so nothing of a provider (nor JNA) is loaded until {@link #create()}.
  */
 public interface PortReservationPlatform {
 

@@ -12,8 +12,9 @@ import static io.github.portreservation.PortReservationException.checkNotNull;
  * Entry point: the port-reservation provider of the running platform, with an availability facade in the style of
  * Netty's {@code Epoll} ({@link #isAvailable()}, {@link #ensureAvailability()}, {@link #unavailabilityCause()}).
  *
- * <p>Providers come from the {@link PortReservationPlatform}s that {@link java.util.ServiceLoader} finds (the jar
- * registers Linux and Windows). The default provider is chosen from {@code os.name}; the system property
+ * <p>Providers come from {@link PortReservationPlatform}s: the built-in Linux and Windows ones, and any other one
+ * that {@link java.util.ServiceLoader} finds (looked for only for another name or operating system). The default
+ * provider is chosen from {@code os.name}; the system property
  * {@value #PROVIDER_PROPERTY}
  * ({@code linux} or {@code windows}) overrides it, and {@link #provider(String)} picks one explicitly. Each named
  * provider is created once per class loader, so tokens acquired through it stay valid for every caller.

@@ -9,15 +9,20 @@ import java.util.function.Supplier;
  * is logged as the exception. The message is built only when the level is enabled.
  */
 public final class Log {
-    private final System.Logger logger;
+    private final String name;
+    /**
+     * Made on first use: the first {@code System.getLogger} of a JVM starts the JDK's logger finder (a dozen classes,
+     * measured by StartupSteps), which a start that logs nothing should not pay.
+     */
+    private volatile System.Logger logger;
 
-    private Log(System.Logger logger) {
-        this.logger = logger;
+    private Log(String name) {
+        this.name = name;
     }
 
     /** The log of {@code owner}, named after its class. */
     public static Log of(Class<?> owner) {
-        return new Log(System.getLogger(owner.getName()));
+        return new Log(owner.getName());
     }
 
     /** Logs at DEBUG. */
@@ -37,10 +42,20 @@ public final class Log {
 
     /** Whether DEBUG is enabled. */
     public boolean isDebugEnabled() {
-        return logger.isLoggable(System.Logger.Level.DEBUG);
+        return logger().isLoggable(System.Logger.Level.DEBUG);
+    }
+
+    private System.Logger logger() {
+        System.Logger l = logger;
+        if (l == null) { // a race makes two, both the JDK's logger of this name
+            l = System.getLogger(name);
+            logger = l;
+        }
+        return l;
     }
 
     private void log(System.Logger.Level level, String format, Object[] args) {
+        System.Logger logger = logger();
         if (!logger.isLoggable(level)) {
             return;
         }

@@ -71,7 +71,7 @@ final class JdkPlaceholders implements Placeholders.Strategy {
         try {
             ch.close();
         } catch (IOException e) {
-            Placeholders.LOGGER.log(System.Logger.Level.WARNING, "Failed to close placeholder " + ch, e);
+            Placeholders.LOG.warn("Failed to close placeholder {}", ch, e);
         }
     }
 }

@@ -3,14 +3,21 @@ package io.github.portreservation.linux;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
 
+import java.io.File;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
+import java.security.CodeSource;
 import java.util.Locale;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 
 /**
  * Availability of this library's Linux native helper, in the style of Netty's {@code Epoll}: {@link #isAvailable()},
@@ -77,8 +84,9 @@ public final class LinuxNative {
                 return new IllegalStateException("it is for Linux, this is " + System.getProperty("os.name"));
             }
             String resource = resourceName(System.getProperty("os.arch", ""));
-            try (InputStream in = LinuxNative.class.getClassLoader().getResourceAsStream(resource)) {
-                if (in == null) {
+            try {
+                byte[] helper = readResource(resource);
+                if (helper == null) {
                     return new IllegalStateException("the jar has no " + resource + " (it is built for linux-x86_64; "
                             + "this JVM's os.arch is " + System.getProperty("os.arch") + ")");
                 }
@@ -92,7 +100,7 @@ public final class LinuxNative {
                 OutputStream out = Files.newOutputStream(copy, StandardOpenOption.CREATE_NEW);
                 try {
                     try (out) {
-                        in.transferTo(out);
+                        out.write(helper);
                     }
                     System.load(copy.toAbsolutePath().toString());
                 } finally {
@@ -104,6 +112,50 @@ public final class LinuxNative {
                 return new IllegalStateException("cannot load " + resource + ": " + e + " (if " + WORKDIR_PROPERTY
                         + " / java.io.tmpdir is mounted noexec, point -D" + WORKDIR_PROPERTY
                         + " to a directory that allows executables)", e);
+            }
+        }
+
+        /**
+         * The helper's bytes, read from this library's jar (or classes directory) directly when the class was loaded
+         * from a local file: the class loader's resource lookup opens it through a {@code jar:} URL, whose handler
+         * and connection classes a cold start does not load otherwise (about 1 ms, StartupSteps). Any other origin
+         * (a jar nested in another one, a custom loader) goes through the class loader; null when absent.
+         */
+        private static byte[] readResource(String resource) throws IOException {
+            File origin = localOrigin();
+            if (origin != null && origin.isFile()) {
+                try (ZipFile jar = new ZipFile(origin)) {
+                    ZipEntry entry = jar.getEntry(resource);
+                    if (entry == null) {
+                        return null;
+                    }
+                    try (InputStream in = jar.getInputStream(entry)) {
+                        return in.readAllBytes();
+                    }
+                }
+            }
+            if (origin != null && origin.isDirectory()) {
+                File file = new File(origin, resource);
+                if (!file.isFile()) {
+                    return null;
+                }
+                try (InputStream in = new FileInputStream(file)) {
+                    return in.readAllBytes();
+                }
+            }
+            try (InputStream in = LinuxNative.class.getClassLoader().getResourceAsStream(resource)) {
+                return in == null ? null : in.readAllBytes();
+            }
+        }
+
+        /** The local jar or directory this class was loaded from, or null. */
+        private static File localOrigin() {
+            try {
+                CodeSource source = LinuxNative.class.getProtectionDomain().getCodeSource();
+                URL location = source == null ? null : source.getLocation();
+                return location != null && "file".equals(location.getProtocol()) ? new File(location.toURI()) : null;
+            } catch (URISyntaxException | IllegalArgumentException | SecurityException e) {
+                return null;
             }
         }
     }

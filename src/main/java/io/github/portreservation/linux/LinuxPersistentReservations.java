@@ -25,9 +25,13 @@ import java.util.concurrent.ConcurrentMap;
  */
 final class LinuxPersistentReservations {
     private static final Log logger = Log.of(LinuxPersistentReservations.class);
-    /** High 32 bits of tokens that name persistent blocks ("PRSV"); runtime tokens never have them. */
-    private static final long PERSISTENT_TAG = 0x50525356L << 32;
-    private static final long TAG_MASK = 0xFFFFFFFFL << 32;
+    /**
+     * High 32 bits of tokens that name persistent blocks ("PRSV"); runtime tokens never have them. Constants, so the
+     * provider's check of a new runtime token does not load this class.
+     */
+    static final long PERSISTENT_TAG = 0x50525356L << 32;
+    /** The bits of {@link #PERSISTENT_TAG}. */
+    static final long TAG_MASK = 0xFFFFFFFFL << 32;
 
     private final ReservedPortsFile reservedPorts;
     private final Map<Protocol, ConcurrentMap<ReservationToken, LinuxBlockBinder>> blocks =
@@ -128,11 +132,6 @@ final class LinuxPersistentReservations {
                 + "records no owners, so a part of an entry, or a block the kernel merged with an adjacent entry, is "
                 + "no reservation of its own; use exactly an entry (after checking it is yours), or, if an adjacent "
                 + "block was added to yours, delete the merged entry and create the blocks again one free port apart");
-    }
-
-    /** Whether a token value carries the persistent tag (runtime tokens never do). */
-    static boolean isPersistentValue(long value) {
-        return (value & TAG_MASK) == PERSISTENT_TAG;
     }
 
     /** The token every process derives for the persistent block {@code range}. */

@@ -11,12 +11,10 @@ import io.github.portreservation.ReservationToken;
 import io.github.portreservation.RuntimeReservation;
 import io.github.portreservation.internal.Log;
 
-import java.io.EOFException;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.security.SecureRandom;
@@ -72,7 +70,7 @@ import static io.github.portreservation.PortReservationException.checkNotNull;
 public final class LinuxPortReservationProvider implements PortReservationProvider {
     private static final Log logger = Log.of(LinuxPortReservationProvider.class);
     private static final Path LOCAL_PORT_RANGE = Paths.get("/proc/sys/net/ipv4/ip_local_port_range");
-    private static final Path URANDOM = Paths.get("/dev/urandom");
+    private static final String URANDOM = "/dev/urandom";
     private static final String LOCAL_PORT_RANGE_SYSCTL = "net.ipv4.ip_local_port_range";
     /**
      * The open runtime tokens of every instance in this JVM, so that a token bound through another instance than the
@@ -83,16 +81,30 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
             new ConcurrentHashMap<>();
 
     private final ReservedPortsFile reservedPorts;
-    private final RecentlyTakenPorts recentlyTaken = new RecentlyTakenPorts(RecentlyTakenPorts.SYSTEM_CLOCK);
+    private final RecentlyTakenPorts recentlyTaken = new RecentlyTakenPorts(null);
     private final LongAdder searchCollisions = new LongAdder();
     private final LongAdder searchSweeps = new LongAdder();
     private final ConcurrentMap<ReservationToken, LinuxRuntimeReservation> runtime = new ConcurrentHashMap<>();
     private final WeakReference<LinuxPortReservationProvider> self = new WeakReference<>(this);
-    private final LinuxPersistentReservations persistent;
+    /** Made on first use: most applications use only runtime reservations. */
+    private volatile LinuxPersistentReservations persistent;
 
     private LinuxPortReservationProvider(ReservedPortsFile reservedPorts) {
         this.reservedPorts = reservedPorts;
-        this.persistent = new LinuxPersistentReservations(reservedPorts);
+    }
+
+    private LinuxPersistentReservations persistent() {
+        LinuxPersistentReservations p = persistent;
+        if (p == null) {
+            synchronized (this) {
+                p = persistent;
+                if (p == null) {
+                    p = new LinuxPersistentReservations(reservedPorts);
+                    persistent = p;
+                }
+            }
+        }
+        return p;
     }
 
     /**
@@ -132,7 +144,9 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
     public RuntimeReservation acquire(Protocol protocol, PortRange range) {
         checkNotNull(protocol, "protocol");
         checkNotNull(range, "range");
-        DescriptorBudget.ensureHeadroom(range.count(), "holding " + protocol + " ports " + range);
+        if (range.count() >= DescriptorBudget.MARGIN) { // a constant: smaller blocks never load the class
+            DescriptorBudget.ensureHeadroom(range.count(), "holding " + protocol + " ports " + range);
+        }
         try {
             return register(protocol, range, Placeholders.hold(protocol, range));
         } catch (Placeholders.HoldFailure f) {
@@ -149,7 +163,9 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
             throw PortReservationException.invalidArgument("port count " + count, "must be in 1..65535",
                     "ask for at least one port and at most the whole port space");
         }
-        DescriptorBudget.ensureHeadroom(count, "holding " + count + " " + protocol + " ports");
+        if (count >= DescriptorBudget.MARGIN) {
+            DescriptorBudget.ensureHeadroom(count, "holding " + count + " " + protocol + " ports");
+        }
         BlockSearch<Placeholders.Held> search = new BlockSearch<>(protocol, count, searchWindow(count),
                 readReservedOrEmpty(), recentlyTaken, new Consumer<BitSet>() {
                     @Override
@@ -242,7 +258,6 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         ReservationToken token = newRuntimeToken();
         LinuxRuntimeReservation reservation = new LinuxRuntimeReservation(this, protocol, range, token, placeholders);
         runtime.put(token, reservation);
-        logger.debug("Reserved {} ports {} ({})", protocol, range, token);
         return reservation;
     }
 
@@ -250,7 +265,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
     private ReservationToken newRuntimeToken() {
         for (;;) {
             long value = randomBits();
-            if (value != 0 && !LinuxPersistentReservations.isPersistentValue(value)) {
+            if (value != 0 && (value & LinuxPersistentReservations.TAG_MASK) != LinuxPersistentReservations.PERSISTENT_TAG) {
                 ReservationToken token = ReservationToken.of(value);
                 if (OPEN_TOKENS.putIfAbsent(token, self) == null) {
                     return token;
@@ -266,14 +281,13 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
      * device cannot be read.
      */
     private static long randomBits() {
-        try (FileChannel urandom = FileChannel.open(URANDOM)) {
-            ByteBuffer bits = ByteBuffer.allocate(Long.BYTES);
-            while (bits.hasRemaining()) {
-                if (urandom.read(bits) < 0) {
-                    throw new EOFException(URANDOM + " ended");
-                }
+        try (FileInputStream urandom = new FileInputStream(URANDOM)) { // the stream classes a JVM has loaded already
+            byte[] bits = urandom.readNBytes(Long.BYTES);
+            long value = 0;
+            for (byte b : bits) {
+                value = value << 8 | (b & 0xff);
             }
-            return bits.flip().getLong();
+            return bits.length == Long.BYTES ? value : FallbackRandom.INSTANCE.nextLong();
         } catch (IOException | SecurityException e) {
             return FallbackRandom.INSTANCE.nextLong();
         }
@@ -288,7 +302,6 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         if (runtime.remove(reservation.token(), reservation)) {
             OPEN_TOKENS.remove(reservation.token(), self);
         }
-        logger.debug("Released {}", reservation);
     }
 
     /** UNKNOWN_TOKEN for a token that is neither a runtime token of this provider nor a persistent one. */
@@ -318,7 +331,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
      */
     @Override
     public ReservationToken createPersistent(Protocol protocol, PortRange range) {
-        return persistent.create(protocol, range);
+        return persistent().create(protocol, range);
     }
 
     /**
@@ -328,7 +341,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
      */
     @Override
     public Optional<ReservationToken> lookupPersistent(Protocol protocol, PortRange range) {
-        return persistent.lookup(protocol, range);
+        return persistent().lookup(protocol, range);
     }
 
     /**
@@ -339,7 +352,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
      */
     @Override
     public void deletePersistent(Protocol protocol, PortRange range) {
-        persistent.delete(protocol, range);
+        persistent().delete(protocol, range);
     }
 
     /** The token every process derives for the persistent block {@code range}. */
@@ -366,12 +379,12 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         if (range == null) {
             throw unknownToken(token);
         }
-        return persistent.bind(token, range, socket, requested);
+        return persistent().bind(token, range, socket, requested);
     }
 
     /** Ports of the persistent block of {@code token} that {@code protocol} sockets of this process can still bind. */
     int persistentAvailablePorts(Protocol protocol, ReservationToken token) {
-        return persistent.availablePorts(protocol, token);
+        return persistent().availablePorts(protocol, token);
     }
 
     @Override

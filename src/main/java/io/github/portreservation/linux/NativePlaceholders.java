@@ -38,7 +38,7 @@ final class NativePlaceholders implements Placeholders.Strategy {
             long failure = -rc;
             int index = (int) (failure >>> 16);
             int errno = (int) (failure & 0xFFFF);
-            throw new Placeholders.HoldFailure(range.start() + index, new NativeSocketException(errno));
+            throw new Placeholders.HoldFailure(range.start() + index, NativeSocketException.of(errno));
         }
         return new Held(fds);
     }
@@ -61,7 +61,7 @@ final class NativePlaceholders implements Placeholders.Strategy {
         public void close() {
             int failed = closeAll0(fds, fds.length);
             if (failed > 0) {
-                Placeholders.LOGGER.log(System.Logger.Level.WARNING, "close() failed for {0} of {1} placeholders",
+                Placeholders.LOG.warn("close() failed for {} of {} placeholders",
                         failed, fds.length);
             }
         }
@@ -72,9 +72,14 @@ final class NativePlaceholders implements Placeholders.Strategy {
         private static final long serialVersionUID = 1L;
         final int errno;
 
-        NativeSocketException(int errno) {
+        private NativeSocketException(int errno) {
             super(strerror0(errno));
             this.errno = errno;
+        }
+
+        /** The exception of {@code errno}, typed IOException so that verifying a caller does not load this class. */
+        static IOException of(int errno) {
+            return new NativeSocketException(errno);
         }
     }
 

@@ -4,6 +4,7 @@ import io.github.portreservation.PortRange;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.Protocol;
+import io.github.portreservation.internal.Log;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,7 +25,7 @@ import java.util.List;
 final class Placeholders {
     /** System property: {@code true} accepts JDK placeholders where they cannot hold every address. */
     static final String PARTIAL_HOLD_PROPERTY = "io.github.portreservation.linux.partialHold";
-    static final System.Logger LOGGER = System.getLogger(Placeholders.class.getName());
+    static final Log LOG = Log.of(Placeholders.class);
 
     private Placeholders() {
     }
@@ -103,8 +104,8 @@ final class Placeholders {
                 return JdkPlaceholders.INSTANCE;
             }
             if (Boolean.getBoolean(PARTIAL_HOLD_PROPERTY)) {
-                LOGGER.log(System.Logger.Level.WARNING, "{0} ports are held by JDK placeholders, which leave {1}: "
-                        + "other processes can bind those (the native helper is not available: {2})", protocol, gap,
+                LOG.warn("{} ports are held by JDK placeholders, which leave {}: "
+                        + "other processes can bind those (the native helper is not available: {})", protocol, gap,
                         LinuxNative.unavailabilityCause().getMessage());
                 return JdkPlaceholders.INSTANCE;
             }

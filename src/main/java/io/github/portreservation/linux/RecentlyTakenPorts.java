@@ -32,47 +32,60 @@ final class RecentlyTakenPorts {
     private static final long TTL_NANOS = TimeUnit.SECONDS.toNanos(TTL_SECONDS);
     private static final long GENERATION_NANOS = TimeUnit.SECONDS.toNanos(GENERATION_SECONDS);
 
-    /**
-     * {@link System#nanoTime()}: a class rather than {@code System::nanoTime}, as on the rest of the way from start to
-     * a bound reserved channel (the first call of each lambda spins a class: docs/benchmarks.md, start-up).
-     */
-    static final LongSupplier SYSTEM_CLOCK = new LongSupplier() {
-        @Override
-        public long getAsLong() {
-            return System.nanoTime();
-        }
-    };
-
+    /** The clock in nanoseconds; null: {@link System#nanoTime()} (no clock class on the way to a first bind). */
     private final LongSupplier nanoClock;
-    private final Generations[] byProtocol = new Generations[Protocol.values().length];
+    /** Per protocol, made when a port of it is first found taken (fields, not an array: no class load before). */
+    private Generations tcp;
+    private Generations udp;
 
+    /** Ports observed by {@code nanoClock}, or by {@link System#nanoTime()} when it is null. */
     RecentlyTakenPorts(LongSupplier nanoClock) {
         this.nanoClock = nanoClock;
-        for (int i = 0; i < byProtocol.length; i++) {
-            byProtocol[i] = new Generations();
-        }
     }
 
     /** Adds to {@code into} the ports of {@code protocol} observed taken less than the TTL ago. */
     void addTo(BitSet into, Protocol protocol) {
-        byProtocol[protocol.ordinal()].addTo(into, nanoClock.getAsLong());
+        Generations g = generations(protocol, false);
+        if (g != null) {
+            g.addTo(into, now());
+        }
     }
 
     /** Remembers that {@code port} was found taken now. */
     void remember(Protocol protocol, int port) {
-        byProtocol[protocol.ordinal()].add(nanoClock.getAsLong(), port, null);
+        generations(protocol, true).add(now(), port, null);
     }
 
     /** Remembers that every port of {@code ports} was found taken now (the caller's set is not kept). */
     void remember(Protocol protocol, BitSet ports) {
         if (!ports.isEmpty()) {
-            byProtocol[protocol.ordinal()].add(nanoClock.getAsLong(), -1, ports);
+            generations(protocol, true).add(now(), -1, ports);
         }
     }
 
     /** Forgets the ports of {@code range}: a reservation of this process released them. */
     void forget(Protocol protocol, PortRange range) {
-        byProtocol[protocol.ordinal()].clear(range.start(), range.end());
+        Generations g = generations(protocol, false);
+        if (g != null) {
+            g.clear(range.start(), range.end());
+        }
+    }
+
+    private long now() {
+        return nanoClock == null ? System.nanoTime() : nanoClock.getAsLong();
+    }
+
+    private synchronized Generations generations(Protocol protocol, boolean create) {
+        Generations g = protocol == Protocol.TCP ? tcp : udp;
+        if (g == null && create) {
+            g = new Generations();
+            if (protocol == Protocol.TCP) {
+                tcp = g;
+            } else {
+                udp = g;
+            }
+        }
+        return g;
     }
 
     /** Generations of one protocol, oldest first; every method holds the monitor. */

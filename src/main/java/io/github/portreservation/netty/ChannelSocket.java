@@ -11,13 +11,14 @@ import java.net.SocketAddress;
 import static io.github.portreservation.PortReservationException.checkNotNull;
 
 /**
- * A Netty channel seen as a {@link ReservableSocket}: the binder sets SO_REUSEPORT and reads the handle through a
- * {@link NativeSocket}, and binds through the transport's own bind (a {@link BindAction}), so that Netty's state
+ * A Netty channel seen as a {@link ReservableSocket}: the binder sets SO_REUSEPORT and reads the handle through the
+ * JDK channel's adapter (NIO) or a {@link NativeSocket} (Epoll's descriptor), and binds through the transport's own
+ * bind ({@link #transportBind}, which each channel kind implements in a small subclass), so that Netty's state
  * (local address, backlog, active flag) stays right.
  */
-final class ChannelSocket implements ReservableSocket {
+abstract class ChannelSocket implements ReservableSocket {
 
-    /** Socket-level access the transport offers: the JDK channel for NIO, the file descriptor for Epoll. */
+    /** Socket-level access the transport offers where no JDK channel does: the file descriptor for Epoll. */
     interface NativeSocket {
         /** Sets SO_REUSEPORT. */
         void enablePortSharing() throws IOException;
@@ -34,66 +35,32 @@ final class ChannelSocket implements ReservableSocket {
          * connect would report the wildcard for its whole life instead of the address the connect gave it.
          */
         InetSocketAddress localAddress() throws IOException;
-
-        /**
-         * Whether the kernel socket exists, whatever the channel says: a JDK channel closed while registered with a
-         * selector keeps its socket (bound, maybe listening) until the selector deregisters it. Epoll closes its
-         * descriptor in {@code doClose}, so by default the socket is gone once the channel is closed.
-         */
-        default boolean socketExists() {
-            return false;
-        }
-    }
-
-    /** The transport's real bind. */
-    @FunctionalInterface
-    interface BindAction {
-        /** Binds (and for a server, listens) on {@code localAddress}. */
-        void bind(InetSocketAddress localAddress) throws Exception;
     }
 
     private final Channel channel;
     private final Protocol protocol;
+    /** NIO: the JDK channel's adapter; null for a {@link NativeSocket}. */
+    private final ReservableSocket jdk;
     private final NativeSocket nativeSocket;
-    private final BindAction bindAction;
 
-    ChannelSocket(Channel channel, Protocol protocol, NativeSocket nativeSocket, BindAction bindAction) {
+    /** A NIO channel, reached through the adapter of its JDK channel ({@link ReservableSocket#of}). */
+    ChannelSocket(Channel channel, Protocol protocol, ReservableSocket jdk) {
         this.channel = checkNotNull(channel, "channel");
         this.protocol = checkNotNull(protocol, "protocol");
+        this.jdk = checkNotNull(jdk, "jdk");
+        this.nativeSocket = null;
+    }
+
+    /** A channel reached through {@code nativeSocket} (Epoll). */
+    ChannelSocket(Channel channel, Protocol protocol, NativeSocket nativeSocket) {
+        this.channel = checkNotNull(channel, "channel");
+        this.protocol = checkNotNull(protocol, "protocol");
+        this.jdk = null;
         this.nativeSocket = checkNotNull(nativeSocket, "nativeSocket");
-        this.bindAction = checkNotNull(bindAction, "bindAction");
     }
 
-    /** Native access through a JDK channel adapter ({@link ReservableSocket#of}). */
-    static NativeSocket jdk(ReservableSocket jdkSocket) {
-        checkNotNull(jdkSocket, "jdkSocket");
-        return new NativeSocket() {
-            @Override
-            public void enablePortSharing() throws IOException {
-                jdkSocket.enablePortSharing();
-            }
-
-            @Override
-            public long handle() {
-                return jdkSocket.nativeHandle();
-            }
-
-            @Override
-            public boolean portSharingRequested(Protocol protocol) throws IOException {
-                return jdkSocket.portSharingRequested();
-            }
-
-            @Override
-            public InetSocketAddress localAddress() throws IOException {
-                return jdkSocket.localAddress();
-            }
-
-            @Override
-            public boolean socketExists() {
-                return jdkSocket.socketExists();
-            }
-        };
-    }
+    /** The transport's real bind: binds (and for a server, listens) on {@code localAddress}. */
+    abstract void transportBind(InetSocketAddress localAddress) throws Exception;
 
     @Override
     public Protocol protocol() {
@@ -102,23 +69,27 @@ final class ChannelSocket implements ReservableSocket {
 
     @Override
     public void enablePortSharing() throws IOException {
-        nativeSocket.enablePortSharing();
+        if (jdk != null) {
+            jdk.enablePortSharing();
+        } else {
+            nativeSocket.enablePortSharing();
+        }
     }
 
     @Override
     public long nativeHandle() {
-        return nativeSocket.handle();
+        return jdk != null ? jdk.nativeHandle() : nativeSocket.handle();
     }
 
     @Override
     public boolean portSharingRequested() throws IOException {
-        return nativeSocket.portSharingRequested(protocol);
+        return jdk != null ? jdk.portSharingRequested() : nativeSocket.portSharingRequested(protocol);
     }
 
     @Override
     public void bind(InetSocketAddress localAddress) throws IOException {
         try {
-            bindAction.bind(localAddress);
+            transportBind(localAddress);
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Exception e) {
@@ -128,13 +99,17 @@ final class ChannelSocket implements ReservableSocket {
 
     @Override
     public InetSocketAddress localAddress() throws IOException {
-        return nativeSocket.localAddress();
+        return jdk != null ? jdk.localAddress() : nativeSocket.localAddress();
     }
 
-    /** Whether the kernel socket still exists: the channel is open, or its closed JDK socket awaits deregistration. */
+    /**
+     * Whether the kernel socket still exists: the channel is open, or (NIO) its closed JDK socket awaits deregistration
+     * (a JDK channel closed while registered with a selector keeps its socket until the selector deregisters it).
+     * Epoll closes its descriptor in {@code doClose}, so its socket is gone once the channel is closed.
+     */
     @Override
     public boolean socketExists() {
-        return channel.isOpen() || nativeSocket.socketExists();
+        return channel.isOpen() || jdk != null && jdk.socketExists();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.github.portreservation.netty;
 
 import io.github.portreservation.Protocol;
+import io.github.portreservation.ReservableSocket;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -12,6 +13,8 @@ import io.github.portreservation.internal.Log;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+
+import static io.github.portreservation.PortReservationException.checkNotNull;
 
 /**
  * The outbound interceptor that binds a channel of a final Netty class ({@code NioDatagramChannel}, Epoll channels)
@@ -30,22 +33,36 @@ final class ReservedBindInterceptor extends ChannelOutboundHandlerAdapter {
     private static final Log logger = Log.of(ReservedBindInterceptor.class);
 
     private final ChannelBindState reservation;
-    private final ChannelSocket.NativeSocket nativeSocket;
     private final Protocol protocol;
+    /** The JDK channel's adapter (NIO), or null. */
+    private final ReservableSocket jdk;
+    /** The descriptor's access (Epoll), or null. */
+    private final ChannelSocket.NativeSocket nativeSocket;
 
-    private ReservedBindInterceptor(ChannelBindState reservation, Protocol protocol,
+    private ReservedBindInterceptor(ChannelBindState reservation, Protocol protocol, ReservableSocket jdk,
                                    ChannelSocket.NativeSocket nativeSocket) {
         this.reservation = reservation;
         this.protocol = protocol;
+        this.jdk = jdk;
         this.nativeSocket = nativeSocket;
     }
 
-    /** Makes the new, unregistered {@code channel} bind from {@code source}; returns the channel. */
+    /** Makes the new, unregistered NIO {@code channel} over the JDK channel {@code jdk} bind from {@code source}. */
+    static <C extends Channel> C install(C channel, ReservationSource source, Protocol protocol, ReservableSocket jdk) {
+        return install(channel, source, protocol, checkNotNull(jdk, "jdk"), null);
+    }
+
+    /** Makes the new, unregistered {@code channel} reached through {@code nativeSocket} bind from {@code source}. */
     static <C extends Channel> C install(C channel, ReservationSource source, Protocol protocol,
                                          ChannelSocket.NativeSocket nativeSocket) {
+        return install(channel, source, protocol, null, checkNotNull(nativeSocket, "nativeSocket"));
+    }
+
+    private static <C extends Channel> C install(C channel, ReservationSource source, Protocol protocol,
+                                                 ReservableSocket jdk, ChannelSocket.NativeSocket nativeSocket) {
         ChannelBindState reservation = new ChannelBindState(channel, source);
         channel.closeFuture().addListener(new ReleaseOnClose(reservation));
-        channel.pipeline().addFirst(NAME, new ReservedBindInterceptor(reservation, protocol, nativeSocket));
+        channel.pipeline().addFirst(NAME, new ReservedBindInterceptor(reservation, protocol, jdk, nativeSocket));
         return channel;
     }
 
@@ -95,12 +112,27 @@ final class ReservedBindInterceptor extends ChannelOutboundHandlerAdapter {
     }
 
     private ChannelSocket socket(ChannelHandlerContext ctx) {
-        return new ChannelSocket(ctx.channel(), protocol, nativeSocket, new ChannelSocket.BindAction() {
-            @Override
-            public void bind(InetSocketAddress localAddress) throws Exception {
-                bindNow(ctx, localAddress);
-            }
-        });
+        return jdk != null ? new PipelineSocket(ctx, protocol, jdk) : new PipelineSocket(ctx, protocol, nativeSocket);
+    }
+
+    /** The channel bound through the rest of its pipeline. */
+    private static final class PipelineSocket extends ChannelSocket {
+        private final ChannelHandlerContext ctx;
+
+        PipelineSocket(ChannelHandlerContext ctx, Protocol protocol, ReservableSocket jdk) {
+            super(ctx.channel(), protocol, jdk);
+            this.ctx = ctx;
+        }
+
+        PipelineSocket(ChannelHandlerContext ctx, Protocol protocol, NativeSocket nativeSocket) {
+            super(ctx.channel(), protocol, nativeSocket);
+            this.ctx = ctx;
+        }
+
+        @Override
+        void transportBind(InetSocketAddress localAddress) throws Exception {
+            bindNow(ctx, localAddress);
+        }
     }
 
     /** The transport's bind, through the rest of the pipeline; it completes at once on the event loop. */

@@ -30,8 +30,7 @@ public final class ReservedNioServerSocketChannel extends NioServerSocketChannel
     ReservedNioServerSocketChannel(ReservationSource source) {
         reservation = new ChannelBindState(this, source);
         config = new ReservedServerSocketChannelConfig(super.config(), reservation);
-        socket = new ChannelSocket(this, Protocol.TCP, ChannelSocket.jdk(ReservableSocket.of(javaChannel(), 0)),
-                new SuperBind());
+        socket = new SuperBind(ReservableSocket.of(javaChannel(), 0));
     }
 
     @Override
@@ -56,10 +55,14 @@ public final class ReservedNioServerSocketChannel extends NioServerSocketChannel
         }
     }
 
-    /** The transport's own bind: a class rather than {@code super::doBind} (start-up, see NamedChannelFactory). */
-    private final class SuperBind implements ChannelSocket.BindAction {
+    /** This channel, bound by the transport's own bind (a class rather than {@code super::doBind}: start-up). */
+    private final class SuperBind extends ChannelSocket {
+        SuperBind(ReservableSocket jdk) {
+            super(ReservedNioServerSocketChannel.this, Protocol.TCP, jdk);
+        }
+
         @Override
-        public void bind(InetSocketAddress localAddress) throws Exception {
+        void transportBind(InetSocketAddress localAddress) throws Exception {
             ReservedNioServerSocketChannel.super.doBind(localAddress);
         }
     }

@@ -30,8 +30,7 @@ public final class ReservedNioSocketChannel extends NioSocketChannel {
     ReservedNioSocketChannel(ReservationSource source) {
         reservation = new ChannelBindState(this, source);
         config = new ReservedSocketChannelConfig(super.config(), reservation);
-        socket = new ChannelSocket(this, Protocol.TCP, ChannelSocket.jdk(ReservableSocket.of(javaChannel())),
-                new SuperBind());
+        socket = new SuperBind(ReservableSocket.of(javaChannel()));
     }
 
     @Override
@@ -66,10 +65,14 @@ public final class ReservedNioSocketChannel extends NioSocketChannel {
         }
     }
 
-    /** The transport's own bind: a class rather than {@code super::doBind} (start-up, see NamedChannelFactory). */
-    private final class SuperBind implements ChannelSocket.BindAction {
+    /** This channel, bound by the transport's own bind (a class rather than {@code super::doBind}: start-up). */
+    private final class SuperBind extends ChannelSocket {
+        SuperBind(ReservableSocket jdk) {
+            super(ReservedNioSocketChannel.this, Protocol.TCP, jdk);
+        }
+
         @Override
-        public void bind(InetSocketAddress localAddress) throws Exception {
+        void transportBind(InetSocketAddress localAddress) throws Exception {
             ReservedNioSocketChannel.super.doBind(localAddress);
         }
     }

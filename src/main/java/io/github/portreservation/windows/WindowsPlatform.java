@@ -6,12 +6,12 @@ import io.github.portreservation.PortReservationProvider;
 import java.util.Locale;
 
 /**
- * The {@link PortReservationPlatform} of {@link WindowsPortReservationProvider}, registered for ServiceLoader. It names
+ * The {@link PortReservationPlatform} of {@link WindowsPortReservationProvider}, made by PortReservations (and registered for ServiceLoader). It names
  * no JNA type: JNA is loaded only by {@link #create()}.
  */
 public final class WindowsPlatform implements PortReservationPlatform {
 
-    /** Made by ServiceLoader. */
+    /** Made by PortReservations, or by ServiceLoader. */
     public WindowsPlatform() {
     }
 
