@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 
 /**
  * The sockets that joined a bound {@link PortLease} on its port, beside the socket the lease bound first: another
@@ -71,20 +72,31 @@ final class JoinedSockets {
     }
 
     private PortBinding bind(RuntimeReservation reservation, ReservableSocket socket, InetSocketAddress local) {
+        return bindBeside(lease, reservation, socket, local, refusal -> "the lease of port " + lease.port()
+                + " cannot carry " + socket + " on " + local.getAddress().getHostAddress() + " beside its socket "
+                + lease.socket() + "; its reservation refused it: " + refusal, "from port " + lease.port()
+                + " leased from the pool's block " + lease.blockRange());
+    }
+
+    /**
+     * Binds {@code socket} to {@code local} through {@code reservation}, beside the socket(s) of {@code unit} already
+     * on that port. A refusal by the reservation's rules (IN_USE) becomes an IN_USE worded by {@code refused} (given
+     * the refusal's message) and counts nothing: it is this process's own rule, not another socket's. Another error
+     * counts a bind failure of the pool; {@code from} says where the port comes from in a mapped socket error.
+     */
+    static PortBinding bindBeside(PortLease unit, RuntimeReservation reservation, ReservableSocket socket,
+                                  InetSocketAddress local, UnaryOperator<String> refused, String from) {
         try {
             return reservation.bind(socket, local);
         } catch (PortReservationException e) {
             if (e.reason() != Reason.IN_USE) {
-                lease.returns().countBindFailure();
+                unit.returns().countBindFailure();
                 throw e;
             }
-            throw new PortReservationException(Reason.IN_USE, "the lease of port " + lease.port() + " cannot carry "
-                    + socket + " on " + local.getAddress().getHostAddress() + " beside its socket " + lease.socket()
-                    + "; its reservation refused it: " + e.getMessage(), e);
+            throw new PortReservationException(Reason.IN_USE, refused.apply(e.getMessage()), e);
         } catch (RuntimeException e) {
-            lease.returns().countBindFailure();
-            throw BindErrors.map(e, socket, local, "from port " + lease.port() + " leased from the pool's block "
-                    + lease.blockRange());
+            unit.returns().countBindFailure();
+            throw BindErrors.map(e, socket, local, from);
         }
     }
 

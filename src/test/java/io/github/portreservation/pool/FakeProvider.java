@@ -10,7 +10,12 @@ import io.github.portreservation.ReservationToken;
 import io.github.portreservation.RuntimeReservation;
 import io.github.portreservation.testing.StubProvider;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,7 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Test double of a provider for the pool's data-structure tests: hands out consecutive blocks from a base port,
  * holds nothing in the operating system, fails binds on the ports listed in {@link #failingPorts} with IN_USE, and
- * UDP blocks over {@link #udpPortsTaken} with IN_USE.
+ * UDP blocks over {@link #udpPortsTaken} with IN_USE. Its reservations bind one socket per port, or, with
+ * {@link #otherAddressesShare}, one per port and address (a second socket on another address, as on Linux).
  */
 final class FakeProvider extends StubProvider {
     final Set<Integer> failingPorts = ConcurrentHashMap.newKeySet();
@@ -33,6 +39,10 @@ final class FakeProvider extends StubProvider {
     final Set<Integer> udpPortsTaken = ConcurrentHashMap.newKeySet();
     /** When set, every bind of a reservation throws it (as a JDK channel's bind may). */
     volatile RuntimeException bindThrows;
+    /** When set, a reservation binds a second socket to a port on an address that no socket there uses. */
+    volatile boolean otherAddressesShare;
+    /** When set, runs inside every bind of a reservation once it has accepted the socket (a test's race point). */
+    volatile Runnable duringBind;
     private final AtomicInteger nextStart;
     private final AtomicLong tokens = new AtomicLong();
 
@@ -79,7 +89,8 @@ final class FakeProvider extends StubProvider {
         private final Protocol protocol;
         private final PortRange range;
         private final ReservationToken token;
-        private final Set<Integer> bound = ConcurrentHashMap.newKeySet();
+        /** The addresses bound on each port; guarded by this reservation. */
+        private final Map<Integer, List<InetAddress>> bound = new HashMap<>();
         private volatile boolean open = true;
 
         FakeReservation(Protocol protocol, PortRange range, ReservationToken token) {
@@ -109,13 +120,31 @@ final class FakeProvider extends StubProvider {
         }
 
         @Override
-        public int boundPorts() {
+        public synchronized int boundPorts() {
             return bound.size();
         }
 
         @Override
-        public int availablePorts() {
+        public synchronized int availablePorts() {
             return range.count() - bound.size();
+        }
+
+        /** Records {@code address} on {@code port}, or refuses it (IN_USE) as one socket per port (and address). */
+        private synchronized void use(int port, InetAddress address) {
+            List<InetAddress> users = bound.computeIfAbsent(port, p -> new ArrayList<>());
+            if (!users.isEmpty() && (!otherAddressesShare || users.contains(address))) {
+                throw new PortReservationException(Reason.IN_USE, "fake: port " + port + " bound twice");
+            }
+            users.add(address);
+        }
+
+        /** Forgets {@code address} on {@code port}. */
+        private synchronized void release(int port, InetAddress address) {
+            List<InetAddress> users = bound.get(port);
+            users.remove(address);
+            if (users.isEmpty()) {
+                bound.remove(port);
+            }
         }
 
         @Override
@@ -134,11 +163,14 @@ final class FakeProvider extends StubProvider {
             if (failingPorts.contains(port)) {
                 throw new PortReservationException(Reason.IN_USE, "fake: port " + port + " taken by another process");
             }
-            if (!bound.add(port)) {
-                throw new PortReservationException(Reason.IN_USE, "fake: port " + port + " bound twice");
+            InetAddress address = requested.getAddress();
+            use(port, address);
+            Runnable hook = duringBind;
+            if (hook != null) {
+                hook.run();
             }
             ((FakeSocket) socket).bound = port;
-            InetSocketAddress local = new InetSocketAddress(requested.getAddress(), port);
+            InetSocketAddress local = new InetSocketAddress(address, port);
             return new PortBinding() {
                 private final AtomicInteger closed = new AtomicInteger();
 
@@ -170,7 +202,7 @@ final class FakeProvider extends StubProvider {
                 @Override
                 public void close() {
                     if (closed.getAndIncrement() == 0) {
-                        bound.remove(port);
+                        release(port, address);
                     }
                 }
             };

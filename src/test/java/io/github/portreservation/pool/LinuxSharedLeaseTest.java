@@ -14,7 +14,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
-import org.junit.jupiter.api.function.Executable;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -31,12 +30,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import static io.github.portreservation.pool.LinuxPools.assertCounts;
+import static io.github.portreservation.pool.LinuxPools.expect;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -63,18 +63,6 @@ class LinuxSharedLeaseTest {
     private static ReservationPool pool(Protocol protocol) {
         return ReservationPool.builder(LinuxPools.provider(), protocol).blockSize(4).maxBlocks(1).minBlocks(1)
                 .failWhenExhausted().build();
-    }
-
-    private static PortReservationException expect(Reason reason, Executable call) {
-        PortReservationException e = assertThrows(PortReservationException.class, call);
-        assertEquals(reason, e.reason(), e.getMessage());
-        return e;
-    }
-
-    private static void assertCounts(ReservationPool pool, int leased, int free, String what) {
-        PoolStatistics s = pool.statistics();
-        assertEquals(leased + " leased, " + free + " free, 0 failures",
-                s.leased() + " leased, " + s.free() + " free, " + s.failures() + " failures", what);
     }
 
     /** The JDK keeps /dev/random and /dev/urandom open once a SecureRandom is made (a temporary file's name). */

@@ -35,7 +35,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
+import static io.github.portreservation.pool.LinuxPools.V6;
+import static io.github.portreservation.pool.LinuxPools.ipv6LoopbackWorks;
 import static io.github.portreservation.testing.HeldPorts.assertHeld;
 import static io.github.portreservation.testing.HeldPorts.assertUdpHeld;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -46,7 +49,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Shape leases behind Netty channels, on the real Linux provider: the RTP and RTCP datagram channels of one pair
- * lease, a TCP server and a UDP channel on the same number, and the ports coming back on each close path.
+ * lease, datagram channels on 127.0.0.1 and ::1 sharing its RTP port (NIO and Epoll), a TCP server and a UDP channel
+ * on the same number, and the ports coming back on each close path.
  */
 @EnabledOnOs(OS.LINUX)
 @Tag("netty")
@@ -94,8 +98,13 @@ class NettyShapeLeaseTest {
 
     private static ChannelFuture bindDatagram(EventLoopGroup loops, ChannelFactory<? extends DatagramChannel> factory,
                                               int port) {
+        return bindDatagram(loops, factory, LOOPBACK, port);
+    }
+
+    private static ChannelFuture bindDatagram(EventLoopGroup loops, ChannelFactory<? extends DatagramChannel> factory,
+                                              InetAddress address, int port) {
         return new Bootstrap().group(loops).channelFactory(factory).handler(DatagramEcho.INSTANCE)
-                .bind(new InetSocketAddress(LOOPBACK, port));
+                .bind(new InetSocketAddress(address, port));
     }
 
     private static int port(Channel channel) {
@@ -104,10 +113,15 @@ class NettyShapeLeaseTest {
 
     /** One datagram to {@code port} and its echo, from a plain JDK socket. */
     private static void udpEcho(int port) throws IOException {
-        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
+        udpEcho(LOOPBACK, port);
+    }
+
+    /** One datagram to {@code address}:{@code port} and its echo, from a plain JDK socket on that address. */
+    private static void udpEcho(InetAddress address, int port) throws IOException {
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(address, 0))) {
             s.setSoTimeout(5_000);
             byte[] out = {(byte) port, (byte) (port >> 8)};
-            s.send(new java.net.DatagramPacket(out, 2, new InetSocketAddress(LOOPBACK, port)));
+            s.send(new java.net.DatagramPacket(out, 2, new InetSocketAddress(address, port)));
             java.net.DatagramPacket in = new java.net.DatagramPacket(new byte[8], 8);
             s.receive(in);
             assertEquals(2, in.getLength());
@@ -153,6 +167,67 @@ class NettyShapeLeaseTest {
         assertUdpHeld(pair.ports().start());
         pool.close();
         pool.terminationFuture().get(5, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Datagram channels of {@code factories} on 127.0.0.1 and ::1 share the RTP port of a pair lease (a third on
+     * 127.0.0.1 is refused: IN_USE, nothing changes), and the pair comes back once the lease and both are closed.
+     */
+    private static void ipv4AndIpv6ChannelsShareTheRtpPort(EventLoopGroup loops,
+            Function<ShapeLease, ChannelFactory<? extends DatagramChannel>> factories) throws Exception {
+        ReservationPool pool = ReservationPool.builder(provider, Protocol.UDP).blockSize(8).build();
+        ShapeLease pair = pool.lease(PortShape.rtpPair());
+        ChannelFactory<? extends DatagramChannel> fromPair = factories.apply(pair);
+        int rtpPort = pair.ports().start();
+        Channel v4 = bindDatagram(loops, fromPair, LOOPBACK, 0).sync().channel();
+        Channel v6 = bindDatagram(loops, fromPair, V6, rtpPort).sync().channel();
+        Channel rtcp = bindDatagram(loops, fromPair, LOOPBACK, 0).sync().channel();
+        assertEquals(new InetSocketAddress(LOOPBACK, rtpPort), v4.localAddress());
+        assertEquals(new InetSocketAddress(V6, rtpPort), v6.localAddress());
+        assertEquals(rtpPort + 1, port(rtcp), "port 0: the lowest port without a UDP socket");
+        udpEcho(LOOPBACK, rtpPort);
+        udpEcho(V6, rtpPort);
+        udpEcho(LOOPBACK, rtpPort + 1);
+        ChannelFuture third = bindDatagram(loops, fromPair, LOOPBACK, rtpPort);
+        assertTrue(third.await(5, TimeUnit.SECONDS));
+        PortReservationException refused = assertInstanceOf(PortReservationException.class, third.cause());
+        assertEquals(Reason.IN_USE, refused.reason(), refused.getMessage());
+        assertTrue(refused.getMessage().startsWith("IN_USE: port " + rtpPort + " of the lease of ports "
+                + pair.ports() + " cannot carry "), refused.getMessage());
+        third.channel().close().sync();
+        PoolStatistics s = pool.statistics();
+        assertEquals("2 leased, 0 failures, 0 quarantined, 1 granted", s.leased() + " leased, " + s.failures()
+                + " failures, " + s.quarantined() + " quarantined, " + s.leasesGranted() + " granted");
+        assertTrue(pair.isActive());
+
+        pair.close();
+        v4.close().sync();
+        rtcp.close().sync();
+        udpEcho(V6, rtpPort);
+        assertEquals(2, pool.statistics().leased(), "the ::1 channel still holds the RTP port, and the pair with it");
+        v6.close().sync();
+        Await.assertEventually(0, () -> pool.statistics().leased(), "leased once the last channel is gone");
+        assertEquals(0, pool.statistics().quarantined());
+        pool.close();
+        pool.terminationFuture().get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void nioDatagramChannelsOnIpv4AndIpv6LoopbackShareTheRtpPortOfAPairLease() throws Exception {
+        assumeTrue(ipv6LoopbackWorks(), "no IPv6 loopback (::1) here");
+        ipv4AndIpv6ChannelsShareTheRtpPort(group, ReservedChannelFactories::nioDatagram);
+    }
+
+    @Test
+    void epollDatagramChannelsOnIpv4AndIpv6LoopbackShareTheRtpPortOfAPairLease() throws Exception {
+        assumeTrue(ReservedChannelFactories.isEpollAvailable(), "netty-transport-native-epoll is not usable here");
+        assumeTrue(ipv6LoopbackWorks(), "no IPv6 loopback (::1) here");
+        EventLoopGroup epoll = new EpollEventLoopGroup(1);
+        try {
+            ipv4AndIpv6ChannelsShareTheRtpPort(epoll, ReservedChannelFactories::epollDatagram);
+        } finally {
+            epoll.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
     }
 
     @Test

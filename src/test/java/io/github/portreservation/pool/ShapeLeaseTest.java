@@ -14,19 +14,25 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Shape leases against the test-only provider (no sockets): what a shape holds, all or nothing, one socket per port
- * and protocol, returned whole when the lease is closed and its last socket is gone, cooldown and quarantine of the
- * whole shape, blocks cut into one shape at a time, waiters of several shapes, and the errors.
+ * Shape leases against the test-only provider (no sockets): what a shape holds, all or nothing, several sockets per
+ * port and protocol where the reservation allows (joins accepted, refused, racing the close), returned whole when the
+ * lease is closed and its last socket is gone, cooldown and quarantine of the whole shape, blocks cut into one shape
+ * at a time, waiters of several shapes, and the errors.
  */
 class ShapeLeaseTest {
     /** Blocks from an odd port: the first even port of a block is its second one. */
@@ -232,7 +238,7 @@ class ShapeLeaseTest {
     }
 
     @Test
-    void eachPortOfTheShapeBindsOneSocketOfEachProtocolAtATime() {
+    void portZeroTakesTheLowestPortWithoutASocketAndAPortWithOneTakesASecondOnlyWhereTheReservationAllows() {
         ReservationPool pool = build(udp());
         ShapeLease pair = pool.lease(PortShape.rtpPair());
         FakeSocket rtp = udpSocket();
@@ -243,11 +249,15 @@ class ShapeLeaseTest {
         assertEquals(30003, rtcpBinding.port());
         assertEquals(new InetSocketAddress("127.0.0.1", 30003), rtcpBinding.localAddress());
         assertEquals("EXHAUSTED: every port of the lease of ports 30002-30003 already has a UDP socket, so "
-                + "FakeSocket[0] gets none; close one of them and its binding first, or lease another shape",
+                + "FakeSocket[0] gets none; close one of them and its binding first, bind it to a port of the lease "
+                + "beside a socket there, or lease another shape",
                 expect(Reason.EXHAUSTED, () -> pair.bind(udpSocket(), null)).getMessage());
-        assertEquals("IN_USE: port 30002 of the lease of ports 30002-30003 already has the UDP socket "
-                + "FakeSocket[30002]; one socket per port and protocol: close that socket and its binding first, or "
-                + "bind another port of the lease",
+        // The fake reservation binds one socket per port: the join is refused, and nothing changes.
+        assertEquals("IN_USE: port 30002 of the lease of ports 30002-30003 cannot carry FakeSocket[0] on 0.0.0.0 "
+                + "beside its UDP socket FakeSocket[30002]; its reservation refused it: IN_USE: fake: port 30002 "
+                + "bound twice; bind it to another port of the lease, or where its reservation allows a second "
+                + "socket (Linux: an address that overlaps none on the port, or one whose sockets all asked to share "
+                + "it)",
                 expect(Reason.IN_USE, () -> pair.bind(udpSocket(), new InetSocketAddress(30002))).getMessage());
         assertEquals("OUTSIDE_RESERVATION: port 30004 is outside the lease of ports 30002-30003 (ports "
                 + "30002-30003); request port 0 for any free port of it, or a port in 30002-30003",
@@ -263,6 +273,200 @@ class ShapeLeaseTest {
         assertEquals(30002, pair.bind(udpSocket(), null).port());
         assertEquals(0, pool.statistics().failures(), "refusals of the caller's own making are no failures");
         assertEquals("ShapeLease[30002-30003 of 30001-30008, [UDP], 2 sockets]", pair.toString());
+    }
+
+    private static InetSocketAddress at(String address, int port) {
+        return new InetSocketAddress(address, port);
+    }
+
+    /** A pool whose reservations bind a second socket to a port on another address, as on Linux. */
+    private ReservationPool sharingPool() {
+        provider.otherAddressesShare = true;
+        return build(udp());
+    }
+
+    /** Binds {@code socket} on 127.0.0.1 to the lowest port of {@code pair} without a UDP socket. */
+    private static PortBinding bindV4(ShapeLease pair, FakeSocket socket) {
+        return pair.bind(socket, at("127.0.0.1", 0));
+    }
+
+    /** Asserts the pool's leased and free ports, bind failures and quarantined ports. */
+    private static void assertCounts(ReservationPool pool, int leased, int free, int failures, String what) {
+        PoolStatistics s = pool.statistics();
+        assertEquals(leased + " leased, " + free + " free, " + failures + " failures, 0 quarantined", s.leased()
+                + " leased, " + s.free() + " free, " + s.failures() + " failures, " + s.quarantined() + " quarantined",
+                what);
+    }
+
+    @Test
+    void aSocketJoinsAPortOfTheShapeWhereTheReservationAllowsAndThePortsComeBackAfterTheLastSocketAndTheLease() {
+        ReservationPool pool = sharingPool();
+        ShapeLease pair = pool.lease(PortShape.rtpPair());
+        FakeSocket v4 = udpSocket();
+        FakeSocket v6 = udpSocket();
+        FakeSocket rtcp = udpSocket();
+        PortBinding v4Binding = bindV4(pair, v4);
+        PortBinding v6Binding = pair.bind(v6, at("::1", 30002));
+        assertEquals(at("127.0.0.1", 30002), v4Binding.localAddress());
+        assertEquals(at("::1", 30002), v6Binding.localAddress());
+        assertNotSame(v4Binding, v6Binding);
+        assertEquals(30002, v6.bound);
+        assertEquals(30003, pair.bind(rtcp, null).port(), "port 0: the lowest port without a UDP socket");
+        assertEquals("ShapeLease[30002-30003 of 30001-30008, [UDP], 3 sockets]", pair.toString());
+        assertCounts(pool, 2, 4, 0, "one lease of two ports carries three sockets");
+        assertEquals(1, pool.statistics().leasesGranted());
+
+        pair.close();
+        assertEquals("ShapeLease[30002-30003 of 30001-30008, [UDP], 3 sockets, closed]", pair.toString());
+        v4.open = false;
+        v4Binding.close();
+        assertCounts(pool, 2, 4, 0, "the ::1 socket still holds port 30002");
+        rtcp.open = false;
+        assertCounts(pool, 2, 4, 0, "the ::1 socket still holds port 30002, the RTCP one is gone");
+        v6.open = false;
+        v6Binding.close();
+        assertCounts(pool, 0, 6, 0, "the last socket and the lease are gone: both ports are back");
+        assertEquals("ShapeLease[30002-30003 of 30001-30008, [UDP], 0 sockets, closed]", pair.toString());
+    }
+
+    @Test
+    void aJoinTheReservationRefusesIsInUseAndChangesNothingWhileAnotherSocketOnAFreePortQuarantinesTheShape() {
+        ReservationPool pool = sharingPool();
+        ShapeLease pair = pool.lease(PortShape.rtpPair());
+        FakeSocket rtp = udpSocket();
+        PortBinding rtpBinding = bindV4(pair, rtp);
+        FakeSocket second = udpSocket();
+        assertEquals("IN_USE: port 30002 of the lease of ports 30002-30003 cannot carry FakeSocket[0] on 127.0.0.1 "
+                + "beside its UDP socket FakeSocket[30002]; its reservation refused it: IN_USE: fake: port 30002 "
+                + "bound twice; bind it to another port of the lease, or where its reservation allows a second "
+                + "socket (Linux: an address that overlaps none on the port, or one whose sockets all asked to share "
+                + "it)",
+                expect(Reason.IN_USE, () -> pair.bind(second, at("127.0.0.1", 30002))).getMessage());
+        assertEquals(0, second.bound, "the socket is left unbound");
+        assertTrue(pair.isActive());
+        assertFalse(pair.isQuarantined());
+        assertCounts(pool, 2, 4, 0, "a refused join changes no count");
+        assertEquals("ShapeLease[30002-30003 of 30001-30008, [UDP], 1 socket]", pair.toString());
+        // The refused socket binds elsewhere on the port: the lease is as it was.
+        assertEquals(at("::1", 30002), pair.bind(second, at("::1", 30002)).localAddress());
+
+        // A first socket on a port another socket holds is no join: the shape is quarantined and the lease closed.
+        provider.failingPorts.add(30003);
+        assertEquals("IN_USE: fake: port 30003 taken by another process",
+                expect(Reason.IN_USE, () -> pair.bind(udpSocket(), null)).getMessage());
+        assertTrue(pair.isQuarantined());
+        assertFalse(pair.isActive());
+        assertEquals(1, pool.statistics().failures());
+        rtp.open = false;
+        second.open = false;
+        rtpBinding.close();
+        assertEquals(2, pool.statistics().quarantined(), "both sockets gone: the whole shape is quarantined");
+        assertEquals(0, pool.statistics().leased());
+    }
+
+    @Test
+    void aCloseDuringAJoinLeavesThePortsLeasedUntilBothSocketsAreGoneAndAJoinAfterTheCloseIsRefused() {
+        ReservationPool pool = sharingPool();
+        ShapeLease pair = pool.lease(PortShape.rtpPair());
+        FakeSocket rtp = udpSocket();
+        PortBinding rtpBinding = bindV4(pair, rtp);
+        FakeSocket joining = udpSocket();
+        provider.duringBind = () -> { // the close runs while the reservation binds the joining socket
+            provider.duringBind = null;
+            pair.close();
+        };
+        assertEquals("CLOSED: the lease of ports 30002-30003 was closed while FakeSocket[30002] was being bound to "
+                + "port 30002; close the socket and lease another shape",
+                expect(Reason.CLOSED, () -> pair.bind(joining, at("::1", 30002))).getMessage());
+        assertFalse(pair.isActive());
+        assertCounts(pool, 2, 4, 0, "both sockets still exist");
+        rtp.open = false;
+        rtpBinding.close();
+        assertCounts(pool, 2, 4, 0, "the joined socket still exists, its binding closed");
+        joining.open = false;
+        assertCounts(pool, 0, 6, 0, "seen gone: back");
+
+        ShapeLease closed = pool.lease(PortShape.rtpPair());
+        assertEquals(PortRange.of(30004, 2), closed.ports());
+        FakeSocket first = udpSocket();
+        PortBinding firstBinding = closed.bind(first, at("127.0.0.1", 0));
+        closed.close();
+        FakeSocket late = udpSocket();
+        assertEquals("CLOSED: the lease of ports 30004-30005 is closed; lease another shape",
+                expect(Reason.CLOSED, () -> closed.bind(late, at("::1", 30004))).getMessage());
+        assertEquals(0, late.bound);
+        first.open = false;
+        firstBinding.close();
+        assertCounts(pool, 0, 6, 0, "the lease's only socket is gone: back");
+    }
+
+    @Test
+    void aBindThatFailsAfterACloseWaitedForItGivesTheShapeBackAtOnce() {
+        ReservationPool pool = build(udp().cooldown(Duration.ofSeconds(1)));
+        ShapeLease pair = pool.lease(PortShape.rtpPair());
+        pool.lease(PortShape.rtpPair());
+        pool.lease(PortShape.rtpPair());
+        provider.duringBind = () -> {
+            provider.duringBind = null;
+            pair.close(); // the close finds the bind under way: the lease waits for it
+            throw new PortReservationException(Reason.SYSTEM_ERROR, "fake: the bind failed after the close");
+        };
+        assertEquals("SYSTEM_ERROR: fake: the bind failed after the close",
+                expect(Reason.SYSTEM_ERROR, () -> pair.bind(udpSocket(), null)).getMessage());
+        assertFalse(pair.isActive());
+        assertFalse(pair.isQuarantined());
+        assertEquals(1, pool.statistics().failures());
+        now.addAndGet(TimeUnit.SECONDS.toNanos(1)); // past the cooldown of a return at the failure, not of a later one
+        assertEquals(PortRange.of(30002, 2), pool.lease(PortShape.rtpPair()).ports());
+    }
+
+    @Test
+    void joinsRacingTheLeasesCloseNeverLoseOrKeepThePorts() throws Exception {
+        ReservationPool pool = sharingPool();
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            int joined = 0;
+            for (int i = 0; i < 500; i++) {
+                ShapeLease pair = pool.lease(PortShape.rtpPair());
+                FakeSocket rtp = udpSocket();
+                PortBinding rtpBinding = bindV4(pair, rtp);
+                int port = rtpBinding.port();
+                FakeSocket joining = udpSocket();
+                CountDownLatch start = new CountDownLatch(1);
+                Future<?> closing = threads.submit(() -> {
+                    start.await();
+                    pair.close();
+                    return null;
+                });
+                Future<PortBinding> join = threads.submit(() -> {
+                    start.await();
+                    try {
+                        return pair.bind(joining, at("::1", port));
+                    } catch (PortReservationException e) {
+                        assertEquals(Reason.CLOSED, e.reason(), e.getMessage());
+                        return null;
+                    }
+                });
+                start.countDown();
+                closing.get(10, TimeUnit.SECONDS);
+                PortBinding binding = join.get(10, TimeUnit.SECONDS);
+                assertCounts(pool, 2, 4, 0, "round " + i + ": the first socket still holds the ports");
+                rtp.open = false;
+                rtpBinding.close();
+                if (binding != null || joining.bound != 0) {
+                    joined += binding != null ? 1 : 0;
+                    assertCounts(pool, 2, 4, 0, "round " + i + ": the joined socket still holds port " + port);
+                    joining.open = false;
+                    if (binding != null) {
+                        binding.close();
+                    }
+                }
+                assertCounts(pool, 0, 6, 0, "round " + i + ": back");
+            }
+            System.out.println("joins that found the shape lease open: " + joined + " of 500");
+        } finally {
+            threads.shutdownNow();
+        }
     }
 
     @Test
