@@ -9,64 +9,18 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.AlreadyBoundException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.channels.UnsupportedAddressTypeException;
 
 /**
- * What the binders of every provider (and the pool's leases) check before a bind, and the
- * {@link PortReservationException} for the runtime exceptions a JDK channel (or another socket adapter) throws from
+ * The {@link PortReservationException}s of failed binds (the checks before a bind are {@link BindRequest}'s, so that a
+ * bind that succeeds does not load this class): those for the runtime exceptions a JDK channel (or another socket adapter) throws from
  * its bind: {@link AlreadyBoundException}, {@link UnsupportedAddressTypeException}, {@link UnresolvedAddressException}
  * and {@link IllegalArgumentException} carry no message, so the exception names the socket, the address, the rule and
  * the fix.
  */
 public final class BindErrors {
-    /** The JDK reads this property once, at its first socket: then every socket of the JVM is IPv4-only. */
-    private static final boolean IPV4_ONLY_JVM = Boolean.parseBoolean(System.getProperty("java.net.preferIPv4Stack"));
-
     private BindErrors() {
-    }
-
-    /**
-     * Refuses a null, closed or already bound socket.
-     *
-     * @throws PortReservationException INVALID_ARGUMENT (null, already bound: naming the address), CLOSED
-     */
-    public static void checkUnbound(ReservableSocket socket) {
-        if (socket == null) {
-            throw PortReservationException.invalidArgument("socket null", "must not be null",
-                    "pass an open socket that is not bound yet");
-        }
-        InetSocketAddress bound;
-        try {
-            bound = socket.localAddress();
-        } catch (ClosedChannelException e) {
-            throw new PortReservationException(Reason.CLOSED, "socket " + socket + " is closed; open a new socket",
-                    e);
-        } catch (IOException e) {
-            throw new PortReservationException(Reason.SYSTEM_ERROR, "cannot read the local address of socket "
-                    + socket + " (" + e.getMessage() + "), so whether it is already bound is unknown; bind a new "
-                    + "socket", e);
-        }
-        if (bound != null) {
-            throw alreadyBound(socket, bound, null);
-        }
-    }
-
-    /**
-     * Refuses an IPv6 {@code address} when the JVM runs with {@code -Djava.net.preferIPv4Stack=true} (every socket is
-     * IPv4-only then); null is allowed (the wildcard of the socket's own family).
-     *
-     * @throws PortReservationException INVALID_ARGUMENT naming the address and the fix
-     */
-    public static void checkFamily(InetAddress address, ReservableSocket socket) {
-        if (IPV4_ONLY_JVM && address instanceof Inet6Address) {
-            throw PortReservationException.invalidArgument("local address " + address.getHostAddress(),
-                    "it is an IPv6 address and this JVM runs with -Djava.net.preferIPv4Stack=true, so socket " + socket
-                            + " (as every socket of this JVM) is IPv4-only",
-                    "bind an IPv4 address such as 127.0.0.1 or 0.0.0.0, or start the JVM without "
-                            + "-Djava.net.preferIPv4Stack=true");
-        }
     }
 
     /**
@@ -125,7 +79,7 @@ public final class BindErrors {
                 + "(IPv4 for a StandardProtocolFamily.INET socket)", e);
     }
 
-    private static PortReservationException alreadyBound(ReservableSocket socket, InetSocketAddress bound,
+    static PortReservationException alreadyBound(ReservableSocket socket, InetSocketAddress bound,
                                                          Throwable cause) {
         return new PortReservationException(Reason.INVALID_ARGUMENT, "socket " + socket + " is already bound"
                 + (bound == null ? "" : " to " + format(bound)) + ": a socket binds once, and a reserved port can only "

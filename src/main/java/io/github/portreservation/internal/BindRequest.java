@@ -6,8 +6,11 @@ import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 
+import java.io.IOException;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.channels.ClosedChannelException;
 
 /**
  * A bind request checked against the binder contract of {@link io.github.portreservation.PortBinder}: the one place
@@ -24,6 +27,9 @@ import java.net.InetSocketAddress;
  * Immutable.
  */
 public final class BindRequest {
+    /** The JDK reads this property once, at its first socket: then every socket of the JVM is IPv4-only. */
+    private static final boolean IPV4_ONLY_JVM = Boolean.parseBoolean(System.getProperty("java.net.preferIPv4Stack"));
+
     private final ReservableSocket socket;
     private final InetAddress address;
     private final int port;
@@ -60,7 +66,7 @@ public final class BindRequest {
             throw new PortReservationException(Reason.CLOSED, "socket " + socket + " is closed; bind an open socket "
                     + "from " + binder);
         }
-        BindErrors.checkUnbound(socket);
+        checkUnbound(socket);
         if (requested == null) {
             return new BindRequest(socket, null, 0);
         }
@@ -69,7 +75,7 @@ public final class BindRequest {
                     "pass a resolved address such as new InetSocketAddress(\"127.0.0.1\", 0)");
         }
         InetAddress address = requested.getAddress().isAnyLocalAddress() ? null : requested.getAddress();
-        BindErrors.checkFamily(address, socket);
+        checkFamily(address, socket);
         int port = requested.getPort();
         if (port != 0 && ports != null && !ports.contains(port)) {
             throw new PortReservationException(Reason.OUTSIDE_RESERVATION, "port " + port + " is outside " + binder
@@ -101,5 +107,47 @@ public final class BindRequest {
     @Override
     public String toString() {
         return "BindRequest[" + socket + " -> " + (address == null ? "*" : address.getHostAddress()) + ":" + port + "]";
+    }
+
+    /**
+     * Refuses a null, closed or already bound socket.
+     *
+     * @throws PortReservationException INVALID_ARGUMENT (null, already bound: naming the address), CLOSED
+     */
+    static void checkUnbound(ReservableSocket socket) {
+        if (socket == null) {
+            throw PortReservationException.invalidArgument("socket null", "must not be null",
+                    "pass an open socket that is not bound yet");
+        }
+        InetSocketAddress bound;
+        try {
+            bound = socket.localAddress();
+        } catch (ClosedChannelException e) {
+            throw new PortReservationException(Reason.CLOSED, "socket " + socket + " is closed; open a new socket",
+                    e);
+        } catch (IOException e) {
+            throw new PortReservationException(Reason.SYSTEM_ERROR, "cannot read the local address of socket "
+                    + socket + " (" + e.getMessage() + "), so whether it is already bound is unknown; bind a new "
+                    + "socket", e);
+        }
+        if (bound != null) {
+            throw BindErrors.alreadyBound(socket, bound, null);
+        }
+    }
+
+    /**
+     * Refuses an IPv6 {@code address} when the JVM runs with {@code -Djava.net.preferIPv4Stack=true} (every socket is
+     * IPv4-only then); null is allowed (the wildcard of the socket's own family).
+     *
+     * @throws PortReservationException INVALID_ARGUMENT naming the address and the fix
+     */
+    static void checkFamily(InetAddress address, ReservableSocket socket) {
+        if (IPV4_ONLY_JVM && address instanceof Inet6Address) {
+            throw PortReservationException.invalidArgument("local address " + address.getHostAddress(),
+                    "it is an IPv6 address and this JVM runs with -Djava.net.preferIPv4Stack=true, so socket " + socket
+                            + " (as every socket of this JVM) is IPv4-only",
+                    "bind an IPv4 address such as 127.0.0.1 or 0.0.0.0, or start the JVM without "
+                            + "-Djava.net.preferIPv4Stack=true");
+        }
     }
 }

@@ -18,7 +18,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.security.SecureRandom;
-import java.util.BitSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -27,7 +26,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Consumer;
 
 import static io.github.portreservation.PortReservationException.checkNotNull;
 
@@ -166,29 +164,9 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         if (count >= DescriptorBudget.MARGIN) {
             DescriptorBudget.ensureHeadroom(count, "holding " + count + " " + protocol + " ports");
         }
+        PlaceholderHolder holder = new PlaceholderHolder(protocol);
         BlockSearch<Placeholders.Held> search = new BlockSearch<>(protocol, count, searchWindow(count),
-                readReservedOrEmpty(), recentlyTaken, new Consumer<BitSet>() {
-                    @Override
-                    public void accept(BitSet into) {
-                        BoundPorts.addTo(into, protocol);
-                    }
-                },
-                ThreadLocalRandom.current(), new BlockSearch.Holder<Placeholders.Held>() {
-                    @Override
-                    public List<Placeholders.Held> hold(PortRange range) throws Placeholders.HoldFailure {
-                        return List.of(Placeholders.hold(protocol, range));
-                    }
-
-                    @Override
-                    public Placeholders.Held holdOne(int port) throws Placeholders.HoldFailure {
-                        return Placeholders.hold(protocol, PortRange.single(port));
-                    }
-
-                    @Override
-                    public void release(List<Placeholders.Held> held) {
-                        Placeholders.closeAll(held);
-                    }
-                });
+                readReservedOrEmpty(), recentlyTaken, holder, ThreadLocalRandom.current(), holder);
         BlockSearch.Found<Placeholders.Held> found;
         try {
             found = search.run();
