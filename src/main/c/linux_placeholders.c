@@ -172,6 +172,27 @@ JNIEXPORT jlong JNICALL Java_io_github_portreservation_linux_NativePlaceholders_
     return count;
 }
 
+/*
+ * Holds one TCP port that the kernel chooses: the placeholder binds port 0, which takes a free port of
+ * net.ipv4.ip_local_port_range outside net.ipv4.ip_local_reserved_ports that no socket is bound to on any address.
+ * Returns fd * 65536 + port, or -errno.
+ */
+JNIEXPORT jlong JNICALL Java_io_github_portreservation_linux_NativePlaceholders_holdAnyTcp0(
+        JNIEnv *env, jclass cls, jboolean ipv6) {
+    int fd = open_placeholder(0, ipv6, 0, 0);
+    if (fd < 0) {
+        return fd;
+    }
+    struct sockaddr_storage a;
+    socklen_t length = sizeof a;
+    if (getsockname(fd, (struct sockaddr *) &a, &length) != 0) {
+        return fail(fd);
+    }
+    int port = a.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *) &a)->sin6_port)
+            : ntohs(((struct sockaddr_in *) &a)->sin_port);
+    return ((jlong) fd << 16) | port;
+}
+
 /* Closes fds[0..count-1]; returns the number of close() calls that failed. */
 JNIEXPORT jint JNICALL Java_io_github_portreservation_linux_NativePlaceholders_closeAll0(
         JNIEnv *env, jclass cls, jintArray fds, jint count) {

@@ -42,6 +42,23 @@ final class JdkPlaceholders implements Placeholders.Strategy {
     }
 
     @Override
+    public Placeholders.Held holdAnyTcp(int[] port) throws Placeholders.HoldFailure {
+        NetworkChannel ch;
+        try {
+            ch = holdOne(Protocol.TCP, 0);
+        } catch (IOException e) {
+            throw new Placeholders.HoldFailure(0, e);
+        }
+        try {
+            port[0] = ((InetSocketAddress) ch.getLocalAddress()).getPort();
+        } catch (IOException e) {
+            closeQuietly(ch);
+            throw new Placeholders.HoldFailure(0, e);
+        }
+        return () -> closeQuietly(ch);
+    }
+
+    @Override
     public String describe() {
         return "JDK placeholders";
     }
@@ -71,7 +88,7 @@ final class JdkPlaceholders implements Placeholders.Strategy {
         try {
             ch.close();
         } catch (IOException e) {
-            Placeholders.LOG.warn("Failed to close placeholder {}", ch, e);
+            Placeholders.log().warn("Failed to close placeholder {}", ch, e);
         }
     }
 }

@@ -5,7 +5,10 @@ import io.github.portreservation.PortReservationProvider;
 
 import java.util.Locale;
 
-/** The {@link PortReservationPlatform} of {@link LinuxPortReservationProvider}, made by PortReservations (and registered for ServiceLoader). */
+/**
+ * The {@link PortReservationPlatform} of {@link LinuxPortReservationProvider}, made by PortReservations (and
+ * registered for ServiceLoader).
+ */
 public final class LinuxPlatform implements PortReservationPlatform {
 
     /** Made by PortReservations, or by ServiceLoader. */

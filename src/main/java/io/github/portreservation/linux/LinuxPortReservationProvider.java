@@ -16,9 +16,7 @@ import java.io.IOException;
 import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.security.SecureRandom;
-import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -64,12 +62,11 @@ import static io.github.portreservation.PortReservationException.checkNotNull;
  *       someone else in one bind per {@code count} ports. Only when it found no run does acquire fail, IN_USE, naming
  *       the window, the count and the ports in the way.</li>
  * </ul>
+ * One TCP port needs no search: its placeholder binds port 0, and the kernel gives it a free ephemeral port outside
+ * {@code ip_local_reserved_ports}, bound on no address (a UDP placeholder sets SO_REUSEPORT first: UDP searches).
  */
 public final class LinuxPortReservationProvider implements PortReservationProvider {
-    private static final Log logger = Log.of(LinuxPortReservationProvider.class);
-    private static final Path LOCAL_PORT_RANGE = Paths.get("/proc/sys/net/ipv4/ip_local_port_range");
     private static final String URANDOM = "/dev/urandom";
-    private static final String LOCAL_PORT_RANGE_SYSCTL = "net.ipv4.ip_local_port_range";
     /**
      * The open runtime tokens of every instance in this JVM, so that a token bound through another instance than the
      * one that acquired it is named as such. An entry is removed when its reservation closes; the weak reference
@@ -164,8 +161,12 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         if (count >= DescriptorBudget.MARGIN) {
             DescriptorBudget.ensureHeadroom(count, "holding " + count + " " + protocol + " ports");
         }
+        RuntimeReservation any = count == 1 && protocol == Protocol.TCP ? acquireAnyTcpPort() : null;
+        if (any != null) {
+            return any;
+        }
         PlaceholderHolder holder = new PlaceholderHolder(protocol);
-        BlockSearch<Placeholders.Held> search = new BlockSearch<>(protocol, count, searchWindow(count),
+        BlockSearch<Placeholders.Held> search = new BlockSearch<>(protocol, count, EphemeralRange.window(count),
                 readReservedOrEmpty(), recentlyTaken, holder, ThreadLocalRandom.current(), holder);
         BlockSearch.Found<Placeholders.Held> found;
         try {
@@ -176,11 +177,30 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
             }
             if (search.swept) {
                 searchSweeps.increment();
-                logger.debug("{} block of {}: {} candidates met a port in use, swept the window", protocol, count,
-                        search.collisions);
+                Log.of(LinuxPortReservationProvider.class).debug("{} block of {}: {} candidates met a port in use, "
+                        + "swept the window", protocol, count, search.collisions);
             }
         }
         return register(protocol, found.range, Placeholders.all(found.placeholders));
+    }
+
+    /**
+     * One TCP port that the kernel chooses (see the class comment): no block search, no sysctl read; null when the
+     * kernel found none free (the search then names the window and the ports in the way).
+     */
+    private RuntimeReservation acquireAnyTcpPort() {
+        int[] port = new int[1];
+        Placeholders.Held held;
+        try {
+            held = Placeholders.holdAnyTcp(port);
+        } catch (Placeholders.HoldFailure f) {
+            PortReservationException e = SocketErrors.map("reserve a TCP port that the kernel chooses", f.io(), "");
+            if (e.reason() == Reason.IN_USE) {
+                return null;
+            }
+            throw e;
+        }
+        return register(Protocol.TCP, PortRange.single(port[0]), held);
     }
 
     /** Candidates of {@link #acquire(Protocol, int)} that met a port in use, since this provider was created. */
@@ -198,36 +218,12 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         recentlyTaken.forget(protocol, range);
     }
 
-    /** The ephemeral range when the block fits in it, else 1024-65535 (or 1-65535). */
-    private static BlockSearch.Window searchWindow(int count) {
-        int lo = 32768;
-        int hi = 60999;
-        String source = LOCAL_PORT_RANGE_SYSCTL;
-        try {
-            List<String> parts = ProcFiles.fields(ProcFiles.read(LOCAL_PORT_RANGE), "");
-            lo = Integer.parseInt(parts.get(0));
-            hi = Integer.parseInt(parts.get(1));
-        } catch (IOException | RuntimeException e) {
-            logger.debug("Cannot read {}, using {}-{}", LOCAL_PORT_RANGE, lo, hi, e);
-            source = "the default ephemeral range: " + LOCAL_PORT_RANGE + " could not be read";
-        }
-        if (hi - lo + 1 < count) {
-            source = "the ephemeral range " + lo + "-" + hi + " (" + LOCAL_PORT_RANGE_SYSCTL + ") has fewer than "
-                    + count + " ports";
-            lo = 1024;
-            hi = PortRange.MAX_PORT;
-            if (hi - lo + 1 < count) {
-                lo = 1;
-            }
-        }
-        return new BlockSearch.Window(lo, hi, source);
-    }
-
     private ReservedPortSet readReservedOrEmpty() {
         try {
             return reservedPorts.read();
         } catch (PortReservationException e) {
-            logger.debug("Cannot read {}; not skipping administered ports", reservedPorts.path(), e);
+            Log.of(LinuxPortReservationProvider.class).debug("Cannot read {}; not skipping administered ports",
+                    reservedPorts.path(), e);
             return ReservedPortSet.empty();
         }
     }
@@ -243,7 +239,8 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
     private ReservationToken newRuntimeToken() {
         for (;;) {
             long value = randomBits();
-            if (value != 0 && (value & LinuxPersistentReservations.TAG_MASK) != LinuxPersistentReservations.PERSISTENT_TAG) {
+            long tag = value & LinuxPersistentReservations.TAG_MASK; // constants: the class is not loaded
+            if (value != 0 && tag != LinuxPersistentReservations.PERSISTENT_TAG) {
                 ReservationToken token = ReservationToken.of(value);
                 if (OPEN_TOKENS.putIfAbsent(token, self) == null) {
                     return token;

@@ -44,6 +44,16 @@ final class NativePlaceholders implements Placeholders.Strategy {
     }
 
     @Override
+    public Placeholders.Held holdAnyTcp(int[] port) throws Placeholders.HoldFailure {
+        long rc = holdAnyTcp0(ipv6);
+        if (rc < 0) {
+            throw new Placeholders.HoldFailure(0, NativeSocketException.of((int) -rc));
+        }
+        port[0] = (int) (rc & 0xFFFF);
+        return new Held(new int[] {(int) (rc >>> 16)});
+    }
+
+    @Override
     public String describe() {
         return "native placeholders on " + (ipv6 ? "[::] (IPv4 and IPv6)" : "0.0.0.0 (this kernel has no IPv6)")
                 + ", UDP programs " + (shared ? "shared (eBPF)" : "per socket (classic BPF)");
@@ -61,7 +71,7 @@ final class NativePlaceholders implements Placeholders.Strategy {
         public void close() {
             int failed = closeAll0(fds, fds.length);
             if (failed > 0) {
-                Placeholders.LOG.warn("close() failed for {} of {} placeholders",
+                Placeholders.log().warn("close() failed for {} of {} placeholders",
                         failed, fds.length);
             }
         }
@@ -84,6 +94,8 @@ final class NativePlaceholders implements Placeholders.Strategy {
     }
 
     static native long holdRange0(boolean udp, boolean ipv6, boolean shared, int start, int count, int[] fds);
+
+    static native long holdAnyTcp0(boolean ipv6);
 
     static native int closeAll0(int[] fds, int count);
 

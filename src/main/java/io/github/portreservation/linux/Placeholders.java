@@ -25,15 +25,25 @@ import java.util.List;
 final class Placeholders {
     /** System property: {@code true} accepts JDK placeholders where they cannot hold every address. */
     static final String PARTIAL_HOLD_PROPERTY = "io.github.portreservation.linux.partialHold";
-    static final Log LOG = Log.of(Placeholders.class);
 
     private Placeholders() {
+    }
+
+    /** The placeholders' log, made where it is used (warnings only): a start that logs nothing loads no log class. */
+    static Log log() {
+        return Log.of(Placeholders.class);
     }
 
     /** One way to open placeholders. */
     interface Strategy {
         /** Holds every port of {@code range}, all or nothing. */
         Held hold(Protocol protocol, PortRange range) throws HoldFailure;
+
+        /**
+         * Holds one TCP port that the kernel chooses (a bind to port 0: a free port of the ephemeral range outside
+         * {@code ip_local_reserved_ports}), and writes it to {@code port[0]}.
+         */
+        Held holdAnyTcp(int[] port) throws HoldFailure;
 
         /** What the placeholders are, for messages. */
         String describe();
@@ -69,6 +79,11 @@ final class Placeholders {
         return strategy(protocol).hold(protocol, range);
     }
 
+    /** Holds one TCP port that the kernel chooses, written to {@code port[0]}; see {@link Strategy#holdAnyTcp}. */
+    static Held holdAnyTcp(int[] port) throws HoldFailure {
+        return strategy(Protocol.TCP).holdAnyTcp(port);
+    }
+
     /** One {@link Held} for several, closed in order. */
     static Held all(List<Held> parts) {
         if (parts.size() == 1) {
@@ -85,45 +100,52 @@ final class Placeholders {
         }
     }
 
+    /** Chosen once per protocol, on first use, so that every reservation of the process holds the same way. */
+    private static Strategy tcp;
+    private static Strategy udp;
+
     /** The strategy for {@code protocol}; see the class comment. */
-    static Strategy strategy(Protocol protocol) {
-        return protocol == Protocol.TCP ? Choice.TCP : Choice.UDP;
+    static synchronized Strategy strategy(Protocol protocol) {
+        if (protocol == Protocol.TCP) {
+            if (tcp == null) {
+                tcp = choose(Protocol.TCP);
+            }
+            return tcp;
+        }
+        if (udp == null) {
+            udp = choose(Protocol.UDP);
+        }
+        return udp;
     }
 
-    /** Chooses once per protocol, so that every reservation of the process holds the same way. */
-    private static final class Choice {
-        static final Strategy TCP = choose(Protocol.TCP);
-        static final Strategy UDP = choose(Protocol.UDP);
-
-        private static Strategy choose(Protocol protocol) {
-            if (LinuxNative.isAvailable()) {
-                return NativePlaceholders.INSTANCE;
-            }
-            String gap = jdkGap(protocol);
-            if (gap == null) {
-                return JdkPlaceholders.INSTANCE;
-            }
-            if (Boolean.getBoolean(PARTIAL_HOLD_PROPERTY)) {
-                LOG.warn("{} ports are held by JDK placeholders, which leave {}: "
-                        + "other processes can bind those (the native helper is not available: {})", protocol, gap,
-                        LinuxNative.unavailabilityCause().getMessage());
-                return JdkPlaceholders.INSTANCE;
-            }
-            return new Unsupported(protocol, gap);
+    private static Strategy choose(Protocol protocol) {
+        if (LinuxNative.isAvailable()) {
+            return NativePlaceholders.INSTANCE;
         }
-
-        /** What JDK placeholders of {@code protocol} cannot hold here, or null when they hold every address. */
-        private static String jdkGap(Protocol protocol) {
-            if (protocol == Protocol.UDP) {
-                return "every address but the loopback address unheld (a UDP placeholder must be connected, which "
-                        + "narrows it to one local address, or it receives the application's datagrams)";
-            }
-            boolean kernelIpv6 = Files.exists(Paths.get("/proc/net/if_inet6"));
-            if (kernelIpv6 && Boolean.getBoolean("java.net.preferIPv4Stack")) {
-                return "every IPv6 address unheld (-Djava.net.preferIPv4Stack=true: the JDK opens IPv4 sockets only)";
-            }
-            return null;
+        String gap = jdkGap(protocol);
+        if (gap == null) {
+            return JdkPlaceholders.INSTANCE;
         }
+        if (Boolean.getBoolean(PARTIAL_HOLD_PROPERTY)) {
+            log().warn("{} ports are held by JDK placeholders, which leave {}: "
+                    + "other processes can bind those (the native helper is not available: {})", protocol, gap,
+                    LinuxNative.unavailabilityCause().getMessage());
+            return JdkPlaceholders.INSTANCE;
+        }
+        return new Unsupported(protocol, gap);
+    }
+
+    /** What JDK placeholders of {@code protocol} cannot hold here, or null when they hold every address. */
+    private static String jdkGap(Protocol protocol) {
+        if (protocol == Protocol.UDP) {
+            return "every address but the loopback address unheld (a UDP placeholder must be connected, which "
+                    + "narrows it to one local address, or it receives the application's datagrams)";
+        }
+        boolean kernelIpv6 = Files.exists(Paths.get("/proc/net/if_inet6"));
+        if (kernelIpv6 && Boolean.getBoolean("java.net.preferIPv4Stack")) {
+            return "every IPv6 address unheld (-Djava.net.preferIPv4Stack=true: the JDK opens IPv4 sockets only)";
+        }
+        return null;
     }
 
     /** Refuses: no way to hold {@code protocol} on every address here. */
@@ -138,7 +160,16 @@ final class Placeholders {
 
         @Override
         public Held hold(Protocol p, PortRange range) {
-            throw new PortReservationException(Reason.UNSUPPORTED, "cannot hold " + protocol + " ports " + range
+            throw refusal(protocol + " ports " + range);
+        }
+
+        @Override
+        public Held holdAnyTcp(int[] port) {
+            throw refusal(protocol + " ports");
+        }
+
+        private PortReservationException refusal(String what) {
+            return new PortReservationException(Reason.UNSUPPORTED, "cannot hold " + what
                     + " on every address: the native helper is not available ("
                     + LinuxNative.unavailabilityCause().getMessage() + "), and JDK placeholders would leave " + gap
                     + "; run on linux-x86_64 with the helper loadable, or accept the partial hold with -D"

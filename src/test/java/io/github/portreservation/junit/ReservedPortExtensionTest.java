@@ -158,6 +158,11 @@ class ReservedPortExtensionTest {
         for (PortRange range : new HashSet<>(SEEN)) {
             try (RuntimeReservation again = provider.acquire(Protocol.TCP, range)) {
                 assertEquals(range, again.range());
+            } catch (PortReservationException e) {
+                // Not a leak: a client of another sample connected from an ephemeral port of a range released
+                // before, and closed first (TIME_WAIT on its side); the kernel, not the library, keeps that port.
+                assertEquals(PortReservationException.Reason.IN_USE, e.reason(), e.getMessage());
+                assertTrue(e.getMessage().contains("is in TIME_WAIT"), e.getMessage());
             }
         }
     }

@@ -90,6 +90,17 @@ class NamespaceBlockAvailabilityTest {
     }
 
     @Test
+    void oneTcpPortIsTheKernelsChoiceOutsideTheAdministeredPortsAndHeldOnEveryAddress() throws Exception {
+        Result r = runInNamespace(KernelChoiceChild.class);
+        // 40000-40008 are in ip_local_reserved_ports: the only port the kernel gives a bind to port 0 is 40009.
+        assertEquals("40009 collisions 0 sweeps 0", line(r, "ONE"));
+        assertEquals("IN_USE", line(r, "BIND-127.0.0.1"));
+        assertEquals("IN_USE", line(r, "BIND-::1"));
+        // The range has no other free port: the search takes over and names the window and the ports in the way.
+        assertEquals("IN_USE", line(r, "SECOND"));
+    }
+
+    @Test
     void shortLivedConnectionsChurningInTheRangeNeverMakeABlockOf32Fail() throws Exception {
         Result r = runInNamespace(ChurnChild.class);
         System.out.println(line(r, "CHURN")); // connections, collisions, sweeps: reported, not asserted (timing)
@@ -158,6 +169,35 @@ class NamespaceBlockAvailabilityTest {
             try (RuntimeReservation one = p.acquire(Protocol.TCP, 1)) {
                 boolean inRange = one.range().start() >= 40000 && one.range().end() <= 40063;
                 System.out.println("ONE-AFTER-RELEASING-1x64 " + (inRange ? "ok " : one.range() + " ") + stats(p, c, s));
+            }
+        }
+    }
+
+    /**
+     * A 10-port range whose first nine ports are administered (ip_local_reserved_ports): acquire(TCP, 1) gets the
+     * tenth, which a plain socket cannot bind on 127.0.0.1 nor ::1; a second acquire finds none.
+     */
+    public static final class KernelChoiceChild {
+        public static void main(String[] args) throws Exception {
+            write("/proc/sys/net/ipv4/ip_local_port_range", "40000 40009");
+            write("/proc/sys/net/ipv4/ip_local_reserved_ports", "40000-40008");
+            LinuxPortReservationProvider p = LinuxPortReservationProvider.create();
+            try (RuntimeReservation one = p.acquire(Protocol.TCP, 1)) {
+                System.out.println("ONE " + one.range() + " " + stats(p, 0, 0));
+                for (String address : new String[] {"127.0.0.1", "::1"}) {
+                    try (ServerSocketChannel plain = ServerSocketChannel.open()) {
+                        plain.bind(new InetSocketAddress(InetAddress.getByName(address), one.range().start()));
+                        System.out.println("BIND-" + address + " bound");
+                    } catch (IOException e) {
+                        System.out.println("BIND-" + address + " "
+                                + (e.getMessage().contains("Address already in use") ? "IN_USE" : e.toString()));
+                    }
+                }
+                try (RuntimeReservation second = p.acquire(Protocol.TCP, 1)) {
+                    System.out.println("SECOND got " + second.range());
+                } catch (PortReservationException e) {
+                    System.out.println("SECOND " + e.reason());
+                }
             }
         }
     }
