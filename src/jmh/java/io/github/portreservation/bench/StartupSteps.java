@@ -4,7 +4,6 @@ import io.github.portreservation.PortReservationProvider;
 import io.github.portreservation.PortReservations;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.RuntimeReservation;
-import io.github.portreservation.linux.LinuxNative;
 import io.github.portreservation.netty.ReservedChannelFactories;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -39,7 +38,8 @@ import java.util.concurrent.TimeUnit;
  * just built.
  */
 public final class StartupSteps {
-    private static final String[] STEPS = {"reading the CPU clock", "PortReservations.provider()", "LinuxNative.isAvailable()", "acquire(TCP, 1)", "nioServer(reservation)",
+    private static final String[] STEPS = {"reading the CPU clock", "PortReservations.provider()", "acquire(TCP, 1)",
+        "nioServer(reservation)",
         "bind, main thread", "bind, event loop", "plain bind, main thread", "plain bind, event loop"};
 
     private StartupSteps() {
@@ -125,16 +125,14 @@ public final class StartupSteps {
                 step(STEPS[0]); // what one reading costs, taken off every other step by the parent
                 PortReservationProvider provider = PortReservations.provider();
                 step(STEPS[1]);
-                LinuxNative.isAvailable();
-                step(STEPS[2]);
                 try (RuntimeReservation reservation = provider.acquire(Protocol.TCP, 1)) {
-                    step(STEPS[3]);
+                    step(STEPS[2]);
                     ServerBootstrap reserved = new ServerBootstrap().group(loop)
                             .channelFactory(ReservedChannelFactories.nioServer(reservation));
-                    step(STEPS[4]);
-                    Channel server = timedBind(reserved, loop, STEPS[5], STEPS[6]);
+                    step(STEPS[3]);
+                    Channel server = timedBind(reserved, loop, STEPS[4], STEPS[5]);
                     Channel second = timedBind(new ServerBootstrap().group(loop)
-                            .channel(NioServerSocketChannel.class), loop, STEPS[7], STEPS[8]);
+                            .channel(NioServerSocketChannel.class), loop, STEPS[6], STEPS[7]);
                     StringBuilder line = new StringBuilder("steps");
                     for (long nanos : steps.values()) {
                         line.append(' ').append(nanos);

@@ -55,7 +55,21 @@ final class JdkPlaceholders implements Placeholders.Strategy {
             closeQuietly(ch);
             throw new Placeholders.HoldFailure(0, e);
         }
-        return () -> closeQuietly(ch);
+        return new One(ch);
+    }
+
+    /** The placeholder of one port (a class: the start path of a one-port reservation spins no lambda). */
+    private static final class One implements Placeholders.Held {
+        private final NetworkChannel channel;
+
+        One(NetworkChannel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public void close() {
+            closeQuietly(channel);
+        }
     }
 
     @Override

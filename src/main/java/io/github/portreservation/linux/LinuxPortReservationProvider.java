@@ -76,7 +76,8 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
             new ConcurrentHashMap<>();
 
     private final ReservedPortsFile reservedPorts;
-    private final RecentlyTakenPorts recentlyTaken = new RecentlyTakenPorts(null);
+    /** Made by the first block search (one TCP port needs none). */
+    private volatile RecentlyTakenPorts recentlyTaken;
     private final LongAdder searchCollisions = new LongAdder();
     private final LongAdder searchSweeps = new LongAdder();
     private final ConcurrentMap<ReservationToken, LinuxRuntimeReservation> runtime = new ConcurrentHashMap<>();
@@ -167,7 +168,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         }
         PlaceholderHolder holder = new PlaceholderHolder(protocol);
         BlockSearch<Placeholders.Held> search = new BlockSearch<>(protocol, count, EphemeralRange.window(count),
-                readReservedOrEmpty(), recentlyTaken, holder, ThreadLocalRandom.current(), holder);
+                readReservedOrEmpty(), recentlyTaken(), holder, ThreadLocalRandom.current(), holder);
         BlockSearch.Found<Placeholders.Held> found;
         try {
             found = search.run();
@@ -215,7 +216,24 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
 
     /** A runtime reservation of this provider released {@code range}: it is no longer a port found taken. */
     void released(Protocol protocol, PortRange range) {
-        recentlyTaken.forget(protocol, range);
+        RecentlyTakenPorts recent = recentlyTaken;
+        if (recent != null) {
+            recent.forget(protocol, range);
+        }
+    }
+
+    private RecentlyTakenPorts recentlyTaken() {
+        RecentlyTakenPorts recent = recentlyTaken;
+        if (recent == null) {
+            synchronized (this) {
+                recent = recentlyTaken;
+                if (recent == null) {
+                    recent = new RecentlyTakenPorts(null);
+                    recentlyTaken = recent;
+                }
+            }
+        }
+        return recent;
     }
 
     private ReservedPortSet readReservedOrEmpty() {

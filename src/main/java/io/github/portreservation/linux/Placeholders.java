@@ -79,8 +79,16 @@ final class Placeholders {
         return strategy(protocol).hold(protocol, range);
     }
 
-    /** Holds one TCP port that the kernel chooses, written to {@code port[0]}; see {@link Strategy#holdAnyTcp}. */
+    /**
+     * Holds one TCP port that the kernel chooses, written to {@code port[0]}; see {@link Strategy#holdAnyTcp}. In a
+     * dual-stack JVM a JDK socket holds it: like the helper's placeholder, it binds {@code [::]} with
+     * {@code IPV6_V6ONLY} off (every address of both families), so a start that reserves single TCP ports never loads
+     * the helper (about 2 ms of a cold start: StartupSteps). An IPv4-only JVM takes the chosen strategy.
+     */
     static Held holdAnyTcp(int[] port) throws HoldFailure {
+        if (!Boolean.getBoolean("java.net.preferIPv4Stack")) {
+            return JdkPlaceholders.INSTANCE.holdAnyTcp(port);
+        }
         return strategy(Protocol.TCP).holdAnyTcp(port);
     }
 
