@@ -105,9 +105,11 @@ public final class StartupTime {
      */
     static String applicationClassPath(String classPath, boolean withJna, String library) {
         List<String> kept = new ArrayList<>();
-        Path classes = Path.of(libraryClassesDirectory());
+        Path classes = Path.of(libraryClassesDirectory()).toAbsolutePath().normalize();
         for (String entry : classPath.split(File.pathSeparator)) {
-            Path path = Path.of(entry);
+            // Absolute: a class path given by hand may name the classes directory relatively ("target/classes"),
+            // which must still be replaced by the library, or the children would load the working tree's classes.
+            Path path = Path.of(entry).toAbsolutePath().normalize();
             String unixPath = entry.replace(File.separatorChar, '/');
             if (path.equals(classes)) {
                 kept.add(library);

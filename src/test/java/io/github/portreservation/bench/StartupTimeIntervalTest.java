@@ -1,11 +1,31 @@
 package io.github.portreservation.bench;
 
+import io.github.portreservation.PortReservations;
 import org.junit.jupiter.api.Test;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import java.io.File;
+import java.nio.file.Path;
 
-/** The start-up harness's 95% interval of the median pair difference: the sign test's ranks. */
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The start-up harness: the 95% interval of the median pair difference (the sign test's ranks), and the children's
+ * class path (the library's jar in place of its classes directory, however that is named).
+ */
 class StartupTimeIntervalTest {
+
+    @Test
+    void theChildrenLoadTheLibraryFromItsJarWhenTheClassesDirectoryIsNamedRelatively() throws Exception {
+        Path classes = Path.of(PortReservations.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        String relative = Path.of("").toAbsolutePath().relativize(classes).toString();
+        String classPath = String.join(File.pathSeparator, relative, "/repo/io/netty/netty-common.jar",
+                "/repo/org/junit/junit.jar", "/repo/net/java/dev/jna/jna.jar");
+        assertEquals(String.join(File.pathSeparator, "/tmp/library.jar", "/repo/io/netty/netty-common.jar"),
+                StartupTime.applicationClassPath(classPath, false, "/tmp/library.jar"));
+        assertEquals(String.join(File.pathSeparator, "/tmp/library.jar", "/repo/io/netty/netty-common.jar",
+                "/repo/net/java/dev/jna/jna.jar"), StartupTime.applicationClassPath(classPath, true, "/tmp/library.jar"));
+    }
 
     @Test
     void fortyOnePairsGiveTheFourteenthSmallestAndLargestDifference() {
