@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.security.SecureRandom;
 import java.util.Locale;
 import java.util.Objects;
@@ -75,7 +76,10 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
     private static final ConcurrentMap<ReservationToken, WeakReference<LinuxPortReservationProvider>> OPEN_TOKENS =
             new ConcurrentHashMap<>();
 
-    private final ReservedPortsFile reservedPorts;
+    /** {@link ReservedPortsFile#SYSCTL}: a provider that reserves only single TCP ports never loads that class. */
+    private static final Path SYSCTL = Paths.get("/proc/sys/net/ipv4/ip_local_reserved_ports");
+    private final Path reservedPortsPath;
+    private volatile ReservedPortsFile reservedPorts;
     /** Made by the first block search (one TCP port needs none). */
     private volatile RecentlyTakenPorts recentlyTaken;
     private final LongAdder searchCollisions = new LongAdder();
@@ -85,8 +89,8 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
     /** Made on first use: most applications use only runtime reservations. */
     private volatile LinuxPersistentReservations persistent;
 
-    private LinuxPortReservationProvider(ReservedPortsFile reservedPorts) {
-        this.reservedPorts = reservedPorts;
+    private LinuxPortReservationProvider(Path reservedPortsPath) {
+        this.reservedPortsPath = reservedPortsPath;
     }
 
     private LinuxPersistentReservations persistent() {
@@ -95,7 +99,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
             synchronized (this) {
                 p = persistent;
                 if (p == null) {
-                    p = new LinuxPersistentReservations(reservedPorts);
+                    p = new LinuxPersistentReservations(reservedPortsFile());
                     persistent = p;
                 }
             }
@@ -109,7 +113,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
      * @throws PortReservationException UNSUPPORTED when not running on Linux
      */
     public static LinuxPortReservationProvider create() {
-        return create(ReservedPortsFile.SYSCTL);
+        return create(SYSCTL);
     }
 
     /**
@@ -123,12 +127,16 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
             throw new PortReservationException(Reason.UNSUPPORTED, "the Linux provider needs Linux, this is "
                     + System.getProperty("os.name") + "; use PortReservations.provider() to get this platform's one");
         }
-        return new LinuxPortReservationProvider(new ReservedPortsFile(reservedPortsFile));
+        return new LinuxPortReservationProvider(reservedPortsFile);
     }
 
     /** The persistent-reservation file this provider edits. */
     public ReservedPortsFile reservedPortsFile() {
-        return reservedPorts;
+        ReservedPortsFile file = reservedPorts; // made on first use; a race makes two views of one path, both right
+        if (file == null) {
+            reservedPorts = file = new ReservedPortsFile(reservedPortsPath);
+        }
+        return file;
     }
 
     @Override
@@ -216,9 +224,8 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
 
     /** A runtime reservation of this provider released {@code range}: it is no longer a port found taken. */
     void released(Protocol protocol, PortRange range) {
-        RecentlyTakenPorts recent = recentlyTaken;
-        if (recent != null) {
-            recent.forget(protocol, range);
+        if (recentlyTaken != null) { // a hint only: a search that makes it meanwhile may keep the range 10 s
+            recentlyTaken.forget(protocol, range);
         }
     }
 
@@ -238,10 +245,10 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
 
     private ReservedPortSet readReservedOrEmpty() {
         try {
-            return reservedPorts.read();
+            return reservedPortsFile().read();
         } catch (PortReservationException e) {
             Log.of(LinuxPortReservationProvider.class).debug("Cannot read {}; not skipping administered ports",
-                    reservedPorts.path(), e);
+                    reservedPortsPath, e);
             return ReservedPortSet.empty();
         }
     }
@@ -388,6 +395,6 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
     @Override
     public String toString() {
         return "LinuxPortReservationProvider[" + runtime.size() + " runtime reservations, persistent list "
-                + reservedPorts.path() + "]";
+                + reservedPortsPath + "]";
     }
 }

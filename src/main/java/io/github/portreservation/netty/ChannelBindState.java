@@ -76,8 +76,8 @@ final class ChannelBindState {
     private ReservationToken token() {
         ReservationToken t = optionToken;
         // hasAttr first: attr() of a missing key adds an empty attribute to the channel, at every bind
-        return t != null || !channel.hasAttr(ReservationChannelOption.RESERVATION) ? t
-                : channel.attr(ReservationChannelOption.RESERVATION).get();
+        return t != null || !channel.hasAttr(ReservedChannels.RESERVATION) ? t
+                : channel.attr(ReservedChannels.RESERVATION).get();
     }
 
     /** Whether a bind of this channel goes through a binder (false: plain Netty bind). */

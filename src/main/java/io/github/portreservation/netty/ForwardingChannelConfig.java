@@ -54,12 +54,20 @@ abstract class ForwardingChannelConfig<C extends ChannelConfig> implements Chann
     @Override
     @SuppressWarnings("unchecked")
     public <T> T getOption(ChannelOption<T> option) {
-        return option == RESERVATION_TOKEN ? (T) reservation.optionToken() : delegate.getOption(option);
+        return isToken(option) ? (T) reservation.optionToken() : delegate.getOption(option);
+    }
+
+    /**
+     * Whether {@code option} is {@link ReservationChannelOption#RESERVATION_TOKEN}: its name first, so that Netty's
+     * reads of its own options do not load the option's class on a start that sets no token.
+     */
+    private static boolean isToken(ChannelOption<?> option) {
+        return "RESERVATION_TOKEN".equals(option.name()) && option == RESERVATION_TOKEN;
     }
 
     @Override
     public <T> boolean setOption(ChannelOption<T> option, T value) {
-        return option == RESERVATION_TOKEN ? reservation.setOptionToken(value) : delegate.setOption(option, value);
+        return isToken(option) ? reservation.setOptionToken(value) : delegate.setOption(option, value);
     }
 
     @Override

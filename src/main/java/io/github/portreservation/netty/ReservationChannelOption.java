@@ -28,8 +28,7 @@ public final class ReservationChannelOption {
     public static final ChannelOption<ReservationToken> RESERVATION_TOKEN = new TokenOption();
 
     /** The token of the reservation to bind from, as a channel attribute, read by every reserved channel. */
-    public static final AttributeKey<ReservationToken> RESERVATION =
-            AttributeKey.valueOf(ReservationChannelOption.class, "RESERVATION");
+    public static final AttributeKey<ReservationToken> RESERVATION = ReservedChannels.RESERVATION;
 
     private ReservationChannelOption() {
     }

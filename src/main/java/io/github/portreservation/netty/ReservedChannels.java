@@ -19,6 +19,12 @@ import static io.github.portreservation.PortReservationException.checkNotNull;
  */
 public final class ReservedChannels {
     private static final AttributeKey<PortBinding> BINDING = AttributeKey.valueOf(ReservedChannels.class, "BINDING");
+    /**
+     * {@link ReservationChannelOption#RESERVATION}, defined here by its name: every reserved bind reads it, and this
+     * class is loaded anyway, where the option's holder (and its option class) need not be.
+     */
+    static final AttributeKey<io.github.portreservation.ReservationToken> RESERVATION =
+            AttributeKey.valueOf("io.github.portreservation.netty.ReservationChannelOption#RESERVATION");
 
     private ReservedChannels() {
     }
