@@ -6,7 +6,6 @@ import io.netty.channel.Channel;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 
 import static io.github.portreservation.PortReservationException.checkNotNull;
 
