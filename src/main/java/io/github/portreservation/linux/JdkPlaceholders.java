@@ -4,24 +4,19 @@ import io.github.portreservation.PortRange;
 import io.github.portreservation.Protocol;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
-import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
-import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Placeholders made of JDK channels, used only without the native helper ({@link Placeholders} says when). Each binds
- * the JDK's wildcard address ({@code [::]} dual-stack, or {@code 0.0.0.0} in an IPv4-only JVM) without SO_REUSEPORT,
- * then turns SO_REUSEPORT on. A UDP placeholder is then connected to the loopback discard port so that it never
+ * Placeholders made of JDK channels ({@link Placeholders#openJdk}), used only without the native helper
+ * ({@link Placeholders} says when). Each binds the JDK's wildcard address ({@code [::]} dual-stack, or {@code 0.0.0.0}
+ * in an IPv4-only JVM) without SO_REUSEPORT, then turns SO_REUSEPORT on. A UDP placeholder is then connected to the loopback discard port so that it never
  * receives, which narrows its local address to the loopback address: it no longer holds the port on other addresses.
  */
 final class JdkPlaceholders implements Placeholders.Strategy {
     static final JdkPlaceholders INSTANCE = new JdkPlaceholders();
-    private static final InetSocketAddress UDP_PEER = new InetSocketAddress(InetAddress.getLoopbackAddress(), 9);
 
     private JdkPlaceholders() {
     }
@@ -32,7 +27,7 @@ final class JdkPlaceholders implements Placeholders.Strategy {
         int port = range.start();
         try {
             for (; port <= range.end(); port++) {
-                held.add(holdOne(protocol, port));
+                held.add(Placeholders.openJdk(protocol, port));
             }
             return () -> closeAll(held);
         } catch (IOException e) {
@@ -45,7 +40,7 @@ final class JdkPlaceholders implements Placeholders.Strategy {
     public Placeholders.Held holdAnyTcp(int[] port) throws Placeholders.HoldFailure {
         NetworkChannel ch;
         try {
-            ch = holdOne(Protocol.TCP, 0);
+            ch = Placeholders.openJdk(Protocol.TCP, 0);
         } catch (IOException e) {
             throw new Placeholders.HoldFailure(0, e);
         }
@@ -77,21 +72,6 @@ final class JdkPlaceholders implements Placeholders.Strategy {
         return "JDK placeholders";
     }
 
-    private static NetworkChannel holdOne(Protocol protocol, int port) throws IOException {
-        NetworkChannel ch = protocol == Protocol.TCP ? SocketChannel.open() : DatagramChannel.open();
-        try {
-            ch.bind(new InetSocketAddress(port));
-            ch.setOption(StandardSocketOptions.SO_REUSEPORT, Boolean.TRUE);
-            if (ch instanceof DatagramChannel) {
-                ((DatagramChannel) ch).connect(UDP_PEER);
-            }
-            return ch;
-        } catch (IOException | RuntimeException e) {
-            closeQuietly(ch);
-            throw e;
-        }
-    }
-
     private static void closeAll(List<NetworkChannel> held) {
         for (NetworkChannel ch : held) {
             closeQuietly(ch);
@@ -99,10 +79,6 @@ final class JdkPlaceholders implements Placeholders.Strategy {
     }
 
     private static void closeQuietly(NetworkChannel ch) {
-        try {
-            ch.close();
-        } catch (IOException e) {
-            Placeholders.log().warn("Failed to close placeholder {}", ch, e);
-        }
+        Placeholders.closeQuietly(ch);
     }
 }

@@ -11,6 +11,7 @@ import io.github.portreservation.ReservationToken;
 import io.github.portreservation.RuntimeReservation;
 import io.github.portreservation.internal.Log;
 
+import java.io.Closeable;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.lang.ref.WeakReference;
@@ -23,7 +24,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 
 import static io.github.portreservation.PortReservationException.checkNotNull;
@@ -151,13 +151,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         if (range.count() >= DescriptorBudget.MARGIN) { // a constant: smaller blocks never load the class
             DescriptorBudget.ensureHeadroom(range.count(), "holding " + protocol + " ports " + range);
         }
-        try {
-            return register(protocol, range, Placeholders.hold(protocol, range));
-        } catch (Placeholders.HoldFailure f) {
-            throw SocketErrors.mapHold(protocol, f.port, "reserve " + protocol + " port " + f.port + " of block "
-                    + range, f.io(), "choose another block, acquire(protocol, count) to let the provider choose one, "
-                    + "or find the owner with 'ss -atunp sport = :" + f.port + "'");
-        }
+        return register(protocol, range, PlaceholderHolder.holdRange(protocol, range));
     }
 
     @Override
@@ -174,22 +168,8 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         if (any != null) {
             return any;
         }
-        PlaceholderHolder holder = new PlaceholderHolder(protocol);
-        BlockSearch<Placeholders.Held> search = new BlockSearch<>(protocol, count, EphemeralRange.window(count),
-                readReservedOrEmpty(), recentlyTaken(), holder, ThreadLocalRandom.current(), holder);
-        BlockSearch.Found<Placeholders.Held> found;
-        try {
-            found = search.run();
-        } finally {
-            if (search.collisions > 0) {
-                searchCollisions.add(search.collisions);
-            }
-            if (search.swept) {
-                searchSweeps.increment();
-                Log.of(LinuxPortReservationProvider.class).debug("{} block of {}: {} candidates met a port in use, "
-                        + "swept the window", protocol, count, search.collisions);
-            }
-        }
+        BlockSearch.Found<Placeholders.Held> found = PlaceholderHolder.search(protocol, count,
+                EphemeralRange.window(count), readReservedOrEmpty(), recentlyTaken(), searchCollisions, searchSweeps);
         return register(protocol, found.range, Placeholders.all(found.placeholders));
     }
 
@@ -199,11 +179,11 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
      */
     private RuntimeReservation acquireAnyTcpPort() {
         int[] port = new int[1];
-        Placeholders.Held held;
+        Closeable held;
         try {
             held = Placeholders.holdAnyTcp(port);
-        } catch (Placeholders.HoldFailure f) {
-            PortReservationException e = SocketErrors.map("reserve a TCP port that the kernel chooses", f.io(), "");
+        } catch (IOException io) {
+            PortReservationException e = SocketErrors.map("reserve a TCP port that the kernel chooses", io, "");
             if (e.reason() == Reason.IN_USE) {
                 return null;
             }
@@ -253,7 +233,7 @@ public final class LinuxPortReservationProvider implements PortReservationProvid
         }
     }
 
-    private LinuxRuntimeReservation register(Protocol protocol, PortRange range, Placeholders.Held placeholders) {
+    private LinuxRuntimeReservation register(Protocol protocol, PortRange range, Closeable placeholders) {
         ReservationToken token = newRuntimeToken();
         LinuxRuntimeReservation reservation = new LinuxRuntimeReservation(this, protocol, range, token, placeholders);
         runtime.put(token, reservation);

@@ -7,6 +7,7 @@ import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
 import io.github.portreservation.RuntimeReservation;
 
+import java.io.Closeable;
 import java.net.InetSocketAddress;
 
 /** A Linux runtime reservation: one placeholder socket per port, released by {@link #close()}. */
@@ -15,10 +16,11 @@ final class LinuxRuntimeReservation implements RuntimeReservation {
     private final Protocol protocol;
     private final PortRange range;
     private final LinuxBlockBinder block;
-    private final Placeholders.Held placeholders;
+    /** The placeholders: one JDK socket for a port the kernel chose, else a {@link Placeholders.Held}. */
+    private final Closeable placeholders;
 
     LinuxRuntimeReservation(LinuxPortReservationProvider provider, Protocol protocol, PortRange range, ReservationToken token,
-                    Placeholders.Held placeholders) {
+                    Closeable placeholders) {
         this.provider = provider;
         this.protocol = protocol;
         this.range = range;
@@ -65,7 +67,7 @@ final class LinuxRuntimeReservation implements RuntimeReservation {
     public void close() {
         if (block.close()) {
             provider.forget(this);
-            placeholders.close();
+            Placeholders.closeQuietly(placeholders);
             provider.released(protocol, range);
         }
     }

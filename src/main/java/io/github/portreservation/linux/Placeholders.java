@@ -1,14 +1,17 @@
 package io.github.portreservation.linux;
 
 import io.github.portreservation.PortRange;
-import io.github.portreservation.PortReservationException;
-import io.github.portreservation.PortReservationException.Reason;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.internal.Log;
 
+import java.io.Closeable;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Paths;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.NetworkChannel;
+import java.nio.channels.SocketChannel;
 import java.util.List;
 
 /**
@@ -20,7 +23,8 @@ import java.util.List;
  * <p>Two ways to open them: {@link NativePlaceholders} (the native helper, the default; holds every address for TCP
  * and UDP) and {@link JdkPlaceholders} (JDK sockets: every address for TCP unless the JVM is IPv4-only; UDP only on
  * the loopback address and against wildcard binds). Without the native helper, a protocol the JDK cannot hold fully
- * is refused (UNSUPPORTED) unless {@value #PARTIAL_HOLD_PROPERTY}{@code =true} accepts the partial hold.
+ * is refused (UNSUPPORTED) unless {@value #PARTIAL_HOLD_PROPERTY}{@code =true} accepts the partial hold;
+ * {@link PlaceholderStrategies} chooses.
  */
 final class Placeholders {
     /** System property: {@code true} accepts JDK placeholders where they cannot hold every address. */
@@ -50,8 +54,9 @@ final class Placeholders {
     }
 
     /** The placeholders of one reservation. */
-    interface Held {
+    interface Held extends Closeable {
         /** Closes every placeholder; failures are logged, never thrown. */
+        @Override
         void close();
     }
 
@@ -73,23 +78,62 @@ final class Placeholders {
     /**
      * Holds every port of {@code range}, all or nothing.
      *
-     * @throws PortReservationException UNSUPPORTED when no strategy can hold {@code protocol} on every address here
+     * @throws io.github.portreservation.PortReservationException UNSUPPORTED when no strategy can hold {@code protocol} on every address here
      */
     static Held hold(Protocol protocol, PortRange range) throws HoldFailure {
-        return strategy(protocol).hold(protocol, range);
+        return PlaceholderStrategies.of(protocol).hold(protocol, range);
     }
 
     /**
      * Holds one TCP port that the kernel chooses, written to {@code port[0]}; see {@link Strategy#holdAnyTcp}. In a
-     * dual-stack JVM a JDK socket holds it: like the helper's placeholder, it binds {@code [::]} with
-     * {@code IPV6_V6ONLY} off (every address of both families), so a start that reserves single TCP ports never loads
-     * the helper (about 2 ms of a cold start: StartupSteps). An IPv4-only JVM takes the chosen strategy.
+     * dual-stack JVM a JDK socket holds it, and is what this returns: like the helper's placeholder, it binds
+     * {@code [::]} with {@code IPV6_V6ONLY} off (every address of both families). So a start that reserves single TCP
+     * ports loads neither the helper (about 2 ms of a cold start: StartupSteps) nor the strategies, and no class of
+     * this library beyond this one: each costs a cold start about 0.2 ms. An IPv4-only JVM takes the chosen strategy.
+     *
+     * @throws IOException the socket's failure; nothing is held
      */
-    static Held holdAnyTcp(int[] port) throws HoldFailure {
-        if (!Boolean.getBoolean("java.net.preferIPv4Stack")) {
-            return JdkPlaceholders.INSTANCE.holdAnyTcp(port);
+    static Closeable holdAnyTcp(int[] port) throws IOException {
+        if (Boolean.getBoolean("java.net.preferIPv4Stack")) {
+            return PlaceholderStrategies.holdAnyTcp(port);
         }
-        return strategy(Protocol.TCP).holdAnyTcp(port);
+        NetworkChannel ch = openJdk(Protocol.TCP, 0);
+        try {
+            port[0] = ((InetSocketAddress) ch.getLocalAddress()).getPort();
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(ch);
+            throw e;
+        }
+        return ch;
+    }
+
+    /**
+     * A JDK placeholder of {@code port} (0: the kernel's choice): bound to the JDK's wildcard address without
+     * SO_REUSEPORT, then SO_REUSEPORT on; a UDP one connected to the loopback discard port (see
+     * {@link JdkPlaceholders}).
+     */
+    static NetworkChannel openJdk(Protocol protocol, int port) throws IOException {
+        NetworkChannel ch = protocol == Protocol.TCP ? SocketChannel.open() : DatagramChannel.open();
+        try {
+            ch.bind(new InetSocketAddress(port));
+            ch.setOption(StandardSocketOptions.SO_REUSEPORT, Boolean.TRUE);
+            if (ch instanceof DatagramChannel) {
+                ((DatagramChannel) ch).connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), 9));
+            }
+            return ch;
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(ch);
+            throw e;
+        }
+    }
+
+    /** Closes a placeholder; a failure is logged, never thrown. */
+    static void closeQuietly(Closeable ch) {
+        try {
+            ch.close();
+        } catch (IOException e) {
+            log().warn("Failed to close placeholder {}", ch, e);
+        }
     }
 
     /** One {@link Held} for several, closed in order. */
@@ -105,88 +149,6 @@ final class Placeholders {
     static void closeAll(List<Held> held) {
         for (Held h : held) {
             h.close();
-        }
-    }
-
-    /** Chosen once per protocol, on first use, so that every reservation of the process holds the same way. */
-    private static Strategy tcp;
-    private static Strategy udp;
-
-    /** The strategy for {@code protocol}; see the class comment. */
-    static synchronized Strategy strategy(Protocol protocol) {
-        if (protocol == Protocol.TCP) {
-            if (tcp == null) {
-                tcp = choose(Protocol.TCP);
-            }
-            return tcp;
-        }
-        if (udp == null) {
-            udp = choose(Protocol.UDP);
-        }
-        return udp;
-    }
-
-    private static Strategy choose(Protocol protocol) {
-        if (LinuxNative.isAvailable()) {
-            return NativePlaceholders.INSTANCE;
-        }
-        String gap = jdkGap(protocol);
-        if (gap == null) {
-            return JdkPlaceholders.INSTANCE;
-        }
-        if (Boolean.getBoolean(PARTIAL_HOLD_PROPERTY)) {
-            log().warn("{} ports are held by JDK placeholders, which leave {}: "
-                    + "other processes can bind those (the native helper is not available: {})", protocol, gap,
-                    LinuxNative.unavailabilityCause().getMessage());
-            return JdkPlaceholders.INSTANCE;
-        }
-        return new Unsupported(protocol, gap);
-    }
-
-    /** What JDK placeholders of {@code protocol} cannot hold here, or null when they hold every address. */
-    private static String jdkGap(Protocol protocol) {
-        if (protocol == Protocol.UDP) {
-            return "every address but the loopback address unheld (a UDP placeholder must be connected, which "
-                    + "narrows it to one local address, or it receives the application's datagrams)";
-        }
-        boolean kernelIpv6 = Files.exists(Paths.get("/proc/net/if_inet6"));
-        if (kernelIpv6 && Boolean.getBoolean("java.net.preferIPv4Stack")) {
-            return "every IPv6 address unheld (-Djava.net.preferIPv4Stack=true: the JDK opens IPv4 sockets only)";
-        }
-        return null;
-    }
-
-    /** Refuses: no way to hold {@code protocol} on every address here. */
-    private static final class Unsupported implements Strategy {
-        private final Protocol protocol;
-        private final String gap;
-
-        Unsupported(Protocol protocol, String gap) {
-            this.protocol = protocol;
-            this.gap = gap;
-        }
-
-        @Override
-        public Held hold(Protocol p, PortRange range) {
-            throw refusal(protocol + " ports " + range);
-        }
-
-        @Override
-        public Held holdAnyTcp(int[] port) {
-            throw refusal(protocol + " ports");
-        }
-
-        private PortReservationException refusal(String what) {
-            return new PortReservationException(Reason.UNSUPPORTED, "cannot hold " + what
-                    + " on every address: the native helper is not available ("
-                    + LinuxNative.unavailabilityCause().getMessage() + "), and JDK placeholders would leave " + gap
-                    + "; run on linux-x86_64 with the helper loadable, or accept the partial hold with -D"
-                    + PARTIAL_HOLD_PROPERTY + "=true");
-        }
-
-        @Override
-        public String describe() {
-            return "no placeholders (" + gap + ")";
         }
     }
 }

@@ -120,7 +120,7 @@ class HostileMatrixTest {
         public static void main(String[] args) throws Exception {
             binary = args[0];
             LinuxPortReservationProvider provider = LinuxPortReservationProvider.create();
-            System.out.println("PLACEHOLDERS " + Placeholders.strategy(Protocol.UDP).describe());
+            System.out.println("PLACEHOLDERS " + PlaceholderStrategies.of(Protocol.UDP).describe());
             for (Protocol protocol : Protocol.values()) {
                 for (String state : new String[] {"held", "bound-127.0.0.1", "bound-wildcard"}) {
                     try (RuntimeReservation r = provider.acquire(protocol, 1)) {

@@ -31,8 +31,8 @@ class PlaceholderStrategyTest {
         assertNull(LinuxNative.unavailabilityCause());
         assertTrue(LinuxNative.isAvailable());
         LinuxNative.ensureAvailability();
-        assertEquals(NativePlaceholders.INSTANCE, Placeholders.strategy(Protocol.TCP));
-        assertEquals(NativePlaceholders.INSTANCE, Placeholders.strategy(Protocol.UDP));
+        assertEquals(NativePlaceholders.INSTANCE, PlaceholderStrategies.of(Protocol.TCP));
+        assertEquals(NativePlaceholders.INSTANCE, PlaceholderStrategies.of(Protocol.UDP));
     }
 
     @Test
