@@ -41,19 +41,21 @@ public final class BindRequest {
     }
 
     /** INVALID_ARGUMENT for a {@code socket} of another protocol than the {@code binder}'s, worded once for all. */
-    public static PortReservationException wrongProtocol(String binder, Protocol protocol, ReservableSocket socket) {
+    public static PortReservationException wrongProtocol(Object binder, Protocol protocol, ReservableSocket socket) {
         return PortReservationException.invalidArgument(socket.protocol() + " socket " + socket,
                 binder + " binds " + protocol + " sockets only", "bind " + protocol + " sockets from it, and use a "
                         + socket.protocol() + " reservation or pool for the other");
     }
 
     /**
-     * Checks a request to bind {@code socket} to {@code requested} from {@code binder} (named in messages, e.g. "the
-     * runtime TCP reservation 0x1a2b"), whose ports are {@code ports} ({@code null}: any port, as a pool's).
+     * Checks a request to bind {@code socket} to {@code requested} from {@code binder} (named in messages by its
+     * {@code toString()}, e.g. "the runtime TCP reservation 0x1a2b": a binder whose name costs string building per bind
+     * passes an object that builds it only for a message), whose ports are {@code ports} ({@code null}: any port, as a
+     * pool's).
      *
      * @throws PortReservationException the reasons of the class comment; nothing is changed
      */
-    public static BindRequest check(String binder, Protocol protocol, PortRange ports, ReservableSocket socket,
+    public static BindRequest check(Object binder, Protocol protocol, PortRange ports, ReservableSocket socket,
                                     InetSocketAddress requested) {
         if (socket == null) {
             throw PortReservationException.invalidArgument("socket null", "must not be null",

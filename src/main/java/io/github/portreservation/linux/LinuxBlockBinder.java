@@ -25,6 +25,8 @@ import java.nio.channels.UnsupportedAddressTypeException;
 final class LinuxBlockBinder {
     private static final InetAddress IPV4_ANY = ipv4Any();
     private final String description;
+    /** "the " + description: how bind checks and the port table name this block, built once. */
+    private final String checkedName;
     private final Protocol protocol;
     private final PortRange range;
     private final ReservationToken token;
@@ -38,7 +40,8 @@ final class LinuxBlockBinder {
         this.range = range;
         this.token = token;
         this.shared = shared;
-        this.users = new PortUsers(range, "the " + description);
+        this.checkedName = "the " + description;
+        this.users = new PortUsers(range, checkedName);
     }
 
     ReservationToken token() {
@@ -64,7 +67,7 @@ final class LinuxBlockBinder {
 
     /** Binds {@code socket} to a port of the block; see {@link io.github.portreservation.PortBinder#bind}. */
     PortBinding bind(ReservableSocket socket, InetSocketAddress requested) {
-        BindRequest request = BindRequest.check("the " + description, protocol, range, socket, requested);
+        BindRequest request = BindRequest.check(checkedName, protocol, range, socket, requested);
         // A persistent block has no placeholders: another process may have taken a port; try the next ones.
         int attempts = request.port() == 0 && !shared ? range.count() : 1;
         PortReservationException last = null;
