@@ -89,8 +89,8 @@ public class ChannelBindBenchmark {
     @TearDown
     public void tearDown() {
         if (exhaustedWaits > 0) {
-            System.out.println("B1 dual-stack pair, " + transport + ": " + exhaustedWaits + " binds waited 1 ms for the "
-                    + "reservation's lingering closed sockets");
+            System.out.println("B1 dual-stack pair, " + transport + ": " + exhaustedWaits
+                    + " binds waited 1 ms for the reservation's lingering closed sockets");
         }
         group.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
         tcpPool.closeForcibly();

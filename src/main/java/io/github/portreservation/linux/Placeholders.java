@@ -78,7 +78,8 @@ final class Placeholders {
     /**
      * Holds every port of {@code range}, all or nothing.
      *
-     * @throws io.github.portreservation.PortReservationException UNSUPPORTED when no strategy can hold {@code protocol} on every address here
+     * @throws io.github.portreservation.PortReservationException UNSUPPORTED when no strategy can hold
+     *         {@code protocol} on every address here
      */
     static Held hold(Protocol protocol, PortRange range) throws HoldFailure {
         return PlaceholderStrategies.of(protocol).hold(protocol, range);
@@ -89,7 +90,8 @@ final class Placeholders {
      * dual-stack JVM a JDK socket holds it, and is what this returns: like the helper's placeholder, it binds
      * {@code [::]} with {@code IPV6_V6ONLY} off (every address of both families). So a start that reserves single TCP
      * ports loads neither the helper (about 2 ms of a cold start: StartupSteps) nor the strategies, and no class of
-     * this library beyond this one: each costs a cold start about 0.2 ms. An IPv4-only JVM takes the chosen strategy.
+     * this library beyond this one: each costs a cold start 0.1 to 0.5 ms. An IPv4-only JVM takes the chosen
+     * strategy.
      *
      * @throws IOException the socket's failure; nothing is held
      */
