@@ -56,7 +56,8 @@ class PlatformLookupTest {
                 () -> PortReservations.provider("solaris"));
         assertEquals(PortReservationException.Reason.INVALID_ARGUMENT, e.reason());
         assertEquals("INVALID_ARGUMENT: provider name \"solaris\" is invalid: the platforms found on the class path "
-                + "are [linux, windows]; fix the name (or the -Dio.github.portreservation.provider system property)", e.getMessage());
+                + "are [linux, windows]; fix the name (or the -Dio.github.portreservation.provider system property)",
+                e.getMessage());
     }
 
     @Test

@@ -11,9 +11,10 @@ import java.util.List;
 
 /**
  * Placeholders made of JDK channels ({@link Placeholders#openJdk}), used only without the native helper
- * ({@link Placeholders} says when). Each binds the JDK's wildcard address ({@code [::]} dual-stack, or {@code 0.0.0.0}
- * in an IPv4-only JVM) without SO_REUSEPORT, then turns SO_REUSEPORT on. A UDP placeholder is then connected to the loopback discard port so that it never
- * receives, which narrows its local address to the loopback address: it no longer holds the port on other addresses.
+ * ({@link Placeholders} says when). Each binds the JDK's wildcard address ({@code [::]} dual-stack, or
+ * {@code 0.0.0.0} in an IPv4-only JVM) without SO_REUSEPORT, then turns SO_REUSEPORT on. A UDP placeholder is then
+ * connected to the loopback discard port so that it never receives, which narrows its local address to the loopback
+ * address: it no longer holds the port on other addresses.
  */
 final class JdkPlaceholders implements Placeholders.Strategy {
     static final JdkPlaceholders INSTANCE = new JdkPlaceholders();
