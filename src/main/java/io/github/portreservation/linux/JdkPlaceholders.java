@@ -4,7 +4,6 @@ import io.github.portreservation.PortRange;
 import io.github.portreservation.Protocol;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.channels.NetworkChannel;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,24 +33,15 @@ final class JdkPlaceholders implements Placeholders.Strategy {
         } catch (IOException e) {
             closeAll(held);
             throw new Placeholders.HoldFailure(port, e);
-        }
     }
 
     @Override
     public Placeholders.Held holdAnyTcp(int[] port) throws Placeholders.HoldFailure {
-        NetworkChannel ch;
         try {
-            ch = Placeholders.openJdk(Protocol.TCP, 0);
+            return new One(Placeholders.openJdkAnyTcp(port));
         } catch (IOException e) {
             throw new Placeholders.HoldFailure(0, e);
         }
-        try {
-            port[0] = ((InetSocketAddress) ch.getLocalAddress()).getPort();
-        } catch (IOException e) {
-            closeQuietly(ch);
-            throw new Placeholders.HoldFailure(0, e);
-        }
-        return new One(ch);
     }
 
     /** The placeholder of one port (a class: the start path of a one-port reservation spins no lambda). */
@@ -64,7 +54,7 @@ final class JdkPlaceholders implements Placeholders.Strategy {
 
         @Override
         public void close() {
-            closeQuietly(channel);
+            Placeholders.closeQuietly(channel);
         }
     }
 
@@ -75,11 +65,7 @@ final class JdkPlaceholders implements Placeholders.Strategy {
 
     private static void closeAll(List<NetworkChannel> held) {
         for (NetworkChannel ch : held) {
-            closeQuietly(ch);
+            Placeholders.closeQuietly(ch);
         }
-    }
-
-    private static void closeQuietly(NetworkChannel ch) {
-        Placeholders.closeQuietly(ch);
     }
 }

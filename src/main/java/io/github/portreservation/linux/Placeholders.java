@@ -99,6 +99,15 @@ final class Placeholders {
         if (Boolean.getBoolean("java.net.preferIPv4Stack")) {
             return PlaceholderStrategies.holdAnyTcp(port);
         }
+        return openJdkAnyTcp(port);
+    }
+
+    /**
+     * A JDK placeholder of a TCP port that the kernel chooses, written to {@code port[0]}.
+     *
+     * @throws IOException the socket's failure; nothing is held
+     */
+    static NetworkChannel openJdkAnyTcp(int[] port) throws IOException {
         NetworkChannel ch = openJdk(Protocol.TCP, 0);
         try {
             port[0] = ((InetSocketAddress) ch.getLocalAddress()).getPort();

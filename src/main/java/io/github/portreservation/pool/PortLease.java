@@ -289,7 +289,7 @@ public final class PortLease implements PortBinding, PortBinder {
     /** The reservation of the socket's protocol, after the binder contract's checks of the request. */
     private RuntimeReservation checkedReservation(ReservableSocket socket, InetSocketAddress requested) {
         RuntimeReservation reservation = block.reservation(socket != null ? socket.protocol() : null);
-        BindRequest.check(new Name(port(), block), reservation.protocol(), PortRange.single(port()), socket, requested);
+        BindRequest.check(new Name(), reservation.protocol(), PortRange.single(port()), socket, requested);
         return reservation;
     }
 
@@ -378,19 +378,11 @@ public final class PortLease implements PortBinding, PortBinder {
                 : s >= CLOSE_PENDING ? ", closed" : "") + (quarantined ? ", quarantined]" : "]");
     }
 
-    /** How a bind's checks name a lease in their messages, built only for a message (not at every bind). */
-    private static final class Name {
-        private final int port;
-        private final PoolBlock block;
-
-        Name(int port, PoolBlock block) {
-            this.port = port;
-            this.block = block;
-        }
-
+    /** How a bind's checks name this lease in their messages, built only for a message (not at every bind). */
+    private final class Name {
         @Override
         public String toString() {
-            return "port " + port + " leased from the pool's block " + block.range();
+            return "port " + port() + " leased from the pool's block " + block.range();
         }
     }
 }
