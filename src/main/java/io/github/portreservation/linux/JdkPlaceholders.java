@@ -33,6 +33,10 @@ final class JdkPlaceholders implements Placeholders.Strategy {
         } catch (IOException e) {
             closeAll(held);
             throw new Placeholders.HoldFailure(port, e);
+        } catch (RuntimeException | Error e) {
+            closeAll(held); // all or nothing on any failure: no port stays held
+            throw e;
+        }
     }
 
     @Override
