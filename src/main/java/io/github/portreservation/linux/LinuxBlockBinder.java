@@ -109,8 +109,9 @@ final class LinuxBlockBinder {
             }
             try {
                 socket.bind(local);
-            } catch (UnsupportedAddressTypeException e) {
-                if (address != null) {
+            } catch (IllegalArgumentException e) {
+                // not caught by its own type: a handler's type is loaded when the class is verified, at start-up
+                if (!(e instanceof UnsupportedAddressTypeException) || address != null) {
                     throw e;
                 }
                 // The wildcard is [::] in a dual-stack JVM, which an IPv4-only socket (StandardProtocolFamily.INET)

@@ -6,6 +6,7 @@ import io.github.portreservation.PortReservationException;
 import io.github.portreservation.ReservableSocket;
 import io.github.portreservation.ReservationToken;
 import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -30,17 +31,33 @@ import static io.github.portreservation.PortReservationException.checkNotNull;
  * {@link PortBinding#holdsPort()}).
  */
 final class ChannelBindState {
+    /**
+     * {@link ReservationChannelOption#RESERVATION}, defined here: every reserved bind reads it, and this class is
+     * loaded anyway, where the option's holder (and its option class) need not be.
+     */
+    static final AttributeKey<ReservationToken> RESERVATION =
+            AttributeKey.valueOf("io.github.portreservation.netty.ReservationChannelOption#RESERVATION");
+    /** The binding of a channel of Netty's own classes, for {@link ReservedChannels#binding}. */
+    static final AttributeKey<PortBinding> BINDING =
+            AttributeKey.valueOf("io.github.portreservation.netty.ReservedChannels#BINDING");
     private static final InetAddress IPV4_ANY = anyAddress(new byte[4]);
     private static final InetAddress IPV6_ANY = anyAddress(new byte[16]);
 
     private final Channel channel;
     private final ReservationSource source;
+    /** Whether the binding is published as the {@link #BINDING} attribute (a channel of Netty's own classes). */
+    private final boolean publishesBinding;
     private final AtomicReference<PortBinding> binding = new AtomicReference<>();
     private volatile ReservationToken optionToken;
 
-    ChannelBindState(Channel channel, ReservationSource source) {
+    /**
+     * The state of {@code channel}, bound from {@code source}; {@code publishesBinding} for a channel of Netty's own
+     * classes, whose binding {@link ReservedChannels#binding} can only find as an attribute.
+     */
+    ChannelBindState(Channel channel, ReservationSource source, boolean publishesBinding) {
         this.channel = checkNotNull(channel, "channel");
         this.source = checkNotNull(source, "source");
+        this.publishesBinding = publishesBinding;
     }
 
     /** The token set through {@link ReservationChannelOption#RESERVATION_TOKEN}, or null. */
@@ -76,8 +93,7 @@ final class ChannelBindState {
     private ReservationToken token() {
         ReservationToken t = optionToken;
         // hasAttr first: attr() of a missing key adds an empty attribute to the channel, at every bind
-        return t != null || !channel.hasAttr(ReservedChannels.RESERVATION) ? t
-                : channel.attr(ReservedChannels.RESERVATION).get();
+        return t != null || !channel.hasAttr(RESERVATION) ? t : channel.attr(RESERVATION).get();
     }
 
     /** Whether a bind of this channel goes through a binder (false: plain Netty bind). */
@@ -113,7 +129,9 @@ final class ChannelBindState {
             throw new PortReservationException(PortReservationException.Reason.INVALID_ARGUMENT,
                     "channel " + channel + " was bound twice at once; a channel binds once");
         }
-        ReservedChannels.attach(channel, bound);
+        if (publishesBinding) {
+            channel.attr(BINDING).set(bound);
+        }
         if (!socket.socketExists()) {
             release(); // closed while binding: the close may have run before the binding was published
         }
@@ -136,7 +154,9 @@ final class ChannelBindState {
     void release() {
         PortBinding held = binding.getAndSet(null);
         if (held != null) {
-            ReservedChannels.detach(channel, held);
+            if (publishesBinding) {
+                channel.attr(BINDING).compareAndSet(held, null);
+            }
             held.close();
         }
     }

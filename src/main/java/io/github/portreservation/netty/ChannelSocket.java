@@ -10,10 +10,11 @@ import java.net.InetSocketAddress;
 import static io.github.portreservation.PortReservationException.checkNotNull;
 
 /**
- * A Netty channel seen as a {@link ReservableSocket}: the binder sets SO_REUSEPORT and reads the handle through the
- * JDK channel's adapter (NIO) or a {@link NativeSocket} (Epoll's descriptor), and binds through the transport's own
- * bind ({@link #transportBind}, which each channel kind implements in a small subclass), so that Netty's state
- * (local address, backlog, active flag) stays right.
+ * A channel of Netty's final classes ({@code NioDatagramChannel}, Epoll) seen as a {@link ReservableSocket}: the
+ * binder sets SO_REUSEPORT and reads the handle through the JDK channel's adapter (NIO) or a {@link NativeSocket}
+ * (Epoll's descriptor), and binds through the transport's own bind ({@link #transportBind}: the rest of the pipeline,
+ * see ReservedBindInterceptor), so that Netty's state (local address, active flag) stays right. The library's own NIO
+ * TCP channels need none of this: their {@code doBind} hands the binder their JDK channel.
  */
 abstract class ChannelSocket implements ReservableSocket {
 

@@ -10,9 +10,9 @@ import io.netty.util.AttributeKey;
  * reservation a channel of {@link ReservedChannelFactories} binds from ({@code bind(0)}: any free port of it;
  * {@code bind(port)}: that port; a client's {@code connect}: its local port):
  * <ul>
- *   <li>{@link #RESERVATION_TOKEN}, the option: read by the reserved NIO TCP channels ({@code nioServer()},
- *       {@code nioClient()}, {@link ReservedNioServerSocketChannel}, {@link ReservedNioSocketChannel}), whose config
- *       is the library's;</li>
+ *   <li>{@link #RESERVATION_TOKEN}, the option: read by the reserved NIO TCP channels made without a reservation
+ *       ({@code nioServer()}, {@code nioClient()}, {@link ReservedNioServerSocketChannel},
+ *       {@link ReservedNioSocketChannel}), whose config is the library's;</li>
  *   <li>{@link #RESERVATION}, the attribute ({@code bootstrap.attr(RESERVATION, token)}): read by every reserved
  *       channel, NIO and Epoll, TCP and UDP. Netty's datagram and Epoll channel classes are final and their configs
  *       know no option of ours; an attribute reaches every channel.</li>
@@ -28,7 +28,7 @@ public final class ReservationChannelOption {
     public static final ChannelOption<ReservationToken> RESERVATION_TOKEN = new TokenOption();
 
     /** The token of the reservation to bind from, as a channel attribute, read by every reserved channel. */
-    public static final AttributeKey<ReservationToken> RESERVATION = ReservedChannels.RESERVATION;
+    public static final AttributeKey<ReservationToken> RESERVATION = ChannelBindState.RESERVATION;
 
     private ReservationChannelOption() {
     }
@@ -47,11 +47,13 @@ public final class ReservationChannelOption {
         public void validate(ReservationToken value) {
             throw new PortReservationException(PortReservationException.Reason.INVALID_ARGUMENT,
                     "option RESERVATION_TOKEN=" + value + " was set on a channel that does not read it: it is read "
-                            + "by the reserved NIO TCP channels of ReservedChannelFactories (nioServer(), nioClient(), "
-                            + "ReservedNioServerSocketChannel, ReservedNioSocketChannel); on their UDP and Epoll "
-                            + "channels set the attribute instead (bootstrap.attr(ReservationChannelOption.RESERVATION, "
-                            + "token)), and a channel of Netty's own classes binds no reserved port at all: give the "
-                            + "bootstrap a channel factory of ReservedChannelFactories");
+                            + "by the reserved NIO TCP channels of ReservedChannelFactories that have no reservation "
+                            + "of their own (nioServer(), nioClient(), ReservedNioServerSocketChannel, "
+                            + "ReservedNioSocketChannel); a factory given a reservation, binder or token already binds "
+                            + "from it (remove the option); on their UDP and Epoll channels set the attribute instead "
+                            + "(bootstrap.attr(ReservationChannelOption.RESERVATION, token)), and a channel of Netty's "
+                            + "own classes binds no reserved port at all: give the bootstrap a channel factory of "
+                            + "ReservedChannelFactories");
         }
     }
 }

@@ -60,7 +60,7 @@ final class ReservedBindInterceptor extends ChannelOutboundHandlerAdapter {
 
     private static <C extends Channel> C install(C channel, ReservationSource source, Protocol protocol,
                                                  ReservableSocket jdk, ChannelSocket.NativeSocket nativeSocket) {
-        ChannelBindState reservation = new ChannelBindState(channel, source);
+        ChannelBindState reservation = new ChannelBindState(channel, source, true);
         channel.closeFuture().addListener(new ReleaseOnClose(reservation));
         channel.pipeline().addFirst(NAME, new ReservedBindInterceptor(reservation, protocol, jdk, nativeSocket));
         return channel;

@@ -3,7 +3,6 @@ package io.github.portreservation.netty;
 import io.github.portreservation.PortBinding;
 import io.github.portreservation.PortReservationException;
 import io.netty.channel.Channel;
-import io.netty.util.AttributeKey;
 
 import java.util.Optional;
 
@@ -18,21 +17,17 @@ import static io.github.portreservation.PortReservationException.checkNotNull;
  * }</pre>
  */
 public final class ReservedChannels {
-    private static final AttributeKey<PortBinding> BINDING = AttributeKey.valueOf(ReservedChannels.class, "BINDING");
-    /**
-     * {@link ReservationChannelOption#RESERVATION}, defined here by its name: every reserved bind reads it, and this
-     * class is loaded anyway, where the option's holder (and its option class) need not be.
-     */
-    static final AttributeKey<io.github.portreservation.ReservationToken> RESERVATION =
-            AttributeKey.valueOf("io.github.portreservation.netty.ReservationChannelOption#RESERVATION");
-
     private ReservedChannels() {
     }
 
     /** The binding {@code channel} holds from a reservation, pool or lease, or empty when it holds none. */
     public static Optional<PortBinding> binding(Channel channel) {
         checkNotNull(channel, "channel");
-        return Optional.ofNullable(channel.attr(BINDING).get());
+        ChannelBindState state = channel instanceof ReservedNioServerSocketChannel
+                ? ((ReservedNioServerSocketChannel) channel).bindState()
+                : channel instanceof ReservedNioSocketChannel ? ((ReservedNioSocketChannel) channel).bindState() : null;
+        return Optional.ofNullable(state != null ? state.binding()
+                : channel.hasAttr(ChannelBindState.BINDING) ? channel.attr(ChannelBindState.BINDING).get() : null);
     }
 
     /**
@@ -47,15 +42,5 @@ public final class ReservedChannels {
                 "it is not bound from a reservation: its port is an ordinary one that any process may take",
                 "create it with a channel factory of ReservedChannelFactories (a framework's default channel, or "
                         + "a RESERVATION_TOKEN set on a stock channel, reserves nothing)"));
-    }
-
-    /** Records that {@code channel} is bound through {@code binding}. */
-    static void attach(Channel channel, PortBinding binding) {
-        channel.attr(BINDING).set(binding);
-    }
-
-    /** Forgets {@code binding} of {@code channel} (it was released). */
-    static void detach(Channel channel, PortBinding binding) {
-        channel.attr(BINDING).compareAndSet(binding, null);
     }
 }

@@ -1,11 +1,9 @@
 package io.github.portreservation.netty;
 
-import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.netty.channel.socket.ServerSocketChannelConfig;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 
-import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
 /**
@@ -15,8 +13,8 @@ import java.net.SocketAddress;
  */
 public final class ReservedNioServerSocketChannel extends NioServerSocketChannel {
     private final ChannelBindState reservation;
-    private final ServerSocketChannelConfig config;
-    private final ChannelSocket socket;
+    /** The library's config, which reads the option; null when the factory fixes the reservation: Netty's own. */
+    private final ServerSocketChannelConfig optionConfig;
 
     /**
      * A channel that binds from the token of its {@link ReservationChannelOption#RESERVATION_TOKEN} option or
@@ -28,20 +26,29 @@ public final class ReservedNioServerSocketChannel extends NioServerSocketChannel
     }
 
     ReservedNioServerSocketChannel(ReservationSource source) {
-        reservation = new ChannelBindState(this, source);
-        config = new ReservedServerSocketChannelConfig(super.config(), reservation);
-        socket = new SuperBind(ReservableSocket.of(javaChannel(), 0));
+        reservation = new ChannelBindState(this, source, false);
+        optionConfig = source.readsOption() ? new ReservedServerSocketChannelConfig(super.config(), reservation)
+                : null;
     }
 
     @Override
     public ServerSocketChannelConfig config() {
-        ServerSocketChannelConfig c = config;
-        return c != null ? c : super.config(); // only null while the superclass constructor runs
+        ServerSocketChannelConfig c = optionConfig;
+        return c != null ? c : super.config(); // also null while the superclass constructor runs
     }
 
+    /** What this channel is bound from. */
+    ChannelBindState bindState() {
+        return reservation;
+    }
+
+    /**
+     * Binds from the reservation, or as Netty does. The JDK channel is bound directly, as Netty's own {@code doBind}
+     * binds it (with the config's backlog): nothing of Netty's state depends on who called the JDK's bind.
+     */
     @Override
     protected void doBind(SocketAddress localAddress) throws Exception {
-        if (!reservation.bind(socket, localAddress)) {
+        if (!reservation.bind(ReservableSocket.of(javaChannel(), config().getBacklog()), localAddress)) {
             super.doBind(localAddress);
         }
     }
@@ -52,18 +59,6 @@ public final class ReservedNioServerSocketChannel extends NioServerSocketChannel
             super.doClose();
         } finally {
             reservation.release();
-        }
-    }
-
-    /** This channel, bound by the transport's own bind (a class rather than {@code super::doBind}: start-up). */
-    private final class SuperBind extends ChannelSocket {
-        SuperBind(ReservableSocket jdk) {
-            super(ReservedNioServerSocketChannel.this, Protocol.TCP, jdk);
-        }
-
-        @Override
-        void transportBind(InetSocketAddress localAddress) throws Exception {
-            ReservedNioServerSocketChannel.super.doBind(localAddress);
         }
     }
 }

@@ -1,11 +1,9 @@
 package io.github.portreservation.netty;
 
-import io.github.portreservation.Protocol;
 import io.github.portreservation.ReservableSocket;
 import io.netty.channel.socket.SocketChannelConfig;
 import io.netty.channel.socket.nio.NioSocketChannel;
 
-import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
 /**
@@ -15,8 +13,8 @@ import java.net.SocketAddress;
  */
 public final class ReservedNioSocketChannel extends NioSocketChannel {
     private final ChannelBindState reservation;
-    private final SocketChannelConfig config;
-    private final ChannelSocket socket;
+    /** The library's config, which reads the option; null when the factory fixes the reservation: Netty's own. */
+    private final SocketChannelConfig optionConfig;
 
     /**
      * A channel that binds from the token of its {@link ReservationChannelOption#RESERVATION_TOKEN} option or
@@ -28,20 +26,25 @@ public final class ReservedNioSocketChannel extends NioSocketChannel {
     }
 
     ReservedNioSocketChannel(ReservationSource source) {
-        reservation = new ChannelBindState(this, source);
-        config = new ReservedSocketChannelConfig(super.config(), reservation);
-        socket = new SuperBind(ReservableSocket.of(javaChannel()));
+        reservation = new ChannelBindState(this, source, false);
+        optionConfig = source.readsOption() ? new ReservedSocketChannelConfig(super.config(), reservation) : null;
     }
 
     @Override
     public SocketChannelConfig config() {
-        SocketChannelConfig c = config;
-        return c != null ? c : super.config(); // only null while the superclass constructor runs
+        SocketChannelConfig c = optionConfig;
+        return c != null ? c : super.config(); // also null while the superclass constructor runs
     }
 
+    /** What this channel is bound from. */
+    ChannelBindState bindState() {
+        return reservation;
+    }
+
+    /** Binds from the reservation (the JDK channel directly, as Netty's own {@code doBind} does), or as Netty does. */
     @Override
     protected void doBind(SocketAddress localAddress) throws Exception {
-        if (!reservation.bind(socket, localAddress)) {
+        if (!reservation.bind(ReservableSocket.of(javaChannel()), localAddress)) {
             super.doBind(localAddress);
         }
     }
@@ -50,7 +53,8 @@ public final class ReservedNioSocketChannel extends NioSocketChannel {
     protected boolean doConnect(SocketAddress remoteAddress, SocketAddress localAddress) throws Exception {
         SocketAddress local = localAddress;
         if (reservation.applies() && reservation.binding() == null
-                && reservation.bind(socket, local != null ? local : ChannelBindState.wildcardFor(remoteAddress))) {
+                && reservation.bind(ReservableSocket.of(javaChannel()),
+                        local != null ? local : ChannelBindState.wildcardFor(remoteAddress))) {
             local = null; // bound from the reservation: connect only
         }
         return super.doConnect(remoteAddress, local);
@@ -62,18 +66,6 @@ public final class ReservedNioSocketChannel extends NioSocketChannel {
             super.doClose();
         } finally {
             reservation.release();
-        }
-    }
-
-    /** This channel, bound by the transport's own bind (a class rather than {@code super::doBind}: start-up). */
-    private final class SuperBind extends ChannelSocket {
-        SuperBind(ReservableSocket jdk) {
-            super(ReservedNioSocketChannel.this, Protocol.TCP, jdk);
-        }
-
-        @Override
-        void transportBind(InetSocketAddress localAddress) throws Exception {
-            ReservedNioSocketChannel.super.doBind(localAddress);
         }
     }
 }
