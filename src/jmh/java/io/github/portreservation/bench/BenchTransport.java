@@ -3,9 +3,11 @@ package io.github.portreservation.bench;
 import io.github.portreservation.PortBinder;
 import io.github.portreservation.netty.ReservedChannelFactories;
 import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -14,6 +16,7 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
@@ -58,5 +61,11 @@ enum BenchTransport {
     ChannelFactory<DatagramChannel> reservedDatagram(PortBinder binder) {
         return this == NIO ? ReservedChannelFactories.nioDatagram(binder)
                 : ReservedChannelFactories.epollDatagram(binder);
+    }
+
+    /** SO_REUSEPORT as this transport's channel option. */
+    ChannelOption<Boolean> reusePort() {
+        return this == NIO ? NioChannelOption.of(java.net.StandardSocketOptions.SO_REUSEPORT)
+                : EpollChannelOption.SO_REUSEPORT;
     }
 }

@@ -59,6 +59,10 @@ public final class BenchmarkSuite {
                 case "ChannelBindBenchmark.serverChannel":
                     paired(r, "B1" + at + " TCP server channel, pooled / plain bind(0) throughput", true, 0.95, true);
                     break;
+                case "ChannelBindBenchmark.reusePortFloor":
+                    paired(r, "B1 reference" + at + " TCP server channel, plain with SO_REUSEPORT / plain bind(0) "
+                            + "throughput (not the library)", true, Double.NaN, true);
+                    break;
                 case "ChannelBindBenchmark.datagramChannel":
                     paired(r, "B1" + at + " UDP channel, pooled / plain bind(0) throughput", true, 0.95, true);
                     break;

@@ -57,6 +57,7 @@ public class ChannelBindBenchmark {
     private ReservationPool udpPool;
     private ServerBootstrap plainServer;
     private ServerBootstrap pooledServer;
+    private ServerBootstrap plainReusePortServer;
     private Bootstrap plainUdp;
     private Bootstrap pooledUdp;
     private RuntimeReservation dualStackBlock;
@@ -79,6 +80,8 @@ public class ChannelBindBenchmark {
         plainServer = new ServerBootstrap().group(group).channelFactory(t.plainServer()).childHandler(nothing);
         pooledServer = new ServerBootstrap().group(group).channelFactory(t.reservedServer(tcpPool))
                 .childHandler(nothing);
+        plainReusePortServer = new ServerBootstrap().group(group).channelFactory(t.plainServer())
+                .option(t.reusePort(), Boolean.TRUE).childHandler(nothing);
         plainUdp = new Bootstrap().group(group).channelFactory(t.plainDatagram()).handler(nothing);
         pooledUdp = new Bootstrap().group(group).channelFactory(t.reservedDatagram(udpPool)).handler(nothing);
         dualStackBlock = PortReservations.provider().acquire(Protocol.TCP, 64);
@@ -105,6 +108,17 @@ public class ChannelBindBenchmark {
     @Benchmark
     public void serverChannel(PairedTimes times) throws Exception {
         times.pair(() -> cycle(plainServer.bind(ANY_LOOPBACK_PORT)), () -> cycle(pooledServer.bind(ANY_LOOPBACK_PORT)));
+    }
+
+    /**
+     * Not the library: what SO_REUSEPORT alone costs a plain server channel (one more system call, and the kernel's
+     * reuseport group that a listener with the flag joins), paired with the same channel without it. A reserved
+     * listener pays this too: the kernel lets it bind beside the placeholder only with SO_REUSEPORT.
+     */
+    @Benchmark
+    public void reusePortFloor(PairedTimes times) throws Exception {
+        times.pair(() -> cycle(plainServer.bind(ANY_LOOPBACK_PORT)),
+                () -> cycle(plainReusePortServer.bind(ANY_LOOPBACK_PORT)));
     }
 
     /** A datagram channel of the pool's factory bound to port 0, paired with a plain NIO datagram channel. */
