@@ -98,8 +98,9 @@ class ReservedStartClassLoadTest {
     /** The classes a child JVM of {@code kind} loaded before it printed its "bound" line. */
     private static Set<String> loadedBeforeBound(String kind) throws Exception {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "-Xlog:class+load=info:stdout", "-cp", System.getProperty("java.class.path"),
-                StartupTime.Child.class.getName(), kind).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(java, "-Xlog:class+load=info:stdout", "-cp",
+                System.getProperty("java.class.path"), StartupTime.Child.class.getName(), kind)
+                .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), out);
         assertEquals(0, p.exitValue(), out);

@@ -21,7 +21,9 @@ import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 
-/** The transports the channel benchmarks run on (a JMH {@code @Param} names one): plain and reserved channels of each. */
+/**
+ * The transports the channel benchmarks run on (a JMH {@code @Param} names one): plain and reserved channels of each.
+ */
 @SuppressWarnings("deprecation") // NioEventLoopGroup / EpollEventLoopGroup: the groups present in Netty 4.1 and 4.2
 enum BenchTransport {
     NIO, EPOLL;

@@ -19,8 +19,8 @@ import java.util.TreeMap;
  * Runs JMH with the given command line (as {@code org.openjdk.jmh.Main} does), then prints every ratio that
  * {@code docs/benchmarks.md} reports, computed from the results of this same run:
  * <ul>
- *   <li>B1, B3, B4, B6 ({@link PairedTimes} benchmarks): per measured iteration the ratio of the reserved side's time to
- *       the plain side's (or its inverse, for throughput), then the mean over every iteration of every fork, and its
+ *   <li>B1, B3, B4, B6 ({@link PairedTimes} benchmarks): per measured iteration the ratio of the reserved side's time
+ *       to the plain side's (or its inverse, for throughput), then the mean over every iteration of every fork, and its
  *       99.9 % confidence half-width;</li>
  *   <li>B2, B6: the score of a case over the score of its baseline with the same parameters, and the error propagated
  *       from both (relative errors added in quadrature).</li>

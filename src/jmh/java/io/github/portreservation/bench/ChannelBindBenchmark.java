@@ -29,9 +29,10 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
- * B1: create a Netty channel (NIO or Epoll, the {@code transport} parameter), bind it, close it (a TCP server channel, a UDP channel): from a
- * {@link ReservationPool} on the Linux provider (the pool's channel factories, default pool settings: blocks of 64,
- * no cooldown; blocks acquired during warm-up are kept) beside plain Netty channels bound to port 0. The bind and
+ * B1: create a Netty channel (NIO or Epoll, the {@code transport} parameter), bind it, close it (a TCP server channel,
+ * a UDP channel): from a {@link ReservationPool} on the Linux provider (the pool's channel factories, default pool
+ * settings: blocks of 64, no cooldown; blocks acquired during warm-up are kept) beside plain Netty channels bound to
+ * port 0. The bind and
  * close rate of NIO channels drops about threefold after the first ~30,000 cycles of a JVM, plain and pooled alike:
  * five warm-up seconds pass that point, and ten measured seconds even out the remaining swings. Each invocation runs
  * one plain and one pooled cycle, timed by {@link PairedTimes}: run as separate benchmarks, their scores moved by up
@@ -44,9 +45,11 @@ import java.util.concurrent.TimeUnit;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class ChannelBindBenchmark {
-    private static final InetSocketAddress ANY_LOOPBACK_PORT = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    private static final InetSocketAddress ANY_LOOPBACK_PORT =
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     private static final InetAddress IPV4_LOOPBACK = loopback(new byte[] {127, 0, 0, 1});
-    private static final InetAddress IPV6_LOOPBACK = loopback(new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+    private static final InetAddress IPV6_LOOPBACK =
+            loopback(new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
 
     /** The transport of every channel of the trial: NIO or EPOLL. */
     @Param({"NIO", "EPOLL"})
@@ -102,8 +105,8 @@ public class ChannelBindBenchmark {
     }
 
     /**
-     * A server channel of the pool's factory bound to port 0 (the next free port of the pool), paired with the baseline:
-     * a plain NIO server channel bound to port 0.
+     * A server channel of the pool's factory bound to port 0 (the next free port of the pool), paired with the
+     * baseline: a plain server channel of the same transport bound to port 0.
      */
     @Benchmark
     public void serverChannel(PairedTimes times) throws Exception {

@@ -153,7 +153,7 @@ final class ReservedBindInterceptor extends ChannelOutboundHandlerAdapter {
         }
     }
 
-    /** Gives the port back when the channel closes: a class rather than a lambda (start-up, see NamedChannelFactory). */
+    /** Gives the port back when the channel closes: a class, not a lambda (start-up, see NamedChannelFactory). */
     private static final class ReleaseOnClose implements ChannelFutureListener {
         private final ChannelBindState reservation;
 
