@@ -47,12 +47,14 @@ class ReservedStartClassLoadTest {
     /** Classes of the library (not the harness) the reserved start loads today; a few more fail the test. */
     private static final int LIBRARY_CLASSES = 27;
     private static Set<String> reserved;
+    private static Set<String> reservedByOption;
     private static Set<String> plain;
 
     @BeforeAll
     static void loadLogs() throws Exception {
         reserved = loadedBeforeBound("reserved");
         plain = loadedBeforeBound("plain");
+        reservedByOption = loadedBeforeBound("reserved-option");
     }
 
     @Test
@@ -80,6 +82,29 @@ class ReservedStartClassLoadTest {
             }
         }
         assertEquals(List.of(), costly, "loaded by the reserved start only");
+    }
+
+    /**
+     * A listener that names its reservation with the option ({@code nioServer()}, as the README's first example) loads
+     * exactly the option's classes and the forwarding config beyond the factory-argument start: no binder per token
+     * (the source binds through the provider), no lambda.
+     */
+    @Test
+    void theOptionStartLoadsOnlyTheOptionAndTheForwardingConfigMore() {
+        List<String> more = new ArrayList<>();
+        for (String name : reservedByOption) {
+            // the library's classes only: Netty's lambdas are numbered in load order, and its promise listeners
+            // load with the timing of the event loop
+            if (!reserved.contains(name) && name.startsWith("io.github.portreservation.")
+                    && !name.startsWith("io.github.portreservation.bench.")) {
+                more.add(name);
+            }
+        }
+        more.sort(null);
+        assertEquals(List.of("io.github.portreservation.netty.ForwardingChannelConfig",
+                "io.github.portreservation.netty.ReservationChannelOption",
+                "io.github.portreservation.netty.ReservationChannelOption$TokenOption",
+                "io.github.portreservation.netty.ReservedServerSocketChannelConfig"), more);
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.github.portreservation.bench;
 import io.github.portreservation.PortReservations;
 import io.github.portreservation.Protocol;
 import io.github.portreservation.RuntimeReservation;
+import io.github.portreservation.netty.ReservationChannelOption;
 import io.github.portreservation.netty.ReservedChannelFactories;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -49,12 +50,16 @@ import java.util.concurrent.TimeUnit;
  * (an optional dependency that only the Windows provider uses). {@code --library=PATH} puts PATH (the library's jar, as
  * an application has it; the {@code bench} profile passes the one just built) in place of the library's classes
  * directory. {@code --with-jna} adds the JNA jars, as the former compile-scope dependency did: the ServiceLoader lookup
- * of the providers then opens them too. Usage: {@code StartupTime [pairs] [--library=PATH] [--with-jna] [extra JVM
- * flag...]} (default 11 pairs); run by the {@code bench} profile.
+ * of the providers then opens them too. {@code --option} makes the reserved child name its reservation with the
+ * option ({@code nioServer()} and {@code .option(RESERVATION_TOKEN, token)}, as the README's first example does)
+ * instead of passing it to the factory. Usage: {@code StartupTime [pairs] [--library=PATH] [--with-jna] [--option]
+ * [extra JVM flag...]} (default 11 pairs); run by the {@code bench} profile.
  */
 public final class StartupTime {
     private static final String PLAIN = "plain";
     private static final String RESERVED = "reserved";
+    /** The reserved child that names its reservation with the option, as the README's first example does. */
+    private static final String RESERVED_BY_OPTION = "reserved-option";
     private static final String LIBRARY = "--library=";
     /** What each child reports and the parent measures, in the order of {@link #run}'s result. */
     private static final String[] MEASURES = {"main->bound", "process start->bound", "CPU at bound", "path CPU"};
@@ -67,18 +72,19 @@ public final class StartupTime {
         int pairs = args.length > 0 ? Integer.parseInt(args[0]) : 11;
         List<String> flags = new ArrayList<>(args.length > 1 ? Arrays.asList(args).subList(1, args.length) : List.of());
         boolean withJna = flags.remove("--with-jna");
+        String reserved = flags.remove("--option") ? RESERVED_BY_OPTION : RESERVED;
         String library = libraryArgument(args);
         flags.removeIf(flag -> flag.startsWith(LIBRARY));
         String classPath = applicationClassPath(System.getProperty("java.class.path"), withJna, library);
         long[][][] times = new long[MEASURES.length][2][pairs];
         run(classPath, flags, PLAIN); // one of each, not counted: the first JVM also fills the OS's file cache
-        run(classPath, flags, RESERVED);
+        run(classPath, flags, reserved);
         for (int i = 0; i < pairs; i++) {
             for (int k = 0; k < 2; k++) {
                 int kind = (i & 1) == 0 ? k : 1 - k;
-                long[] one = run(classPath, flags, kind == 0 ? PLAIN : RESERVED);
-                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "pair %2d %-8s", i,
-                        kind == 0 ? PLAIN : RESERVED));
+                long[] one = run(classPath, flags, kind == 0 ? PLAIN : reserved);
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "pair %2d %-15s", i,
+                        kind == 0 ? PLAIN : reserved));
                 for (int m = 0; m < MEASURES.length; m++) {
                     times[m][kind][i] = one[m];
                     line.append(String.format(Locale.ROOT, " %s %6.1f ms", MEASURES[m], ms(one[m])));
@@ -86,15 +92,17 @@ public final class StartupTime {
                 System.out.println(line);
             }
         }
-        System.out.printf(Locale.ROOT, "startup: %d pairs, the library from %s, %s, %s, %d cores%n", pairs, library,
+        System.out.printf(Locale.ROOT, "startup: %d pairs, the library from %s, %s, %s, %s, %d cores%n", pairs,
+                library, reserved.equals(RESERVED) ? "reservation as a factory argument"
+                        : "reservation named by the RESERVATION_TOKEN option",
                 withJna ? "JNA on the class path" : "no JNA", System.getProperty("java.vm.version"),
                 Runtime.getRuntime().availableProcessors());
         for (int m = 0; m < MEASURES.length; m++) {
             long[][] t = times[m];
             long[] interval = medianInterval(t);
             System.out.printf(Locale.ROOT, "startup %s: median plain %.1f ms, reserved %.1f ms, difference (median of "
-                            + "pairs) %+.1f ms (95%% interval %+.1f to %+.1f ms); minimum plain %.1f ms, reserved %.1f ms "
-                            + "(%+.1f ms)%n", MEASURES[m], ms(median(t[0])), ms(median(t[1])), ms(medianDifference(t)),
+                            + "pairs) %+.1f ms (95%% interval %+.1f to %+.1f ms); minimum plain %.1f ms, "
+                            + "reserved %.1f ms (%+.1f ms)%n", MEASURES[m], ms(median(t[0])), ms(median(t[1])), ms(medianDifference(t)),
                     ms(interval[0]), ms(interval[1]), ms(min(t[0])), ms(min(t[1])), ms(min(t[1]) - min(t[0])));
         }
     }
@@ -272,10 +280,10 @@ public final class StartupTime {
         private Child() {
         }
 
-        /** {@code plain} or {@code reserved}. */
+        /** {@code plain}, {@code reserved} or {@code reserved-option}. */
         public static void main(String[] args) throws Exception {
             long start = System.nanoTime();
-            boolean reserved = args[0].equals(RESERVED);
+            boolean reserved = args[0].startsWith(RESERVED);
             EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
             RuntimeReservation reservation = null;
             try {
@@ -283,7 +291,12 @@ public final class StartupTime {
                         .childHandler(new ChannelInboundHandlerAdapter());
                 if (reserved) {
                     reservation = PortReservations.provider().acquire(Protocol.TCP, 1);
-                    bootstrap.channelFactory(ReservedChannelFactories.nioServer(reservation));
+                    if (args[0].equals(RESERVED_BY_OPTION)) {
+                        bootstrap.channelFactory(ReservedChannelFactories.nioServer())
+                                .option(ReservationChannelOption.RESERVATION_TOKEN, reservation.token());
+                    } else {
+                        bootstrap.channelFactory(ReservedChannelFactories.nioServer(reservation));
+                    }
                 } else {
                     bootstrap.channel(NioServerSocketChannel.class);
                 }

@@ -1,6 +1,5 @@
 package io.github.portreservation.netty;
 
-import io.github.portreservation.PortBinder;
 import io.github.portreservation.PortBinding;
 import io.github.portreservation.PortReservationException;
 import io.github.portreservation.ReservableSocket;
@@ -108,8 +107,8 @@ final class ChannelBindState {
      * @throws PortReservationException the binder's failure; the socket is left unbound and nothing is held
      */
     boolean bind(ReservableSocket socket, SocketAddress requested) {
-        PortBinder binder = source.binderFor(token());
-        if (binder == null) {
+        ReservationToken token = token();
+        if (!source.applies(token)) {
             return false;
         }
         InetSocketAddress local = inetAddress(requested);
@@ -119,10 +118,10 @@ final class ChannelBindState {
                     + " is already bound to port " + held.port() + " of " + held.token()
                     + "; a channel binds once, open a new channel for another port");
         }
-        PortBinding bound = binder.bind(socket, local);
+        PortBinding bound = source.bind(token, socket, local);
         if (bound == null) {
-            throw new PortReservationException(PortReservationException.Reason.SYSTEM_ERROR,
-                    "binder " + binder + " returned no binding for " + channel + "; this is a bug of that binder");
+            throw new PortReservationException(PortReservationException.Reason.SYSTEM_ERROR, source.binderName()
+                    + " returned no binding for " + channel + "; this is a bug of that binder");
         }
         if (!binding.compareAndSet(null, bound)) {
             bound.close();

@@ -58,13 +58,13 @@ final class ReservationSource {
     }
 
     /**
-     * The binder of a channel whose option holds {@code optionToken} (null when the option was not set), or null
-     * when the channel binds as a plain Netty channel.
+     * Whether a channel whose option holds {@code optionToken} (null when the option was not set) binds through this
+     * source; false: it binds as a plain Netty channel.
      *
      * @throws PortReservationException INVALID_ARGUMENT when the factory already fixes the reservation and the option
      *         names one too: two reservations for one channel is a configuration mistake, not a choice to make silently
      */
-    PortBinder binderFor(ReservationToken optionToken) {
+    boolean applies(ReservationToken optionToken) {
         if (fixed != null) {
             if (optionToken != null) {
                 throw PortReservationException.invalidArgument("token " + optionToken + " (RESERVATION_TOKEN option "
@@ -74,12 +74,24 @@ final class ReservationSource {
                         "remove the option, or use the factory variant without a binder "
                                 + "(ReservedChannelFactories.nioServer() / nioClient())");
             }
-            return fixed;
+            return true;
         }
-        if (optionToken == null) {
-            return null;
-        }
-        return PortBinder.of(provider != null ? provider : PortReservations.provider(), optionToken);
+        return optionToken != null;
+    }
+
+    /**
+     * Binds {@code socket} through the fixed binder, or from {@code optionToken} through the provider (no binder object
+     * per bind); only when {@link #applies} said so.
+     */
+    PortBinding bind(ReservationToken optionToken, ReservableSocket socket, InetSocketAddress requested) {
+        return fixed != null ? fixed.bind(socket, requested)
+                : (provider != null ? provider : PortReservations.provider()).bind(optionToken, socket, requested);
+    }
+
+    /** Who binds the channels of this source, for messages: the fixed binder, or the provider of option tokens. */
+    String binderName() {
+        return fixed != null ? "binder " + fixed
+                : "provider " + (provider != null ? provider : PortReservations.provider()).name();
     }
 
     @Override
