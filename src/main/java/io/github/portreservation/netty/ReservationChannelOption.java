@@ -22,38 +22,38 @@ import io.netty.util.AttributeKey;
  * ordinary, unreserved port behind Netty's "Unknown channel option" warning. Whether a channel really bound from a
  * reservation can be checked at start-up with {@link ReservedChannels#requireReserved}.
  */
-public final class ReservationChannelOption {
+public final class ReservationChannelOption<T> extends ChannelOption<T> {
 
     /** The token of the reservation to bind from, as a channel option; see the class comment for who reads it. */
-    public static final ChannelOption<ReservationToken> RESERVATION_TOKEN = new TokenOption();
+    public static final ChannelOption<ReservationToken> RESERVATION_TOKEN =
+            new ReservationChannelOption<>("RESERVATION_TOKEN");
 
     /** The token of the reservation to bind from, as a channel attribute, read by every reserved channel. */
     public static final AttributeKey<ReservationToken> RESERVATION = ChannelBindState.RESERVATION;
 
-    private ReservationChannelOption() {
+    /**
+     * The option's constant, as Netty's {@code EpollChannelOption} holds its own (one class for the holder and the
+     * constant: a start that sets the option loads one class, not two).
+     */
+    @SuppressWarnings("deprecation")
+    private ReservationChannelOption(String name) {
+        super(name);
     }
 
     /**
-     * The option's constant: the library's configs take it without calling {@link #validate}; any other config
+     * Always throws: the library's configs take {@link #RESERVATION_TOKEN} without calling this; any other config
      * validates it first, which is how the option set on the wrong channel is seen.
      */
-    private static final class TokenOption extends ChannelOption<ReservationToken> {
-        @SuppressWarnings("deprecation")
-        TokenOption() {
-            super("RESERVATION_TOKEN");
-        }
-
-        @Override
-        public void validate(ReservationToken value) {
-            throw new PortReservationException(PortReservationException.Reason.INVALID_ARGUMENT,
-                    "option RESERVATION_TOKEN=" + value + " was set on a channel that does not read it: it is read "
-                            + "by the reserved NIO TCP channels of ReservedChannelFactories that have no reservation "
-                            + "of their own (nioServer(), nioClient(), ReservedNioServerSocketChannel, "
-                            + "ReservedNioSocketChannel); a factory given a reservation, binder or token already binds "
-                            + "from it (remove the option); on their UDP and Epoll channels set the attribute instead "
-                            + "(bootstrap.attr(ReservationChannelOption.RESERVATION, token)), and a channel of Netty's "
-                            + "own classes binds no reserved port at all: give the bootstrap a channel factory of "
-                            + "ReservedChannelFactories");
-        }
+    @Override
+    public void validate(T value) {
+        throw new PortReservationException(PortReservationException.Reason.INVALID_ARGUMENT,
+                "option RESERVATION_TOKEN=" + value + " was set on a channel that does not read it: it is read "
+                        + "by the reserved NIO TCP channels of ReservedChannelFactories that have no reservation "
+                        + "of their own (nioServer(), nioClient(), ReservedNioServerSocketChannel, "
+                        + "ReservedNioSocketChannel); a factory given a reservation, binder or token already binds "
+                        + "from it (remove the option); on their UDP and Epoll channels set the attribute instead "
+                        + "(bootstrap.attr(ReservationChannelOption.RESERVATION, token)), and a channel of Netty's "
+                        + "own classes binds no reserved port at all: give the bootstrap a channel factory of "
+                        + "ReservedChannelFactories");
     }
 }
