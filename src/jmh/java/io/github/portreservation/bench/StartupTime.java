@@ -102,8 +102,9 @@ public final class StartupTime {
             long[] interval = medianInterval(t);
             System.out.printf(Locale.ROOT, "startup %s: median plain %.1f ms, reserved %.1f ms, difference (median of "
                             + "pairs) %+.1f ms (95%% interval %+.1f to %+.1f ms); minimum plain %.1f ms, "
-                            + "reserved %.1f ms (%+.1f ms)%n", MEASURES[m], ms(median(t[0])), ms(median(t[1])), ms(medianDifference(t)),
-                    ms(interval[0]), ms(interval[1]), ms(min(t[0])), ms(min(t[1])), ms(min(t[1]) - min(t[0])));
+                            + "reserved %.1f ms (%+.1f ms)%n", MEASURES[m], ms(median(t[0])), ms(median(t[1])),
+                    ms(medianDifference(t)), ms(interval[0]), ms(interval[1]), ms(min(t[0])), ms(min(t[1])),
+                    ms(min(t[1]) - min(t[0])));
         }
     }
 
