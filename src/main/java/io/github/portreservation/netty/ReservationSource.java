@@ -84,14 +84,17 @@ final class ReservationSource {
      * per bind); only when {@link #applies} said so.
      */
     PortBinding bind(ReservationToken optionToken, ReservableSocket socket, InetSocketAddress requested) {
-        return fixed != null ? fixed.bind(socket, requested)
-                : (provider != null ? provider : PortReservations.provider()).bind(optionToken, socket, requested);
+        return fixed != null ? fixed.bind(socket, requested) : tokenProvider().bind(optionToken, socket, requested);
     }
 
     /** Who binds the channels of this source, for messages: the fixed binder, or the provider of option tokens. */
     String binderName() {
-        return fixed != null ? "binder " + fixed
-                : "provider " + (provider != null ? provider : PortReservations.provider()).name();
+        return fixed != null ? "binder " + fixed : "provider " + tokenProvider().name();
+    }
+
+    /** The provider that resolves option tokens: the given one, else the default provider, looked up each time. */
+    private PortReservationProvider tokenProvider() {
+        return provider != null ? provider : PortReservations.provider();
     }
 
     @Override
